@@ -1,0 +1,65 @@
+namespace Tina.Data;
+
+/// <summary>
+/// A classification dataset resized to 32×32 RGB: class names as shown to users (e.g. "aquarium fish", not
+/// "aquarium_fish"), a train and a test split, and for CIFAR-100 the 20 superclasses.
+/// </summary>
+public sealed class ImageDataset
+{
+    /// <summary>Creates the dataset; checks labels against the class list.</summary>
+    public ImageDataset(string name, IReadOnlyList<string> classNames, ImageSet train, ImageSet test,
+        IReadOnlyList<string>? superclassNames = null, int[]? classToSuperclass = null)
+    {
+        Name = name;
+        ClassNames = classNames;
+        Train = train;
+        Test = test;
+        SuperclassNames = superclassNames;
+        ClassToSuperclass = classToSuperclass;
+        foreach (var set in new[] { train, test })
+            foreach (var l in set.Labels)
+                if ((uint)l >= (uint)classNames.Count)
+                    throw new ArgumentException($"Label {l} is outside the {classNames.Count} classes of {name}.");
+        _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; i < classNames.Count; i++) _index[classNames[i]] = i;
+    }
+
+    private readonly Dictionary<string, int> _index;
+
+    /// <summary>Dataset id, e.g. <c>cifar100</c>.</summary>
+    public string Name { get; }
+
+    /// <summary>Class names, indexed by label.</summary>
+    public IReadOnlyList<string> ClassNames { get; }
+
+    /// <summary>Training split.</summary>
+    public ImageSet Train { get; }
+
+    /// <summary>Test split (CIFAR-100's official test set; a seeded 20 % for Caltech-101; val for Mini-ImageNet).</summary>
+    public ImageSet Test { get; }
+
+    /// <summary>Superclass names (CIFAR-100's 20 coarse labels), or null.</summary>
+    public IReadOnlyList<string>? SuperclassNames { get; }
+
+    /// <summary>Superclass of each class, or null.</summary>
+    public int[]? ClassToSuperclass { get; }
+
+    /// <summary>Number of classes.</summary>
+    public int NumClasses => ClassNames.Count;
+
+    /// <summary>
+    /// Resolves a class name (case-insensitive; underscores are accepted for spaces) to its label.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">The dataset has no such class; the message suggests close names.</exception>
+    public int ClassIndex(string name)
+    {
+        var key = name.Trim().Replace('_', ' ');
+        if (_index.TryGetValue(key, out var i)) return i;
+        var close = ClassNames.Where(c => c.Contains(key, StringComparison.OrdinalIgnoreCase) || key.Contains(c, StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
+        var hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Run 'tina data list --classes {Name}' to see them.";
+        throw new InvalidPromptException($"Unknown class '{name}' for dataset {Name}.{hint}");
+    }
+
+    /// <summary>Turns a display name from a file ("aquarium_fish") into the user-facing form ("aquarium fish").</summary>
+    public static string DisplayName(string raw) => raw.Trim().Replace('_', ' ');
+}

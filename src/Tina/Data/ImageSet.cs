@@ -1,0 +1,55 @@
+using static TorchSharp.torch;
+
+namespace Tina.Data;
+
+/// <summary>
+/// A split of a dataset held in memory: N RGB images of 32×32 as bytes in CHW order (3·32·32 = 3,072 bytes per image,
+/// red plane, then green, then blue; rows top to bottom) and one class index per image.
+/// </summary>
+public sealed class ImageSet
+{
+    /// <summary>Bytes per image (3 × 32 × 32).</summary>
+    public const int ImageBytes = 3 * 32 * 32;
+
+    /// <summary>Creates a split; <paramref name="pixels"/> must hold <c>labels.Length × 3072</c> bytes.</summary>
+    public ImageSet(byte[] pixels, int[] labels)
+    {
+        if (pixels.Length != (long)labels.Length * ImageBytes)
+            throw new ArgumentException($"Expected {labels.Length} × {ImageBytes} pixel bytes, got {pixels.Length}.");
+        Pixels = pixels;
+        Labels = labels;
+    }
+
+    /// <summary>Pixel bytes, image after image, CHW.</summary>
+    public byte[] Pixels { get; }
+
+    /// <summary>Class index of each image.</summary>
+    public int[] Labels { get; }
+
+    /// <summary>Number of images.</summary>
+    public int Count => Labels.Length;
+
+    /// <summary>The 3,072 bytes of image <paramref name="i"/>.</summary>
+    public ReadOnlySpan<byte> Image(int i) => Pixels.AsSpan(i * ImageBytes, ImageBytes);
+
+    /// <summary>Indices of the images whose label is in <paramref name="classes"/>.</summary>
+    public int[] IndicesOf(IReadOnlySet<int> classes)
+    {
+        var list = new List<int>();
+        for (int i = 0; i < Labels.Length; i++) if (classes.Contains(Labels[i])) list.Add(i);
+        return list.ToArray();
+    }
+
+    /// <summary>
+    /// The images at <paramref name="indices"/> as a float tensor [n, 3, 32, 32] with values in [0, 1]
+    /// (not yet normalised; see <see cref="PModels.Normalization"/>).
+    /// </summary>
+    public Tensor ToTensor(ReadOnlySpan<int> indices)
+    {
+        var buf = new byte[indices.Length * ImageBytes];
+        for (int k = 0; k < indices.Length; k++)
+            Image(indices[k]).CopyTo(buf.AsSpan(k * ImageBytes, ImageBytes));
+        using var bytes = tensor(buf, [indices.Length, 3, 32, 32]);
+        return bytes.to_type(ScalarType.Float32).div_(255f);
+    }
+}
