@@ -1,1 +1,46 @@
-return 0;
+using System.CommandLine;
+using Spectre.Console;
+using Tina;
+using Tina.Cli;
+using Tina.Cli.Commands;
+
+var root = new RootCommand("Tina: text-to-model generation of personalized image classifiers for .NET (ONNX + ML.NET).");
+root.Options.Add(CliContext.Artifacts);
+root.Options.Add(CliContext.Data);
+root.Options.Add(CliContext.Device);
+root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(GenericCommands.Create());
+root.Subcommands.Add(EvalCommand.Create());
+root.Subcommands.Add(ExportCommand.Create());
+root.Subcommands.Add(PredictCommand.Create());
+
+using var cancel = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
+Cli.Cancellation = cancel.Token;
+return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+
+namespace Tina.Cli
+{
+    /// <summary>Runs command bodies: user errors become one red line and exit code 2, Ctrl+C exits with 130.</summary>
+    internal static class Cli
+    {
+        public static CancellationToken Cancellation { get; set; }
+
+        public static Func<ParseResult, int> Run(Func<ParseResult, CancellationToken, int> body) => r =>
+        {
+            int code;
+            try { code = body(r, Cancellation); }
+            catch (TinaException e)
+            {
+                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                code = 2;
+            }
+            catch (OperationCanceledException)
+            {
+                AnsiConsole.MarkupLine("[yellow]cancelled[/] (finished work is kept; rerun the same command to continue)");
+                code = 130;
+            }
+            return code;
+        };
+    }
+}

@@ -1,0 +1,43 @@
+using Tina.Data;
+using Tina.PModels;
+using static TorchSharp.torch;
+
+namespace Tina.Evaluation;
+
+/// <summary>Plain top-1 accuracy and batched feature extraction over a whole split.</summary>
+public static class Accuracy
+{
+    /// <summary>Top-1 accuracy (%) of <paramref name="net"/> over every image of <paramref name="set"/>.</summary>
+    public static double TopOne(PModelNetwork net, ImageSet set, Device? device = null)
+    {
+        using var logits = Logits(net, set, device);
+        using var pred = logits.argmax(1);
+        using var y = tensor(set.Labels.Select(l => (long)l).ToArray());
+        return 100.0 * pred.eq(y).sum().item<long>() / set.Count;
+    }
+
+    /// <summary>Logits [N, C] of the whole split (eval mode, no grad, CPU result).</summary>
+    public static Tensor Logits(PModelNetwork net, ImageSet set, Device? device = null) =>
+        Map(set, device, x => net.forward(x));
+
+    /// <summary>Pooled features [N, D] of the whole split (eval mode, no grad, CPU result).</summary>
+    public static Tensor Features(PModelNetwork net, ImageSet set, Device? device = null) =>
+        Map(set, device, x => net.Features(x));
+
+    private static Tensor Map(ImageSet set, Device? device, Func<Tensor, Tensor> f, int batch = 500)
+    {
+        using var _ = no_grad();
+        var parts = new List<Tensor>();
+        var all = Enumerable.Range(0, set.Count).ToArray();
+        for (int s = 0; s < set.Count; s += batch)
+        {
+            var idx = all.AsSpan(s, Math.Min(batch, set.Count - s));
+            using var x = tensor(Augmentation.Batch(set, idx, Normalization.Mean, Normalization.Std, null), [idx.Length, 3, 32, 32]).to(device ?? CPU);
+            using var y = f(x);
+            parts.Add(y.cpu());
+        }
+        var result = cat(parts, 0);
+        foreach (var p in parts) p.Dispose();
+        return result;
+    }
+}

@@ -1,0 +1,170 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Tina.Data;
+using Tina.IO;
+using Tina.PModels;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tina.Generic;
+
+/// <summary>Settings of stage-1 training.</summary>
+public sealed record GenericTrainingOptions
+{
+    /// <summary>Architecture to train.</summary>
+    public PModelArch Arch { get; init; } = PModelArch.Cnn5k;
+
+    /// <summary>Epochs over the training split (the paper: 50).</summary>
+    public int Epochs { get; init; } = 50;
+
+    /// <summary>Mini-batch size.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary><c>sgd</c> (momentum 0.9, Nesterov) or <c>adamw</c>; null picks the architecture's default.</summary>
+    public string? Optimizer { get; init; }
+
+    /// <summary>Peak learning rate; null picks the default (SGD 0.1, AdamW 0.01).</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Weight decay; null picks the default (SGD 5e-4, AdamW 1e-4).</summary>
+    public double? WeightDecay { get; init; }
+
+    /// <summary>Seed of initialisation, shuffling and augmentation. The same seed gives the same weights.</summary>
+    public int Seed { get; init; } = 1;
+
+    /// <summary>Compute device.</summary>
+    public Device? Device { get; init; }
+
+    /// <summary>Random crop (pad 4) + horizontal flip.</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>Resolved optimizer name.</summary>
+    public string OptimizerName => (Optimizer ?? (Arch == PModelArch.ResNet20 ? "sgd" : "adamw")).ToLowerInvariant();
+
+    /// <summary>Resolved learning rate.</summary>
+    public double Lr => LearningRate ?? (OptimizerName == "sgd" ? 0.1 : 0.01);
+
+    /// <summary>Resolved weight decay.</summary>
+    public double Wd => WeightDecay ?? (OptimizerName == "sgd" ? 5e-4 : 1e-4);
+}
+
+/// <summary>Progress of a training run, reported after every step.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Total epochs.</param>
+/// <param name="Step">1-based step within the epoch.</param>
+/// <param name="Steps">Steps per epoch.</param>
+/// <param name="Loss">Running mean loss of the epoch.</param>
+/// <param name="Accuracy">Running training accuracy of the epoch, %.</param>
+/// <param name="Message">Extra text (e.g. "resumed at epoch 7", test accuracy at the end).</param>
+public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, double Accuracy, string? Message = null);
+
+/// <summary>
+/// Stage 1: trains the generic model on all classes with cross-entropy, warm-up + cosine schedule and crop/flip
+/// augmentation. A checkpoint is written after every epoch; a killed run given the same <paramref name="checkpointDir"/>
+/// continues from the last finished epoch and reaches the same weights as an uninterrupted run.
+/// </summary>
+public sealed class GenericTrainer(GenericTrainingOptions options, string checkpointDir)
+{
+    private sealed record CheckpointState(int Epoch, int Seed, string Arch, string Optimizer, double Lr, double Wd, int Epochs, int BatchSize, double Seconds);
+
+    /// <summary>Trains on <paramref name="dataset"/> and returns the model with its measured test accuracy.</summary>
+    public GenericModel Train(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var o = options;
+        var device = o.Device ?? CPU;
+        torch.manual_seed(o.Seed);
+        var net = PModelNetwork.Create(o.Arch, dataset.NumClasses);
+        net.to(device);
+        var parameters = net.parameters().ToList();
+        TorchSharp.Modules.OptimizerHelper opt = o.OptimizerName switch
+        {
+            "sgd" => optim.SGD(parameters, o.Lr, momentum: 0.9, weight_decay: o.Wd, nesterov: true),
+            "adamw" => optim.AdamW(parameters, o.Lr, weight_decay: o.Wd),
+            _ => throw new TinaException($"Unknown optimizer '{o.OptimizerName}'. Use sgd or adamw."),
+        };
+
+        int n = dataset.Train.Count;
+        int steps = (n + o.BatchSize - 1) / o.BatchSize;
+        long totalSteps = (long)steps * o.Epochs, warmup = Math.Min(steps, totalSteps / 10);
+        int startEpoch = 0;
+        double seconds = 0;
+        Directory.CreateDirectory(checkpointDir);
+        var statePath = Path.Combine(checkpointDir, "state.json");
+        if (File.Exists(statePath))
+        {
+            var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), GenericModel.Json)!;
+            if (st.Arch != o.Arch.ToName() || st.Seed != o.Seed || st.Optimizer != o.OptimizerName || st.Epochs != o.Epochs || st.BatchSize != o.BatchSize)
+                throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings ({st.Arch}, seed {st.Seed}, {st.Optimizer}, {st.Epochs} epochs, batch {st.BatchSize}). Delete it or use the same settings.");
+            var (tensors, _) = SafeTensors.Load(Path.Combine(checkpointDir, $"model-e{st.Epoch}.safetensors"));
+            StateDict.Import(net, tensors, checkpointDir);
+            opt.load_state_dict(Path.Combine(checkpointDir, $"optim-e{st.Epoch}.bin"));
+            startEpoch = st.Epoch;
+            seconds = st.Seconds;
+            progress?.Report(new TrainingProgress(startEpoch, o.Epochs, 0, steps, 0, 0, $"resumed after epoch {startEpoch}"));
+        }
+
+        var sw = Stopwatch.StartNew();
+        using var lossFn = nn.CrossEntropyLoss();
+        for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
+        {
+            net.train();
+            // Data order and augmentation depend only on (seed, epoch): a resumed run sees the same batches.
+            var rng = new Random(HashCode.Combine(o.Seed, epoch, 0x71A));
+            var order = Enumerable.Range(0, n).ToArray();
+            rng.Shuffle(order);
+            double lossSum = 0; long correct = 0, seen = 0;
+            for (int s = 0; s < steps; s++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                long global = (long)epoch * steps + s;
+                double lr = global < warmup ? o.Lr * (global + 1) / warmup
+                    : 0.5 * o.Lr * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
+                foreach (var g in opt.ParamGroups) g.LearningRate = lr;
+                var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
+                using var scope = NewDisposeScope();
+                var x = tensor(Augmentation.Batch(dataset.Train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);
+                var y = tensor(idx.ToArray().Select(i => (long)dataset.Train.Labels[i]).ToArray()).to(device);
+                var logits = net.forward(x);
+                var loss = lossFn.forward(logits, y);
+                opt.zero_grad();
+                loss.backward();
+                opt.step();
+                lossSum += loss.item<float>() * idx.Length;
+                correct += logits.argmax(1).eq(y).sum().item<long>();
+                seen += idx.Length;
+                progress?.Report(new TrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, 100.0 * correct / seen));
+            }
+            SaveCheckpoint(net, opt, new CheckpointState(epoch + 1, o.Seed, o.Arch.ToName(), o.OptimizerName, o.Lr, o.Wd, o.Epochs, o.BatchSize, seconds + sw.Elapsed.TotalSeconds));
+        }
+
+        net.eval();
+        double acc = Evaluation.Accuracy.TopOne(net, dataset.Test, device);
+        progress?.Report(new TrainingProgress(o.Epochs, o.Epochs, steps, steps, 0, acc, $"test accuracy {acc:F2} %"));
+        var card = new GenericModelCard
+        {
+            Arch = o.Arch.ToName(), Dataset = dataset.Name, Classes = dataset.ClassNames, Epochs = o.Epochs,
+            TestAccuracy = Math.Round(acc, 2), Seed = o.Seed,
+            Optimizer = $"{o.OptimizerName} lr {o.Lr} wd {o.Wd}, batch {o.BatchSize}, warm-up + cosine, {(o.Augment ? "crop+flip" : "no augmentation")}",
+            TrainSeconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 1),
+        };
+        net.to(CPU);
+        return new GenericModel(net, card);
+    }
+
+    private void SaveCheckpoint(PModelNetwork net, TorchSharp.Modules.OptimizerHelper opt, CheckpointState state)
+    {
+        int e = state.Epoch;
+        SafeTensors.Save(Path.Combine(checkpointDir, $"model-e{e}.safetensors"), StateDict.Export(net));
+        var optPath = Path.Combine(checkpointDir, $"optim-e{e}.bin");
+        var tmp = optPath + ".tmp";
+        opt.save_state_dict(tmp);
+        File.Move(tmp, optPath, overwrite: true);
+        // state.json is the commit point: it only names files that are completely written.
+        AtomicFile.WriteAllText(Path.Combine(checkpointDir, "state.json"), JsonSerializer.Serialize(state, GenericModel.Json));
+        foreach (var old in Directory.GetFiles(checkpointDir, "*-e*.*"))
+        {
+            var name = Path.GetFileName(old);
+            if (!name.Contains($"-e{e}.")) File.Delete(old);
+        }
+    }
+}
