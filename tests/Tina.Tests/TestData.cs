@@ -10,8 +10,9 @@ internal static class TestData
     public static string DataDir { get; } = FindDataDir();
 
     /// <summary>The repository root (the folder with Tina.MLNet.sln).</summary>
-    public static string RepoRoot { get; } = FindUp(d => File.Exists(Path.Combine(d, "Tina.MLNet.sln")))
-        ?? throw new InvalidOperationException("Tina.MLNet.sln not found above the test folder.");
+    public static string RepoRoot { get; } = typeof(TestData).Assembly
+        .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+        .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
 
     /// <summary>Artifacts folder for tests (decoded dataset caches, trained fixtures), kept between runs: artifacts/test.</summary>
     public static string ArtifactsDir
@@ -36,15 +37,14 @@ internal static class TestData
     {
         var env = Environment.GetEnvironmentVariable("TINA_DATA");
         if (!string.IsNullOrEmpty(env)) return env;
-        var found = FindUp(d => File.Exists(Path.Combine(d, "shared", "data", "cifar-100-binary.tar.gz")));
-        if (found is not null) return Path.Combine(found, "shared", "data");
+        var root = typeof(TestData).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyMetadataAttribute), false)
+            .Cast<System.Reflection.AssemblyMetadataAttribute>().Single(a => a.Key == "RepoRoot").Value!;
+        for (var d = new DirectoryInfo(root); d is not null; d = d.Parent)
+        {
+            var candidate = Path.Combine(d.FullName, "shared", "data");
+            if (File.Exists(Path.Combine(candidate, "cifar-100-binary.tar.gz"))) return candidate;
+        }
         throw new InvalidOperationException("Dataset archives not found: set TINA_DATA to the folder holding cifar-100-binary.tar.gz.");
-    }
-
-    private static string? FindUp(Func<string, bool> match)
-    {
-        for (var d = new DirectoryInfo(AppContext.BaseDirectory); d is not null; d = d.Parent)
-            if (match(d.FullName)) return d.FullName;
-        return null;
     }
 }

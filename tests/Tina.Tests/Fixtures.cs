@@ -1,0 +1,29 @@
+using Tina.Data;
+
+namespace Tina.Tests;
+
+/// <summary>Datasets loaded once per test run and shared by all tests.</summary>
+internal static class Fixtures
+{
+    private static readonly Lazy<ImageDataset> _cifar = new(() => Cifar100.Load(Path.Combine(TestData.DataDir, Cifar100.ArchiveName)));
+
+    /// <summary>The real CIFAR-100 (50,000 train / 10,000 test).</summary>
+    public static ImageDataset Cifar => _cifar.Value;
+
+    /// <summary>A small real subset: the first <paramref name="classes"/> classes of CIFAR-100, at most <paramref name="perClass"/> train images each.</summary>
+    public static ImageDataset CifarSubset(int classes, int perClass, int testPerClass = 100)
+    {
+        var full = Cifar;
+        ImageSet Take(ImageSet s, int per)
+        {
+            var counts = new int[classes];
+            var idx = new List<int>();
+            for (int i = 0; i < s.Count; i++)
+                if (s.Labels[i] < classes && counts[s.Labels[i]]++ < per) idx.Add(i);
+            var pixels = new byte[idx.Count * ImageSet.ImageBytes];
+            for (int k = 0; k < idx.Count; k++) s.Image(idx[k]).CopyTo(pixels.AsSpan(k * ImageSet.ImageBytes));
+            return new ImageSet(pixels, idx.Select(i => s.Labels[i]).ToArray());
+        }
+        return new ImageDataset($"cifar100-first{classes}", full.ClassNames.Take(classes).ToArray(), Take(full.Train, perClass), Take(full.Test, testPerClass));
+    }
+}
