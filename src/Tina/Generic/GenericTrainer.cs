@@ -109,7 +109,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         {
             net.train();
             // Data order and augmentation depend only on (seed, epoch): a resumed run sees the same batches.
-            var rng = new Random(HashCode.Combine(o.Seed, epoch, 0x71A));
+            var rng = new Random(Runtime.Seeds.Derive(o.Seed, epoch, 0x71A));
             var order = Enumerable.Range(0, n).ToArray();
             rng.Shuffle(order);
             double lossSum = 0; long correct = 0, seen = 0;

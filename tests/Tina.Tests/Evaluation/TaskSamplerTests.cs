@@ -1,0 +1,52 @@
+using Tina.Tasks;
+
+namespace Tina.Tests.Evaluation;
+
+public class TaskSamplerTests
+{
+    [Fact]
+    public void Cifar100MixIsBalancedDeterministicAndDisjoint()
+    {
+        var d = Fixtures.Cifar;
+        var (train, ood) = new TaskSampler(d, 10, seed: 1).Split(300, 60);
+        var (train2, ood2) = new TaskSampler(d, 10, seed: 1).Split(300, 60);
+        Assert.Equal(train.Select(t => t.Task.Prompt), train2.Select(t => t.Task.Prompt));
+        Assert.Equal(ood.Select(t => t.Task.Prompt), ood2.Select(t => t.Task.Prompt));
+
+        // Disjoint as sets: no OOD task has the class set of a training task, and no duplicates anywhere.
+        var sets = train.Concat(ood).Select(t => string.Join(",", t.Task.Classes.Order())).ToList();
+        Assert.Equal(sets.Count, sets.Distinct().Count());
+
+        // 3:2:1 kinds.
+        Assert.Equal(150, train.Count(t => t.Kind == TaskKind.DistinctSuperclasses));
+        Assert.Equal(100, train.Count(t => t.Kind == TaskKind.SharedSuperclass));
+        Assert.Equal(50, train.Count(t => t.Kind == TaskKind.TwoSuperclasses));
+
+        // Kinds mean what they say.
+        var sup = d.ClassToSuperclass!;
+        foreach (var t in train)
+        {
+            var supers = t.Task.Classes.Select(c => sup[c]).ToList();
+            int distinct = supers.Distinct().Count();
+            switch (t.Kind)
+            {
+                case TaskKind.DistinctSuperclasses: Assert.Equal(10, distinct); break;
+                case TaskKind.TwoSuperclasses: Assert.Equal(2, distinct); break;
+                case TaskKind.SharedSuperclass: Assert.InRange(supers.GroupBy(s => s).Max(g => g.Count()), 2, 5); break;
+            }
+        }
+
+        // Balanced: 300 tasks × 10 classes = 30 uses per class on average.
+        var counts = new int[100];
+        foreach (var t in train) foreach (var c in t.Task.Classes) counts[c]++;
+        Assert.True(counts.Max() - counts.Min() <= 6, $"class uses range {counts.Min()}..{counts.Max()}");
+    }
+
+    [Fact]
+    public void TwoSuperclassSetsRunningOutFallsBackInsteadOfFailing()
+    {
+        // 1,150 tasks need ~192 two-superclass tasks but CIFAR-100 has only 190 such sets.
+        var tasks = new TaskSampler(Fixtures.Cifar, 10, seed: 2).Draw(1150);
+        Assert.Equal(1150, tasks.Select(t => string.Join(",", t.Task.Classes.Order())).Distinct().Count());
+    }
+}
