@@ -1,0 +1,28 @@
+using Tina.PModels;
+
+namespace Tina.MLNet.Export;
+
+/// <summary>What an exported Tina ONNX model says about itself (its <c>metadata_props</c> and header).</summary>
+/// <param name="Labels">Class labels; <c>scores[i]</c> and <c>class_index = i</c> refer to <c>Labels[i]</c>.</param>
+/// <param name="Arch">The p-Model architecture.</param>
+/// <param name="Prompt">The prompt the model was generated from.</param>
+/// <param name="Method">How the p-Model was obtained, or null when not recorded.</param>
+/// <param name="Normalization">JSON description of the input normalisation, or null when not recorded.</param>
+/// <param name="ProducerName">The <c>producer_name</c> (Tina.MLNet for files written here).</param>
+/// <param name="ProducerVersion">The <c>producer_version</c>.</param>
+/// <param name="IrVersion">The ONNX IR version.</param>
+/// <param name="OpsetVersion">The version of the default-domain operator set.</param>
+public sealed record TinaOnnxModelInfo(
+    IReadOnlyList<string> Labels,
+    PModelArch Arch,
+    string Prompt,
+    string? Method,
+    string? Normalization,
+    string ProducerName,
+    string ProducerVersion,
+    long IrVersion,
+    long OpsetVersion)
+{
+    /// <summary>Number of classes.</summary>
+    public int NumClasses => Labels.Count;
+}

@@ -1,0 +1,103 @@
+using System.Text.Json;
+using Google.Protobuf;
+using Tina.MLNet.Onnx.Proto;
+using Tina.PModels;
+
+namespace Tina.MLNet.Export;
+
+/// <summary>
+/// Reads the description (labels, architecture, prompt…) of an ONNX file written by <see cref="OnnxExporter"/>, by
+/// parsing it with the same protobuf classes, and checks that its input and outputs follow <see cref="TinaOnnxSchema"/>.
+/// </summary>
+public static class TinaOnnxModelReader
+{
+    /// <summary>Reads the model description of the ONNX file at <paramref name="path"/>.</summary>
+    /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="CorruptFileException">The file is not an ONNX model.</exception>
+    /// <exception cref="TinaException">The file is an ONNX model but not a Tina classifier (metadata or signature missing).</exception>
+    public static TinaOnnxModelInfo Read(string path)
+    {
+        if (!File.Exists(path))
+            throw new TinaFileNotFoundException(path, "Expected an ONNX model written by 'tina export' (or a .zip ML.NET model).");
+        return Read(File.ReadAllBytes(path), path);
+    }
+
+    /// <summary>Reads the model description from ONNX bytes; <paramref name="source"/> names them in error messages.</summary>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
+    /// <exception cref="TinaException">An ONNX model, but not a Tina classifier.</exception>
+    public static TinaOnnxModelInfo Read(byte[] onnxBytes, string source) => Describe(Parse(onnxBytes, source), source);
+
+    /// <summary>Parses ONNX bytes into a <see cref="ModelProto"/>; checks it looks like an ONNX model (IR version, opset, graph).</summary>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
+    public static ModelProto Parse(byte[] onnxBytes, string source)
+    {
+        ModelProto model;
+        try
+        {
+            model = ModelProto.Parser.ParseFrom(onnxBytes);
+        }
+        catch (InvalidProtocolBufferException e)
+        {
+            throw new CorruptFileException(source, $"not an ONNX model ({e.Message})", e);
+        }
+        if (!model.HasIrVersion || model.IrVersion <= 0 || model.Graph is null || model.OpsetImport.Count == 0)
+            throw new CorruptFileException(source, "not an ONNX model (no IR version, operator set or graph)");
+        return model;
+    }
+
+    /// <summary>The Tina description of a parsed model.</summary>
+    /// <exception cref="TinaException">The model lacks Tina's metadata, or its signature is not Tina's.</exception>
+    public static TinaOnnxModelInfo Describe(ModelProto model, string source)
+    {
+        var meta = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in model.MetadataProps) meta[p.Key] = p.Value;
+        if (!meta.TryGetValue(TinaOnnxSchema.LabelsKey, out var labelsJson) || !meta.TryGetValue(TinaOnnxSchema.ArchKey, out var archName))
+            throw new TinaException($"{source} is an ONNX model but not a Tina classifier: its metadata lacks '{TinaOnnxSchema.LabelsKey}' and '{TinaOnnxSchema.ArchKey}'. Export one with 'tina export'.");
+
+        string[] labels;
+        try
+        {
+            labels = JsonSerializer.Deserialize<string[]>(labelsJson) ?? [];
+        }
+        catch (JsonException e)
+        {
+            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.LabelsKey}' is not a JSON array of strings ({e.Message}).", e);
+        }
+        if (labels.Length == 0 || labels.Any(string.IsNullOrEmpty))
+            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.LabelsKey}' must list at least one non-empty label.");
+        PModelArch arch;
+        try
+        {
+            arch = PModelArchNames.Parse(archName);
+        }
+        catch (TinaException e)
+        {
+            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.ArchKey}': {e.Message}", e);
+        }
+
+        CheckSignature(model.Graph, labels.Length, source);
+        long opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).DefaultIfEmpty(0).Max();
+        return new TinaOnnxModelInfo(
+            labels,
+            arch,
+            meta.GetValueOrDefault(TinaOnnxSchema.PromptKey) ?? string.Join(", ", labels),
+            meta.GetValueOrDefault(TinaOnnxSchema.MethodKey),
+            meta.GetValueOrDefault(TinaOnnxSchema.NormalizationKey),
+            model.ProducerName,
+            model.ProducerVersion,
+            model.IrVersion,
+            opset);
+    }
+
+    private static void CheckSignature(GraphProto graph, int classes, string source)
+    {
+        var input = graph.Input.FirstOrDefault(i => i.Name == TinaOnnxSchema.InputName);
+        var scores = graph.Output.FirstOrDefault(o => o.Name == TinaOnnxSchema.ScoresName);
+        var index = graph.Output.FirstOrDefault(o => o.Name == TinaOnnxSchema.ClassIndexName);
+        if (input is null || scores is null || index is null)
+            throw new TinaException($"{source} is not a Tina classifier: expected input '{TinaOnnxSchema.InputName}' and outputs '{TinaOnnxSchema.ScoresName}', '{TinaOnnxSchema.ClassIndexName}'.");
+        var dims = scores.Type?.TensorType?.Shape?.Dim;
+        if (dims is { Count: 2 } && dims[1].HasDimValue && dims[1].DimValue != classes)
+            throw new TinaException($"{source}: output '{TinaOnnxSchema.ScoresName}' has {dims[1].DimValue} classes but the metadata lists {classes} labels.");
+    }
+}

@@ -1,0 +1,130 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
+using Tina.MLNet.Export;
+using Tina.PModels;
+
+namespace Tina.MLNet.MLNet;
+
+/// <summary>
+/// Classifies image files with a Tina model. <see cref="Fit"/> needs no training data: it returns a
+/// <see cref="TransformerChain{TLastTransformer}"/> of ML.NET's own transformers, so the result saves and loads with
+/// <c>mlContext.Model.Save/Load</c> (the ONNX model bytes are embedded in the zip):
+/// LoadImages → ResizeImages 32×32 → ExtractPixels (RGB planes, ×1/255, i.e. [0, 1]) → ApplyOnnxModel →
+/// MapValue (class index → label) → copies to the requested output names → drops the intermediate columns.
+/// Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of 1),
+/// <see cref="TinaClassifierOptions.ScoreColumnName"/> (float vector of C), <see cref="TinaClassifierOptions.ClassIndexColumnName"/> (int64 vector of 1).
+/// </summary>
+/// <remarks>
+/// Custom transformer types cannot be saved by ML.NET outside its own repository (its save/load plumbing is
+/// internal), hence an estimator that composes the built-in ones, in the style of ML.NET's ImageAnalytics and
+/// OnnxTransformer extension packages. Create it with <c>mlContext.Transforms.ApplyTinaClassifier(options)</c>.
+/// Transforming images needs SkiaSharp 2.88 in the process (ML.NET 5.0.1's ExtractPixels fails under SkiaSharp 3);
+/// building, fitting and saving do not touch pixels and work with either.
+/// </remarks>
+public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITransformer>>
+{
+    private const string LoadedImageColumn = "Tina.LoadedImage";
+    private const string ResizedImageColumn = "Tina.ResizedImage";
+
+    private readonly TransformsCatalog _catalog;
+    private readonly TinaClassifierOptions _options;
+    private readonly byte[] _onnx;
+
+    /// <summary>Creates the estimator; prefer the catalog extension <c>ApplyTinaClassifier</c>.</summary>
+    /// <exception cref="ArgumentException">The options are inconsistent (no model or two, clashing column names).</exception>
+    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
+    public TinaClassifierEstimator(TransformsCatalog catalog, TinaClassifierOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        if ((options.OnnxModel is null) == (options.PModel is null))
+            throw new ArgumentException($"Set exactly one of {nameof(TinaClassifierOptions.OnnxModel)} and {nameof(TinaClassifierOptions.PModel)}.", nameof(options));
+        CheckColumnNames(options);
+        _catalog = catalog;
+        _options = options;
+        _onnx = options.OnnxModel ?? OnnxExporter.Export(options.PModel!, options.Prompt, options.Method);
+        ModelInfo = TinaOnnxModelReader.Read(_onnx, "the ONNX model given to the Tina classifier");
+    }
+
+    /// <summary>The labels, architecture and prompt of the model applied.</summary>
+    public TinaOnnxModelInfo ModelInfo { get; }
+
+    /// <summary>Builds the chain of transformers; <paramref name="input"/> only needs the image-path column (it may be empty).</summary>
+    public TransformerChain<ITransformer> Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var col = input.Schema.GetColumnOrNull(_options.ImagePathColumnName);
+        CheckInputColumn(col is null ? null : (col.Value.Type is TextDataViewType, col.Value.Type.ToString() ?? ""));
+        return BuildChain().Fit(input);
+    }
+
+    /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The image-path column is missing or is not text.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        var matches = inputSchema.Where(c => c.Name == _options.ImagePathColumnName).ToList();
+        CheckInputColumn(matches.Count == 0 ? null
+            : (matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar && matches[^1].ItemType is TextDataViewType,
+               matches[^1].ItemType + (matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector")));
+        return BuildChain().GetOutputSchema(inputSchema);
+    }
+
+    /// <summary>The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session.</summary>
+    private EstimatorChain<ITransformer> BuildChain()
+    {
+        var o = _options;
+        var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
+        int size = Normalization.ImageSize;
+        var drop = new List<string> { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName };
+        var chain = new EstimatorChain<ITransformer>()
+            .Append<ITransformer>(_catalog.LoadImages(LoadedImageColumn, o.ImageFolder, o.ImagePathColumnName))
+            .Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, LoadedImageColumn, o.Resizing))
+            // ML.NET computes (pixel − offset) · scale per colour; ARGB order without alpha gives R, G, B planes.
+            .Append<ITransformer>(_catalog.ExtractPixels(TinaOnnxSchema.InputName, ResizedImageColumn,
+                ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+                interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
+            .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
+                [TinaOnnxSchema.InputName], new MemoryStream(_onnx)))
+            .Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
+        if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
+        {
+            chain = chain.Append<ITransformer>(_catalog.CopyColumns(o.ScoreColumnName, TinaOnnxSchema.ScoresName));
+            drop.Add(TinaOnnxSchema.ScoresName);
+        }
+        if (o.ClassIndexColumnName != TinaOnnxSchema.ClassIndexName)
+        {
+            chain = chain.Append<ITransformer>(_catalog.CopyColumns(o.ClassIndexColumnName, TinaOnnxSchema.ClassIndexName));
+            drop.Add(TinaOnnxSchema.ClassIndexName);
+        }
+        return chain.Append<ITransformer>(_catalog.DropColumns(drop.ToArray()));
+    }
+
+    /// <summary>Throws unless the image-path column was found (<paramref name="found"/> not null) and is scalar text.</summary>
+    private void CheckInputColumn((bool IsText, string Type)? found)
+    {
+        var name = _options.ImagePathColumnName;
+        if (found is null)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected the image file paths, of type String).");
+        if (!found.Value.IsText)
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': expected String, got {found.Value.Type}.");
+    }
+
+    private static void CheckColumnNames(TinaClassifierOptions o)
+    {
+        var names = new[] { o.ImagePathColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ClassIndexColumnName };
+        if (names.Any(string.IsNullOrWhiteSpace))
+            throw new ArgumentException("Column names of the Tina classifier must not be empty.");
+        if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
+            throw new ArgumentException($"The image-path, predicted-label, score and class-index columns need distinct names; got {string.Join(", ", names)}.");
+        var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName };
+        foreach (var n in names)
+            if (reserved.Contains(n, StringComparer.Ordinal))
+                throw new ArgumentException($"Column name '{n}' is used internally by the Tina classifier (for the ONNX input or intermediate images); choose another.");
+        if (o.ImagePathColumnName is TinaOnnxSchema.ScoresName or TinaOnnxSchema.ClassIndexName
+            || o.PredictedLabelColumnName is TinaOnnxSchema.ScoresName or TinaOnnxSchema.ClassIndexName
+            || o.ScoreColumnName == TinaOnnxSchema.ClassIndexName || o.ClassIndexColumnName == TinaOnnxSchema.ScoresName)
+            throw new ArgumentException($"'{TinaOnnxSchema.ScoresName}' and '{TinaOnnxSchema.ClassIndexName}' are the ONNX outputs; use them only as the score and class-index column names.");
+    }
+}
