@@ -1,9 +1,10 @@
 using System.CommandLine;
+using Tina.Cli.Console;
 using Tina.Data;
 
 namespace Tina.Cli;
 
-/// <summary>Opens datasets for commands (through the dataset store and its cache).</summary>
+/// <summary>Opens datasets for commands through the dataset store (archives under --data, decoded caches under --artifacts).</summary>
 internal static class Datasets
 {
     public static readonly Option<string> DatasetOption = new("--dataset")
@@ -12,10 +13,17 @@ internal static class Datasets
         DefaultValueFactory = _ => "cifar100",
     };
 
+    public static DatasetStore Store(ParseResult r) => new(CliContext.DataDir(r), CliContext.ArtifactsDir(r));
+
     public static ImageDataset Open(ParseResult r, string id)
     {
-        // Temporary: CIFAR-100 directly from its archive until the dataset store lands.
-        if (id.Replace("-", "").ToLowerInvariant() != "cifar100") throw new TinaException($"Dataset '{id}' is not supported yet.");
-        return Cifar100.Load(Path.Combine(CliContext.DataDir(r), Cifar100.ArchiveName));
+        var store = Store(r);
+        if (store.IsCached(id)) return store.Open(id);
+        return ProgressView.Run($"decode {id}", p => store.Open(id, new Sink(p), Cli.Cancellation));
+    }
+
+    private sealed class Sink(IProgress<Step> p) : IProgress<DatasetProgress>
+    {
+        public void Report(DatasetProgress d) => p.Report(new Step(d.Fraction, d.Stage));
     }
 }

@@ -13,6 +13,8 @@ root.Subcommands.Add(GenericCommands.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
+root.Subcommands.Add(ZooCommands.Create());
+root.Subcommands.Add(BenchCommands.Create());
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };

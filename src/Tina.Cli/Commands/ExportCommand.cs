@@ -1,3 +1,51 @@
 using System.CommandLine;
+using Microsoft.ML;
+using Spectre.Console;
+using Tina.Generic;
+using Tina.MLNet.Export;
+using Tina.MLNet.MLNet;
+using Tina.PModels;
+using Tina.Tasks;
+
 namespace Tina.Cli.Commands;
-internal static class ExportCommand { public static Command Create() => new("export", "Export an ONNX classifier."); }
+
+/// <summary><c>tina export</c>: a personalized classifier for a class list, as ONNX (and optionally an ML.NET zip).</summary>
+internal static class ExportCommand
+{
+    public static Command Create()
+    {
+        var method = new Option<string>("--method") { Description = "How to personalize: classifier-selection (the paper's strong baseline).", DefaultValueFactory = _ => "classifier-selection" };
+        var classes = new Option<string>("--classes") { Description = "Comma-separated class names in output order, e.g. \"apple, pear, orange\".", Required = true };
+        var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
+        var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
+        var cmd = new Command("export", "Export a personalized classifier for the given classes as ONNX (input image [N,3,32,32] in [0,1]; outputs scores, class_index).")
+        {
+            method, Datasets.DatasetOption, GenericCommands.ArchOption, classes, output, mlnet,
+        };
+        cmd.SetAction(Cli.Run((r, _) =>
+        {
+            var m = r.GetValue(method)!.Trim().ToLowerInvariant();
+            if (m != "classifier-selection") throw new TinaException($"Unknown method '{m}'. Available: classifier-selection.");
+            var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            CliContext.TorchDevice(r);
+            var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
+            var task = PersonalizationTask.FromNames(data, CliContext.SplitClasses(r.GetValue(classes)), data.NumClasses);
+            using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
+            var pmodel = ClassifierSelection.Create(generic, task);
+            var path = Path.GetFullPath(r.GetValue(output)!);
+            OnnxExporter.Save(pmodel, path, task.Prompt, m);
+            AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");
+            if (r.GetValue(mlnet) is { } zip)
+            {
+                SkiaSharpCompatibility.EnsureImagePipelineWorks();
+                var ml = new MLContext(seed: 0);
+                var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = File.ReadAllBytes(path), Prompt = task.Prompt, Method = m })
+                    .Fit(TinaMLNetModel.EmptyInput(ml));
+                TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
+                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+}

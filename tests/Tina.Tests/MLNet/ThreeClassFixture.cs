@@ -49,7 +49,7 @@ internal sealed class ThreeClassFixture
         for (int i = 0; i < test.Count; i++)
         {
             FileNames[i] = $"{i:D3}_{data.ClassNames[test.Labels[i]].Replace(' ', '_')}.png";
-            PngFiles.Write(Path.Combine(ImageDir, FileNames[i]), test.Image(i));
+            Tina.Data.PngWriter.Write(Path.Combine(ImageDir, FileNames[i]), test.Image(i));
             var img = test.Image(i);
             for (int j = 0; j < img.Length; j++) Pixels[i * img.Length + j] = img[j] / 255f;
         }

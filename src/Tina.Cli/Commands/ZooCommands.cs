@@ -1,0 +1,94 @@
+using System.CommandLine;
+using Spectre.Console;
+using Tina.Cli.Console;
+using Tina.Generic;
+using Tina.PModels;
+using Tina.Zoo;
+
+namespace Tina.Cli.Commands;
+
+/// <summary><c>tina zoo build|show</c>: stage 2, the p-Model zoo.</summary>
+internal static class ZooCommands
+{
+    public static Command Create()
+    {
+        var cmd = new Command("zoo", "Stage 2: the p-Model zoo — (task, fine-tuned p-Model, p-Acc) triples Tina trains on.");
+        cmd.Subcommands.Add(Build());
+        cmd.Subcommands.Add(Show());
+        return cmd;
+    }
+
+    public static string DefaultDir(string artifacts, string dataset, PModelArch arch) => Path.Combine(artifacts, "zoo", $"{dataset}-{arch.ToName()}");
+
+    private static Command Build()
+    {
+        var tasks = new Option<int>("--tasks") { Description = "Training (ID) tasks (paper: 1000).", DefaultValueFactory = _ => 1000 };
+        var ood = new Option<int>("--ood") { Description = "Held-out (OOD) tasks (paper: 150).", DefaultValueFactory = _ => 150 };
+        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10).", DefaultValueFactory = _ => 10 };
+        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 32 for cnn5k, 250 for resnet20)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.01 cnn5k, 0.05 heads)." };
+        var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
+        var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
+        var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
+        {
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, seed, outDir,
+        };
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            CliContext.TorchDevice(r);
+            var artifacts = CliContext.ArtifactsDir(r);
+            var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
+            var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
+            using var generic = GenericModel.Load(genericPath);
+            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || r.GetValue(epochs) < 1) throw new TinaException("--tasks and --epochs must be ≥ 1 and --ood ≥ 0.");
+            var options = new ZooBuildOptions
+            {
+                TrainTasks = r.GetValue(tasks), OodTasks = r.GetValue(ood), Seed = r.GetValue(seed),
+                FineTune = new FineTuneOptions
+                {
+                    Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr),
+                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 32 : 250),
+                },
+            };
+            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch));
+            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once.");
+            var manifest = ProgressView.Run($"zoo {arch.ToName()}", p =>
+                new ZooBuilder(generic, genericPath, data, options).Build(dir, new Sink(p), cancel));
+            Summarize(manifest);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Show()
+    {
+        var dir = new Argument<string>("dir") { Description = "Zoo folder." };
+        var cmd = new Command("show", "Summarize a zoo: tasks, finished p-Models, p-Acc by split.") { dir };
+        cmd.SetAction(Cli.Run((r, _) =>
+        {
+            Summarize(ZooManifest.Load(r.GetValue(dir)!));
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static void Summarize(ZooManifest m)
+    {
+        var table = new Table().Title($"zoo {m.Dataset} {m.Arch}: {m.Shards.Sum(s => s.Count)}/{m.Tasks.Count} p-Models")
+            .AddColumn("split").AddColumn(new TableColumn("p-Models").RightAligned()).AddColumn(new TableColumn("mean p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
+        foreach (var split in new[] { "train", "ood" })
+        {
+            var acc = m.Shards.SelectMany(s => s.PAcc.Select((a, i) => (a, t: m.Tasks[s.First + i]))).Where(p => p.t.Split == split).Select(p => p.a).ToList();
+            if (acc.Count == 0) continue;
+            double mean = acc.Average(), std = Math.Sqrt(acc.Select(a => (a - mean) * (a - mean)).Average());
+            table.AddRow(split, acc.Count.ToString(), $"{mean:F2}", $"{std:F2}");
+        }
+        AnsiConsole.Write(table);
+    }
+
+    private sealed class Sink(IProgress<Step> p) : IProgress<ZooProgress>
+    {
+        public void Report(ZooProgress z) => p.Report(new Step((double)z.Done / z.Total, $"{z.Done}/{z.Total} p-Models, {z.PerMinute:F1}/min, mean p-Acc {z.MeanPAcc:F1}%"));
+    }
+}
