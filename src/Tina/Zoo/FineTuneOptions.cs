@@ -1,0 +1,23 @@
+namespace Tina.Zoo;
+
+/// <summary>How each p-Model is fine-tuned from the generic model (stage 2).</summary>
+public sealed record FineTuneOptions
+{
+    /// <summary>Epochs over the task's training images (the paper: 10).</summary>
+    public int Epochs { get; init; } = 10;
+
+    /// <summary>Images per step per p-Model (the last partial batch of an epoch is dropped).</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Peak learning rate of SGD (momentum 0.9), cosine-decayed per p-Model. Null: 0.01 for CNN-5K, 0.05 for heads.</summary>
+    public double? LearningRate { get; init; }
+
+    /// <summary>Weight decay.</summary>
+    public double WeightDecay { get; init; } = 5e-4;
+
+    /// <summary>Random crop + flip for CNN-5K (heads train on cached features of un-augmented images).</summary>
+    public bool Augment { get; init; } = true;
+
+    /// <summary>How many p-Models train at once (the model dimension). 1 is one-at-a-time training.</summary>
+    public int ModelsPerGroup { get; init; } = 32;
+}

@@ -1,0 +1,154 @@
+using Tina.Data;
+using Tina.Evaluation;
+using Tina.Generic;
+using Tina.PModels;
+using Tina.Runtime;
+using Tina.Tasks;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Tina.Zoo;
+
+/// <summary>A fine-tuned p-Model: its task, seed, parameters and measured p-Acc on the task's test images.</summary>
+/// <param name="Task">The ordered class list.</param>
+/// <param name="Seed">Seed of its data order and augmentation.</param>
+/// <param name="Parameters">Flat parameters (<see cref="ParameterLayout"/>).</param>
+/// <param name="PAcc">p-Acc (%) on the test split restricted to the task.</param>
+public sealed record FineTuned(PersonalizationTask Task, int Seed, float[] Parameters, double PAcc);
+
+/// <summary>
+/// Stage 2: fine-tunes groups of p-Models at once from the generic model. CNN-5K: all parameters, starting from the
+/// generic convolutions and the generic classifier rows of the task's classes; ResNet-20: the head only, on backbone
+/// features computed once. Each p-Model sees exactly the batches it would see alone (its own seeded order), and
+/// models are independent, so a group of M gives the same p-Models as M runs of one (up to float rounding).
+/// </summary>
+public sealed class FineTuner : IDisposable
+{
+    private readonly GenericModel _generic;
+    private readonly ImageDataset _data;
+    private readonly FineTuneOptions _o;
+    private readonly Tensor? _trainFeatures, _testFeatures;
+
+    /// <summary>Prepares fine-tuning; for ResNet-20 computes (or takes) the backbone features of both splits.</summary>
+    public FineTuner(GenericModel generic, ImageDataset data, FineTuneOptions options, (Tensor Train, Tensor Test)? features = null)
+    {
+        _generic = generic;
+        _data = data;
+        _o = options;
+        if (generic.Arch == PModelArch.ResNet20)
+            (_trainFeatures, _testFeatures) = features ?? (Accuracy.Features(generic.Network, data.Train), Accuracy.Features(generic.Network, data.Test));
+    }
+
+    private double Lr => _o.LearningRate ?? (_generic.Arch == PModelArch.Cnn5k ? 0.01 : 0.05);
+
+    /// <summary>Fine-tunes one group of tasks (all with the same class count) together.</summary>
+    public IReadOnlyList<FineTuned> Train(IReadOnlyList<(PersonalizationTask Task, int Seed)> group, CancellationToken cancel = default)
+    {
+        int m = group.Count, c = group[0].Task.Count, b = _o.BatchSize;
+        if (group.Any(g => g.Task.Count != c)) throw new ArgumentException("All tasks of a group need the same number of classes.");
+        var init = group.Select(g => ClassifierSelection.Create(_generic, g.Task).Parameters).ToList();
+        using BatchedPModels models = _generic.Arch == PModelArch.Cnn5k ? new BatchedCnn5k(init, c) : new BatchedHeads(init, c);
+        var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay);
+
+        var trainIdx = group.Select(g => _data.Train.IndicesOf(g.Task.Classes.ToHashSet())).ToArray();
+        var relabel = group.Select(g => Relabel(g.Task)).ToArray();
+        var steps = trainIdx.Select(ix => ix.Length / b).ToArray();
+        if (steps.Any(s => s == 0)) throw new TinaException($"A task has fewer training images than the batch size {b}.");
+        int maxSteps = steps.Max();
+        var lr = new float[m];
+        var active = new float[m];
+        for (int epoch = 0; epoch < _o.Epochs; epoch++)
+        {
+            var orders = new int[m][];
+            var rngs = new Random[m];
+            for (int k = 0; k < m; k++)
+            {
+                rngs[k] = new Random(Seeds.Derive(group[k].Seed, epoch));
+                orders[k] = (int[])trainIdx[k].Clone();
+                rngs[k].Shuffle(orders[k]);
+            }
+            for (int s = 0; s < maxSteps; s++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                var batchIdx = new int[m][];
+                var labels = new long[m * b];
+                for (int k = 0; k < m; k++)
+                {
+                    bool on = s < steps[k];
+                    active[k] = on ? 1 : 0;
+                    long t = (long)epoch * steps[k] + s, total = (long)_o.Epochs * steps[k];
+                    lr[k] = on ? (float)(0.5 * Lr * (1 + Math.Cos(Math.PI * t / total))) : 0;
+                    int start = (on ? s : 0) * b;   // an inactive model gets any batch; its loss is masked out
+                    batchIdx[k] = orders[k][start..(start + b)];
+                    for (int j = 0; j < b; j++) labels[k * b + j] = relabel[k][_data.Train.Labels[batchIdx[k][j]]];
+                }
+                using var scope = NewDisposeScope();
+                var input = Input(batchIdx, train: true, rngs);
+                var logits = models.Forward(input);                                   // [M, B, C]
+                var y = tensor(labels).view(m, b);
+                var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None).view(m, b);
+                var loss = (perSample.mean([1L]) * tensor(active)).sum();
+                loss.backward();
+                sgd.Step(lr, active);
+            }
+        }
+        var pacc = Evaluate(models, group.Select(g => g.Task).ToArray());
+        return group.Select((g, k) => new FineTuned(g.Task, g.Seed, models.Vector(k), pacc[k])).ToList();
+    }
+
+    /// <summary>p-Acc (%) of each of the stacked models on its own task's test images.</summary>
+    private double[] Evaluate(BatchedPModels models, PersonalizationTask[] tasks)
+    {
+        using var _ = no_grad();
+        int m = tasks.Length;
+        var testIdx = tasks.Select(t => _data.Test.IndicesOf(t.Classes.ToHashSet())).ToArray();
+        var relabel = tasks.Select(Relabel).ToArray();
+        var correct = new int[m];
+        int maxN = testIdx.Max(ix => ix.Length), chunk = 200;
+        for (int s = 0; s < maxN; s += chunk)
+        {
+            int n = Math.Min(chunk, maxN - s);
+            // Shorter test sets are padded by repeating their first image; padded rows are not counted.
+            var idx = testIdx.Select(ix => Enumerable.Range(s, n).Select(j => j < ix.Length ? ix[j] : ix[0]).ToArray()).ToArray();
+            using var scope = NewDisposeScope();
+            var pred = models.Forward(Input(idx, train: false, null)).argmax(2L).data<long>().ToArray();
+            for (int k = 0; k < m; k++)
+                for (int j = 0; j < n && s + j < testIdx[k].Length; j++)
+                    if (pred[k * n + j] == relabel[k][_data.Test.Labels[idx[k][j]]]) correct[k]++;
+        }
+        return correct.Select((cnt, k) => 100.0 * cnt / testIdx[k].Length).ToArray();
+    }
+
+    /// <summary>Inputs [M, B, …]: normalised (augmented) images for CNN-5K, cached features for heads.</summary>
+    private Tensor Input(int[][] idx, bool train, Random[]? rngs)
+    {
+        int m = idx.Length, b = idx[0].Length;
+        if (_generic.Arch == PModelArch.ResNet20)
+        {
+            var flat = tensor(idx.SelectMany(ix => ix).Select(i => (long)i).ToArray());
+            return (train ? _trainFeatures! : _testFeatures!).index_select(0, flat).view(m, b, -1);
+        }
+        var set = train ? _data.Train : _data.Test;
+        var buf = new float[(long)m * b * ImageSet.ImageBytes];
+        Parallel.For(0, m, k =>
+        {
+            var batch = Augmentation.Batch(set, idx[k], Normalization.Mean, Normalization.Std, train && _o.Augment ? rngs![k] : null);
+            batch.CopyTo(buf.AsSpan(k * b * ImageSet.ImageBytes));
+        });
+        return tensor(buf, [m, b, 3, 32, 32]);
+    }
+
+    private int[] Relabel(PersonalizationTask task)
+    {
+        var map = Enumerable.Repeat(-1, _data.NumClasses).ToArray();
+        for (int i = 0; i < task.Count; i++) map[task.Classes[i]] = i;
+        return map;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _trainFeatures?.Dispose();
+        _testFeatures?.Dispose();
+    }
+}

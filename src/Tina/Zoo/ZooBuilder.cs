@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Tina.Data;
+using Tina.Generic;
+using Tina.IO;
+using Tina.PModels;
+using Tina.Runtime;
+using Tina.Tasks;
+
+namespace Tina.Zoo;
+
+/// <summary>What to build: how many tasks, of how many classes, from which seed, fine-tuned how.</summary>
+public sealed record ZooBuildOptions
+{
+    /// <summary>Training (ID) tasks; the paper: 1,000.</summary>
+    public int TrainTasks { get; init; } = 1000;
+
+    /// <summary>Held-out (OOD) tasks; the paper: 150.</summary>
+    public int OodTasks { get; init; } = 150;
+
+    /// <summary>Classes per task.</summary>
+    public int ClassesPerTask { get; init; } = 10;
+
+    /// <summary>Seed of the task sampler and per-task seeds.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Fine-tuning settings.</summary>
+    public FineTuneOptions FineTune { get; init; } = new();
+}
+
+/// <summary>Progress of a zoo build.</summary>
+/// <param name="Done">p-Models finished (including those found from an earlier run).</param>
+/// <param name="Total">p-Models in the zoo.</param>
+/// <param name="PerMinute">Throughput of this run so far.</param>
+/// <param name="MeanPAcc">Mean p-Acc of the finished p-Models, %.</param>
+public sealed record ZooProgress(int Done, int Total, double PerMinute, double MeanPAcc);
+
+/// <summary>
+/// Builds a p-Model zoo in a folder: draws the tasks (paper's mix for CIFAR-100), fine-tunes them group by group
+/// (<see cref="FineTuner"/>), and stores each group as a safetensors shard (<c>parameters</c> [n, P], readable from
+/// Python) before atomically updating the manifest. Rerunning after a crash or kill continues with the first missing
+/// shard; nothing finished is lost or recomputed.
+/// </summary>
+public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDataset data, ZooBuildOptions options)
+{
+    /// <summary>Builds (or completes) the zoo in <paramref name="dir"/> and returns its manifest.</summary>
+    public ZooManifest Build(string dir, IProgress<ZooProgress>? progress = null, CancellationToken cancel = default)
+    {
+        Directory.CreateDirectory(dir);
+        var fresh = Plan();
+        var manifest = fresh;
+        if (File.Exists(Path.Combine(dir, ZooManifest.FileName)))
+        {
+            var existing = ZooManifest.Load(dir);
+            if (!SameSettings(existing, fresh))
+                throw new TinaException($"The zoo in {dir} was built with other settings (dataset {existing.Dataset}, arch {existing.Arch}, {existing.Tasks.Count} tasks, seed {existing.Seed}). Use another --out folder or the same settings.");
+            // Keep only shards whose files are really there.
+            manifest = existing with { Shards = existing.Shards.Where(s => File.Exists(Path.Combine(dir, s.File))).ToList() };
+        }
+        manifest.Save(dir);
+
+        int groupSize = Math.Max(1, options.FineTune.ModelsPerGroup);
+        int total = manifest.Tasks.Count;
+        var done = manifest.Shards.Select(s => s.First).ToHashSet();
+        int finished = manifest.Shards.Sum(s => s.Count);
+        var sw = Stopwatch.StartNew();
+        int trainedNow = 0;
+        progress?.Report(new ZooProgress(finished, total, 0, MeanPAcc(manifest)));
+        using var tuner = new FineTuner(generic, data, options.FineTune);
+        for (int first = 0; first < total; first += groupSize)
+        {
+            if (done.Contains(first)) continue;
+            cancel.ThrowIfCancellationRequested();
+            var tasks = manifest.Tasks.Skip(first).Take(groupSize).ToList();
+            var results = tuner.Train(tasks.Select(t => (new PersonalizationTask(t.Classes, t.Names), t.Seed)).ToList(), cancel);
+            var file = $"shard-{first:D6}.safetensors";
+            WriteShard(Path.Combine(dir, file), tasks, results);
+            manifest.Shards.Add(new ZooShard { File = file, First = first, Count = tasks.Count, PAcc = results.Select(r => Math.Round(r.PAcc, 3)).ToArray() });
+            manifest.Shards.Sort((a, b) => a.First.CompareTo(b.First));
+            manifest.Save(dir);
+            finished += tasks.Count;
+            trainedNow += tasks.Count;
+            progress?.Report(new ZooProgress(finished, total, trainedNow / Math.Max(1e-9, sw.Elapsed.TotalMinutes), MeanPAcc(manifest)));
+        }
+        return manifest;
+    }
+
+    private ZooManifest Plan()
+    {
+        var sampler = new TaskSampler(data, options.ClassesPerTask, options.Seed);
+        var (train, ood) = sampler.Split(options.TrainTasks, options.OodTasks);
+        var tasks = train.Select(t => (t, "train")).Concat(ood.Select(t => (t, "ood")))
+            .Select((p, i) => new ZooTask
+            {
+                Index = i, Split = p.Item2, Classes = p.t.Task.Classes, Names = p.t.Task.Names, Kind = p.t.Kind.ToString(),
+                Seed = Seeds.Derive(options.Seed, i, 0x200),
+            }).ToList();
+        return new ZooManifest
+        {
+            Dataset = data.Name, Arch = generic.Arch.ToName(), ClassesPerTask = options.ClassesPerTask, Seed = options.Seed,
+            ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
+            GenericModel = Path.GetFullPath(genericPath), FineTune = options.FineTune, Tasks = tasks,
+        };
+    }
+
+    private static bool SameSettings(ZooManifest a, ZooManifest b) =>
+        a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask
+        && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count
+        && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed);
+
+    private static double MeanPAcc(ZooManifest m) => m.Shards.Count == 0 ? 0 : m.Shards.SelectMany(s => s.PAcc).Average();
+
+    private static void WriteShard(string path, IReadOnlyList<ZooTask> tasks, IReadOnlyList<FineTuned> results)
+    {
+        int p = results[0].Parameters.Length;
+        var data = new float[results.Count * p];
+        for (int i = 0; i < results.Count; i++) results[i].Parameters.CopyTo(data, i * p);
+        var meta = new Dictionary<string, string>
+        {
+            ["format"] = "tina-zoo-shard-v1",
+            ["tasks"] = JsonSerializer.Serialize(tasks.Select(t => new { t.Index, t.Names, t.Classes, t.Seed })),
+            ["pacc"] = JsonSerializer.Serialize(results.Select(r => Math.Round(r.PAcc, 3))),
+        };
+        SafeTensors.Save(path, [new("parameters", new NamedTensor([results.Count, p], data))], meta);
+    }
+}

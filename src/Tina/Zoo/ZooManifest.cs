@@ -1,0 +1,98 @@
+using System.Text.Json;
+using Tina.Generic;
+using Tina.IO;
+
+namespace Tina.Zoo;
+
+/// <summary>One task of a zoo: its class list, whether it is a training (ID) or held-out (OOD) task, and its seed.</summary>
+public sealed record ZooTask
+{
+    /// <summary>Position in the zoo.</summary>
+    public required int Index { get; init; }
+
+    /// <summary><c>train</c> (Tina sees it; ID evaluation) or <c>ood</c> (held out).</summary>
+    public required string Split { get; init; }
+
+    /// <summary>Dataset labels in prompt order.</summary>
+    public required int[] Classes { get; init; }
+
+    /// <summary>Class names in prompt order.</summary>
+    public required string[] Names { get; init; }
+
+    /// <summary>How the classes were drawn (see <see cref="Tasks.TaskKind"/>).</summary>
+    public required string Kind { get; init; }
+
+    /// <summary>Seed of the p-Model's data order and augmentation.</summary>
+    public required int Seed { get; init; }
+}
+
+/// <summary>A safetensors shard holding the p-Models of consecutive tasks, with their measured p-Acc.</summary>
+public sealed record ZooShard
+{
+    /// <summary>File name inside the zoo folder.</summary>
+    public required string File { get; init; }
+
+    /// <summary>Index of its first task.</summary>
+    public required int First { get; init; }
+
+    /// <summary>Number of p-Models (rows of its <c>parameters</c> tensor).</summary>
+    public required int Count { get; init; }
+
+    /// <summary>p-Acc (%) of each p-Model on the test split restricted to its task.</summary>
+    public required double[] PAcc { get; init; }
+}
+
+/// <summary>
+/// The zoo's <c>manifest.json</c>: settings, the full task list (fixed by the seed before any training) and the
+/// finished shards. It is rewritten atomically after each shard, so it never names a shard that is not complete.
+/// </summary>
+public sealed record ZooManifest
+{
+    /// <summary>File name of the manifest in a zoo folder.</summary>
+    public const string FileName = "manifest.json";
+
+    /// <summary>Format id.</summary>
+    public string Format { get; init; } = "tina-zoo-v1";
+
+    /// <summary>Dataset id.</summary>
+    public required string Dataset { get; init; }
+
+    /// <summary>p-Model architecture.</summary>
+    public required string Arch { get; init; }
+
+    /// <summary>Length of each p-Model's parameter vector.</summary>
+    public required int ParameterCount { get; init; }
+
+    /// <summary>Classes per task.</summary>
+    public required int ClassesPerTask { get; init; }
+
+    /// <summary>Seed of the task sampler and of the per-task seeds.</summary>
+    public required int Seed { get; init; }
+
+    /// <summary>Generic model the p-Models start from (and, for ResNet-20, share the backbone of).</summary>
+    public required string GenericModel { get; init; }
+
+    /// <summary>Fine-tuning settings.</summary>
+    public required FineTuneOptions FineTune { get; init; }
+
+    /// <summary>All tasks, training ones first.</summary>
+    public required List<ZooTask> Tasks { get; init; }
+
+    /// <summary>Finished shards.</summary>
+    public List<ZooShard> Shards { get; init; } = [];
+
+    /// <summary>Writes the manifest atomically into <paramref name="dir"/>.</summary>
+    public void Save(string dir) => AtomicFile.WriteAllText(Path.Combine(dir, FileName), JsonSerializer.Serialize(this, Generic.GenericModel.Json));
+
+    /// <summary>Reads the manifest of the zoo in <paramref name="dir"/>.</summary>
+    public static ZooManifest Load(string dir)
+    {
+        var path = Path.Combine(dir, FileName);
+        if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "Build a zoo first: tina zoo build --dataset cifar100 --arch cnn5k.");
+        try
+        {
+            return JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), Generic.GenericModel.Json) ?? throw new JsonException("empty manifest");
+        }
+        catch (JsonException e) { throw new CorruptFileException(path, e.Message, e); }
+    }
+}
