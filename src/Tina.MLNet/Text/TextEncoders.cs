@@ -1,0 +1,55 @@
+using Tina.Text;
+
+namespace Tina.MLNet.Text;
+
+/// <summary>
+/// Creates a text encoder by name: <c>glove</c> (the default; offline once set up) or <c>clip</c> (needs the user's
+/// ONNX export of CLIP's text encoder). Lives in Tina.MLNet because the CLIP encoder needs ONNX Runtime.
+/// </summary>
+public static class TextEncoders
+{
+    /// <summary>The GloVe + SIF encoder (<see cref="GloveTextEncoder"/>).</summary>
+    public const string Glove = "glove";
+
+    /// <summary>The CLIP ONNX encoder (<see cref="ClipTextEncoder"/>).</summary>
+    public const string Clip = "clip";
+
+    /// <summary>The accepted names.</summary>
+    public static IReadOnlyList<string> Names { get; } = [Glove, Clip];
+
+    /// <summary>Creates the encoder called <paramref name="name"/> (case-insensitive). The caller disposes it.</summary>
+    /// <param name="name"><c>glove</c> or <c>clip</c>.</param>
+    /// <param name="artifactsDir">Artifacts root; GloVe files live in <c>{artifactsDir}/text/glove</c> and are downloaded/converted on first use.</param>
+    /// <param name="clipModelPath">The CLIP text encoder ONNX file; required for <c>clip</c>, ignored for <c>glove</c>.</param>
+    /// <param name="clipMergesPath">CLIP's <c>bpe_simple_vocab_16e6.txt.gz</c>; when null it is looked for beside the model, then
+    /// in <c>shared/models/clip</c> above the application folder or the current folder.</param>
+    /// <param name="progress">Receives GloVe set-up messages (download, conversion).</param>
+    /// <exception cref="TinaException">Unknown name, missing CLIP model or merges file, or a failed GloVe set-up.</exception>
+    public static ITextEncoder Create(string name, string artifactsDir, string? clipModelPath,
+        string? clipMergesPath = null, IProgress<string>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        switch (name.Trim().ToLowerInvariant())
+        {
+            case Glove:
+                return GloveTextEncoder.Open(artifactsDir, progress);
+            case Clip:
+                if (string.IsNullOrWhiteSpace(clipModelPath))
+                    throw new TinaException("The clip text encoder needs the path of an ONNX export of CLIP's text encoder (weights are not distributed with Tina); or use the glove encoder.");
+                return new ClipTextEncoder(clipModelPath, new ClipTokenizer(clipMergesPath ?? FindMerges(clipModelPath)));
+            default:
+                throw new TinaException($"Unknown text encoder '{name}'. Known: {string.Join(", ", Names)}.");
+        }
+    }
+
+    private static string FindMerges(string modelPath)
+    {
+        var beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, ClipTokenizer.MergesFileName);
+        if (File.Exists(beside)) return beside;
+        return ClipTokenizer.FindMergesFile(AppContext.BaseDirectory)
+            ?? ClipTokenizer.FindMergesFile(Environment.CurrentDirectory)
+            ?? throw new TinaFileNotFoundException(beside,
+                $"CLIP's merges list {ClipTokenizer.MergesFileName} (https://github.com/openai/CLIP, clip/{ClipTokenizer.MergesFileName}) " +
+                "was found neither beside the model nor in shared/models/clip; put it beside the model or pass its path.");
+    }
+}
