@@ -1,0 +1,51 @@
+namespace Tina.Diffusion;
+
+/// <summary>
+/// Size and options of Tina's diffusion transformer. The paper trains d 2048 / 12 layers / 16 heads (A.5); the released
+/// CIFAR-100 config is d 512 / 12 / 16 (<see cref="Base"/>). <see cref="Small"/> fits a CPU; <see cref="Tiny"/> is for tests.
+/// </summary>
+/// <param name="HiddenSize">Transformer width d.</param>
+/// <param name="Layers">Number of GPT-2 blocks.</param>
+/// <param name="Heads">Attention heads; must divide <paramref name="HiddenSize"/>.</param>
+/// <param name="ChunkSize">Parameter-token chunk size M (576 in the paper).</param>
+/// <param name="TextDim">Dimension of one class embedding (CLIP ViT-B/32: 512; GloVe: 100).</param>
+/// <param name="MaxClasses">Class slots in the prompt (the padded sequence length; 10 in the paper).</param>
+/// <param name="Dropout">Dropout after the embeddings, in attention and on the residual branches (0 in the released code).</param>
+/// <param name="MergedTextToken">
+/// Ablation: one text token (the mean of the class embeddings through one linear, TAPER-style) instead of one token per
+/// class slot. Loses the class order, so the generated classifier rows cannot follow the prompt.
+/// </param>
+public sealed record TinaConfig(
+    int HiddenSize,
+    int Layers,
+    int Heads,
+    int ChunkSize = ParameterTokenizer.DefaultChunkSize,
+    int TextDim = 512,
+    int MaxClasses = SequencePadding.DefaultMaxClasses,
+    double Dropout = 0.0,
+    bool MergedTextToken = false)
+{
+    /// <summary>For unit tests: d 64, 2 layers, 4 heads.</summary>
+    public static TinaConfig Tiny => new(64, 2, 4);
+
+    /// <summary>CPU-sized: d 256, 4 layers, 8 heads.</summary>
+    public static TinaConfig Small => new(256, 4, 8);
+
+    /// <summary>The released CIFAR-100 config: d 512, 12 layers, 16 heads.</summary>
+    public static TinaConfig Base => new(512, 12, 16);
+
+    /// <summary>The paper's scale (A.5): d 2048, 12 layers, 16 heads.</summary>
+    public static TinaConfig Paper => new(2048, 12, 16);
+
+    /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
+    public TinaConfig Validate()
+    {
+        if (HiddenSize < 1 || Layers < 0 || Heads < 1 || ChunkSize < 1 || TextDim < 1 || MaxClasses < 1)
+            throw new ArgumentException($"Invalid Tina config {this}: sizes must be positive.");
+        if (HiddenSize % Heads != 0)
+            throw new ArgumentException($"Hidden size {HiddenSize} is not divisible by {Heads} heads.");
+        if (Dropout is < 0 or >= 1)
+            throw new ArgumentException($"Dropout {Dropout} must be in [0, 1).");
+        return this;
+    }
+}
