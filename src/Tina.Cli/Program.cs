@@ -15,6 +15,7 @@ root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
+root.Subcommands.Add(TextCommands.Create());
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };

@@ -3,29 +3,32 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Spectre.Console;
 using Tina.Cli.Console;
+using Tina.Data;
 using Tina.Evaluation;
 using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
 using Tina.Tasks;
+using Tina.Zoo;
 
 namespace Tina.Cli.Commands;
 
-/// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks.</summary>
+/// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks or a zoo's ID/OOD tasks.</summary>
 internal static class EvalCommand
 {
-    private static readonly string[] Known = ["generic", "classifier-selection"];
+    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name];
 
     public static Command Create()
     {
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)}.", DefaultValueFactory = _ => string.Join(",", Known) };
-        var tasks = new Option<int>("--tasks") { Description = "Number of random tasks (the paper averages ≥ 100).", DefaultValueFactory = _ => 100 };
-        var k = new Option<int>("--classes-per-task") { Description = "Classes per task.", DefaultValueFactory = _ => 10 };
-        var seed = new Option<int>("--seed") { Description = "Seed of the task sampler.", DefaultValueFactory = _ => 0 };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo).", DefaultValueFactory = _ => "generic,classifier-selection" };
+        var tasks = new Option<int>("--tasks") { Description = "Number of tasks (random ones; with --zoo, at most this many per split).", DefaultValueFactory = _ => 100 };
+        var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
+        var zoo = new Option<string?>("--zoo") { Description = "Evaluate on this zoo's tasks: ID = its training tasks, OOD = its held-out tasks." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, json,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -34,40 +37,56 @@ internal static class EvalCommand
             if (names.Count == 0 || unknown.Count > 0)
                 throw new TinaException($"Unknown method(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Known)}.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
+            var zooDir = r.GetValue(zoo);
+            if (names.Contains(FineTunedMethod.Name) && zooDir is null) throw new TinaException("--methods finetune needs --zoo DIR (the fine-tuned p-Models).");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
             var dataset = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch));
-            var taskList = RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed));
 
-            var results = new List<PAccResult>();
-            foreach (var name in names)
-            {
-                IPersonalizationMethod method = name switch
+            var manifest = zooDir is null ? null : ZooManifest.Load(zooDir);
+            if (manifest is not null && (manifest.Dataset != dataset.Name || manifest.Arch != arch.ToName()))
+                throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {dataset.Name}/{arch.ToName()}.");
+            var splits = manifest is null
+                ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
+                : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
+                    .Where(s => s.Item2.Count > 0).ToList();
+
+            var results = new List<(string Split, int Tasks, PAccResult Result)>();
+            foreach (var (split, list) in splits)
+                foreach (var name in names)
                 {
-                    "generic" => new GenericMethod(generic, dataset.Test, device),
-                    _ => new ClassifierSelectionMethod(generic, dataset.Test, device),
-                };
-                results.Add(ProgressView.Run($"p-Acc {name}", p =>
-                    PAcc.Evaluate(method, taskList, dataset.Test, new Fraction(p), cancel)));
-                (method as IDisposable)?.Dispose();
-            }
+                    if (name == FineTunedMethod.Name)
+                    {
+                        results.Add((split, list.Count, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
+                        continue;
+                    }
+                    using var method = Create(name, generic, dataset, device);
+                    results.Add((split, list.Count, ProgressView.Run($"p-Acc {split} {name}", p =>
+                        PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
+                }
 
-            var table = new Table().Title($"p-Acc on {dataset.Name} test, {arch.ToName()}, {taskList.Count} tasks of {r.GetValue(k)} classes")
-                .AddColumn("method").AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
-            foreach (var res in results) table.AddRow(res.Method, $"{res.Mean:F2}", $"{res.Std:F2}");
+            var table = new Table().Title($"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)")
+                .AddColumn("tasks").AddColumn("method").AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
+            foreach (var (split, n, res) in results) table.AddRow($"{split} ({n})", res.Method, $"{res.Mean:F2}", $"{res.Std:F2}");
             AnsiConsole.Write(table);
 
             if (r.GetValue(json) is { } path)
             {
-                var m = new JsonObject();
-                foreach (var res in results) m[res.Method] = new JsonObject { ["pAcc"] = Math.Round(res.Mean, 3), ["std"] = Math.Round(res.Std, 3) };
                 var doc = new JsonObject
                 {
-                    ["dataset"] = dataset.Name, ["arch"] = arch.ToName(), ["split"] = "test", ["tasks"] = taskList.Count,
-                    ["classesPerTask"] = r.GetValue(k), ["seed"] = r.GetValue(seed), ["genericTestAccuracy"] = generic.Card.TestAccuracy,
-                    ["methods"] = m,
+                    ["dataset"] = dataset.Name, ["arch"] = arch.ToName(), ["split"] = "test",
+                    ["tasks"] = results.Count > 0 ? results[0].Tasks : 0,
+                    ["taskSource"] = manifest is null ? $"random (seed {r.GetValue(seed)}, {r.GetValue(k)} classes)" : Path.GetFullPath(zooDir!),
+                    ["genericTestAccuracy"] = generic.Card.TestAccuracy,
                 };
+                foreach (var group in results.GroupBy(x => x.Split))
+                {
+                    var m = new JsonObject();
+                    foreach (var (_, _, res) in group) m[res.Method] = new JsonObject { ["pAcc"] = Math.Round(res.Mean, 3), ["std"] = Math.Round(res.Std, 3) };
+                    if (manifest is null) doc["methods"] = m;
+                    else doc[group.Key == "ID" ? "id" : "ood"] = new JsonObject { ["tasks"] = group.First().Tasks, ["methods"] = m };
+                }
                 AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/]");
             }
@@ -75,6 +94,18 @@ internal static class EvalCommand
         }));
         return cmd;
     }
+
+    private sealed class Owned(IPersonalizationMethod method) : IDisposable
+    {
+        public IPersonalizationMethod Method => method;
+        public void Dispose() => (method as IDisposable)?.Dispose();
+    }
+
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device) => new(name switch
+    {
+        "generic" => new GenericMethod(generic, data.Test, device),
+        _ => new ClassifierSelectionMethod(generic, data.Test, device),
+    });
 
     private sealed class Fraction(IProgress<Step> sink) : IProgress<double>
     {

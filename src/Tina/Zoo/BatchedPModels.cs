@@ -106,5 +106,11 @@ public sealed class BatchedHeads : BatchedPModels
     public override IReadOnlyList<Tensor> Parameters => _p;
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor features) => baddbmm(_p[1].unsqueeze(1), features, _p[0].transpose(1, 2));
+    public override Tensor Forward(Tensor features)
+    {
+        using var w = _p[0].transpose(1, 2);
+        using var xw = bmm(features, w);
+        using var b = _p[1].unsqueeze(1);
+        return xw + b;
+    }
 }

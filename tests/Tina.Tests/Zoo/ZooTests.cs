@@ -1,0 +1,122 @@
+using System.Diagnostics;
+using Tina.Data;
+using Tina.Generic;
+using Tina.IO;
+using Tina.PModels;
+using Tina.Tasks;
+using Tina.Zoo;
+using TorchSharp;
+
+namespace Tina.Tests.Zoo;
+
+public class ZooTests
+{
+    private static readonly Lazy<ImageDataset> Data = new(() => Fixtures.CifarSubset(classes: 12, perClass: 48, testPerClass: 20));
+
+    private static GenericModel Generic(PModelArch arch)
+    {
+        torch.manual_seed(11);
+        var d = Data.Value;
+        return new GenericModel(PModelNetwork.Create(arch, d.NumClasses),
+            new GenericModelCard { Arch = arch.ToName(), Dataset = d.Name, Classes = d.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
+    }
+
+    private static ZooBuildOptions Options(int group) => new()
+    {
+        TrainTasks = 4, OodTasks = 2, ClassesPerTask = 4, Seed = 3,
+        FineTune = new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = group },
+    };
+
+    [Theory]
+    [InlineData(PModelArch.Cnn5k)]
+    [InlineData(PModelArch.ResNet20)]
+    public void ManyAtOnceEqualsOneAtATime(PModelArch arch)
+    {
+        using var generic = Generic(arch);
+        var tasks = new TaskSampler(Data.Value, 4, seed: 5).Draw(3).Select((t, i) => (t.Task, Seed: 100 + i)).ToList();
+        using var tuner = new FineTuner(generic, Data.Value, new FineTuneOptions { Epochs = 2, BatchSize = 16, ModelsPerGroup = 3 });
+        var together = tuner.Train(tasks);
+        var alone = tasks.Select(t => tuner.Train([t])[0]).ToList();
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            var maxDiff = together[i].Parameters.Zip(alone[i].Parameters).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(maxDiff < 1e-4, $"task {i}: max |Δw| = {maxDiff}");
+            // Training moved the weights away from the classifier-selection start.
+            var start = ClassifierSelection.Create(generic, tasks[i].Task).Parameters;
+            Assert.True(start.Zip(alone[i].Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
+        }
+    }
+
+    [Fact]
+    public void KilledBuildResumesWithoutLosingOrRedoingShards()
+    {
+        using var generic = Generic(PModelArch.Cnn5k);
+        var dir = TestData.TempDir();
+        using var cts = new CancellationTokenSource();
+        var stopAfterFirstShard = new StopAfter(cts, done: 2);
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            new ZooBuilder(generic, "generic", Data.Value, Options(group: 2)).Build(dir, stopAfterFirstShard, cts.Token));
+        var partial = ZooManifest.Load(dir);
+        Assert.Single(partial.Shards);
+        var firstShard = Path.Combine(dir, partial.Shards[0].File);
+        var before = File.GetLastWriteTimeUtc(firstShard);
+        // A torn temp file from the kill must not confuse the rerun.
+        File.WriteAllText(Path.Combine(dir, ".shard-000002.safetensors.123.tmp"), "torn");
+
+        var resumed = new ZooBuilder(generic, "generic", Data.Value, Options(group: 2)).Build(dir);
+        Assert.Equal(3, resumed.Shards.Count);
+        Assert.Equal(before, File.GetLastWriteTimeUtc(firstShard));
+
+        var straight = new ZooBuilder(generic, "generic", Data.Value, Options(group: 2)).Build(TestData.TempDir());
+        var a = ZooReader.ReadAll(dir, out _);
+        var b = ZooReader.ReadAll(Path.Combine(Path.GetDirectoryName(dir)!, Path.GetFileName(dir)), out _);
+        Assert.Equal(6, a.Count);
+        Assert.Equal(straight.Shards.SelectMany(s => s.PAcc), resumed.Shards.SelectMany(s => s.PAcc));
+        Assert.Equal(4, resumed.Tasks.Count(t => t.Split == "train"));
+        Assert.Equal(2, resumed.Tasks.Count(t => t.Split == "ood"));
+        Assert.All(a, e => Assert.Equal(ParameterLayout.For(PModelArch.Cnn5k, 4).Count, e.Parameters.Length));
+
+        // Other settings in the same folder are refused instead of mixing two zoos.
+        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, Options(group: 2) with { Seed = 4 }).Build(dir));
+    }
+
+    [Fact]
+    public void ShardsAreReadableFromPython()
+    {
+        using var generic = Generic(PModelArch.ResNet20);
+        var dir = TestData.TempDir();
+        var m = new ZooBuilder(generic, "generic", Data.Value, Options(group: 6)).Build(dir);
+        var shard = Path.Combine(dir, m.Shards[0].File);
+        var expected = ZooReader.ReadAll(dir, out _)[5].Parameters;
+        // Parse the safetensors file with Python's standard library only (struct + json): header, dtype, shape, offsets.
+        var script = "import json,struct,sys\nb=open(sys.argv[1],'rb').read()\nn=struct.unpack('<Q',b[:8])[0]\nh=json.loads(b[8:8+n])\nt=h['parameters']\n" +
+                     "assert t['dtype']=='F32'\nrows,cols=t['shape']\ns,e=t['data_offsets']\nv=struct.unpack('<%df'%(rows*cols),b[8+n+s:8+n+e])\nprint(rows,cols,repr(v[5*cols]),repr(v[6*cols-1]))";
+        var psi = new ProcessStartInfo("/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add("-c"); psi.ArgumentList.Add(script); psi.ArgumentList.Add(shard);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd().Trim().Split(' ');
+        p.WaitForExit();
+        Assert.True(p.ExitCode == 0, p.StandardError.ReadToEnd());
+        Assert.Equal(["6", "260"], output[..2]);  // 6 heads of 64·4 + 4 parameters
+        Assert.Equal(expected[0], float.Parse(output[2], System.Globalization.CultureInfo.InvariantCulture), 6);
+        Assert.Equal(expected[^1], float.Parse(output[3], System.Globalization.CultureInfo.InvariantCulture), 6);
+    }
+
+    [Fact]
+    public void SafeTensorsRoundTripKeepsOrderShapesAndMetadata()
+    {
+        var path = Path.Combine(TestData.TempDir(), "x.safetensors");
+        SafeTensors.Save(path, [new("b", new NamedTensor([2, 3], [1, 2, 3, 4, 5, 6])), new("a", new NamedTensor([1], [float.NaN]))], new Dictionary<string, string> { ["k"] = "v" });
+        var (t, meta) = SafeTensors.Load(path);
+        Assert.Equal(["b", "a"], t.Keys);
+        Assert.Equal([2L, 3L], t["b"].Shape);
+        Assert.Equal([1f, 2, 3, 4, 5, 6], t["b"].Data);
+        Assert.True(float.IsNaN(t["a"].Data[0]));
+        Assert.Equal("v", meta["k"]);
+    }
+
+    private sealed class StopAfter(CancellationTokenSource cts, int done) : IProgress<ZooProgress>
+    {
+        public void Report(ZooProgress p) { if (p.Done >= done) cts.Cancel(); }
+    }
+}
