@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using Tina.Diffusion;
+using Tina.IO;
+using Tina.PModels;
+using Tina.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace Tina.Generation;
+
+/// <summary>How <see cref="TinaGenerator"/> samples a p-Model.</summary>
+public sealed record GenerateOptions
+{
+    /// <summary>The sampler (default DDIM, deterministic given the seed).</summary>
+    public DiffusionSampler Sampler { get; init; } = DiffusionSampler.Ddim;
+
+    /// <summary>Sampling steps; null = the sampler's default (DDIM 50, DDPM all 1,000 as in the paper).</summary>
+    public int? Steps { get; init; }
+
+    /// <summary>Seed of the initial noise (and of DDPM's noise). The same seed gives bitwise-identical weights.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Sample with the EMA weights (true) or the raw weights (false; what the paper evaluated).</summary>
+    public bool UseEma { get; init; } = true;
+
+    /// <summary>The steps actually used.</summary>
+    public int ResolvedSteps => Steps ?? (Sampler == DiffusionSampler.Ddpm ? 1000 : 50);
+
+    /// <summary>A short description for model metadata, e.g. <c>tina ddim-50 seed 0 ema</c>.</summary>
+    public string Describe() => $"tina {Sampler.ToString().ToLowerInvariant()}-{ResolvedSteps} seed {Seed} {(UseEma ? "ema" : "raw")}";
+}
+
+/// <summary>
+/// Generates personalized classifiers from text: loads a checkpoint written by <see cref="TinaTrainer"/>, validates a
+/// prompt (1 to K distinct class names), embeds each class (the embeddings stored with the checkpoint for the zoo's
+/// class names; the text encoder, when given, for any other words), pads the prompt with '&lt;-&gt;', samples the
+/// p-Model parameters with DDIM or DDPM and returns a <see cref="PModel"/> (for ResNet-20 with the generic model's
+/// frozen backbone, stored in the checkpoint). Thread-safe: the networks are in eval mode and never modified, every
+/// call samples under its own no-grad scope with its own seeded generator, so calls from several threads at once give
+/// the same results as sequential calls.
+/// </summary>
+public sealed class TinaGenerator : IDisposable
+{
+    private readonly TinaTransformer _raw, _ema;
+    private readonly ParameterNormalizer _normalizer;
+    private readonly SequencePadding _padding;
+    private readonly GaussianDiffusion _diffusion = new();
+    private readonly IReadOnlyDictionary<string, NamedTensor>? _frozen;
+    private readonly ConcurrentDictionary<string, float[]> _embeddings;
+    private readonly float[] _pad;
+    private readonly ITextEncoder? _encoder;
+    private readonly Lock _encoderLock = new();
+
+    private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
+        SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
+        float[] pad, ITextEncoder? encoder, Device device)
+    {
+        State = state;
+        CheckpointDir = dir;
+        _raw = raw;
+        _ema = ema;
+        _normalizer = normalizer;
+        _padding = padding;
+        _frozen = frozen;
+        _embeddings = embeddings;
+        _pad = pad;
+        _encoder = encoder;
+        Device = device;
+    }
+
+    /// <summary>The checkpoint's state (config, options, epochs, loss curve).</summary>
+    public TinaCheckpointState State { get; }
+
+    /// <summary>The checkpoint folder.</summary>
+    public string CheckpointDir { get; }
+
+    /// <summary>The p-Model architecture generated.</summary>
+    public PModelArch Arch => _padding.Arch;
+
+    /// <summary>Most classes in one prompt.</summary>
+    public int MaxClasses => _padding.MaxClasses;
+
+    /// <summary>The device sampling runs on.</summary>
+    public Device Device { get; }
+
+    /// <summary>Id of the text encoder the generator was trained with.</summary>
+    public string TextEncoderId => State.TextEncoderId;
+
+    /// <summary>The class names whose embeddings are stored in the checkpoint (usable without a text encoder).</summary>
+    public IReadOnlyList<string> StoredClassNames => State.TextNames[..^1];
+
+    /// <summary>
+    /// Loads the last committed epoch of the checkpoint in <paramref name="checkpointDir"/>. <paramref name="encoder"/>
+    /// (not owned; must have the checkpoint's <see cref="TextEncoderId"/>) is needed only for class names outside the
+    /// zoo's; without it such prompts are rejected with <see cref="InvalidPromptException"/>.
+    /// </summary>
+    /// <exception cref="TinaFileNotFoundException">No checkpoint in the folder.</exception>
+    /// <exception cref="CorruptFileException">The checkpoint files are unreadable or inconsistent.</exception>
+    /// <exception cref="TinaException">The encoder is not the one the generator was trained with.</exception>
+    public static TinaGenerator Load(string checkpointDir, ITextEncoder? encoder = null, Device? device = null)
+    {
+        checkpointDir = Path.GetFullPath(checkpointDir);
+        var state = TinaCheckpoint.Load(checkpointDir);
+        if (encoder is not null && encoder.Id != state.TextEncoderId)
+            throw new TinaException($"The generator in {checkpointDir} was trained with the text encoder {state.TextEncoderId}, not {encoder.Id}.");
+        device ??= CPU;
+        var weightsPath = Path.Combine(checkpointDir, state.WeightsFile);
+        if (!File.Exists(weightsPath)) throw new TinaFileNotFoundException(weightsPath, "The checkpoint's state names a weights file that is missing.");
+        var (tensors, _) = SafeTensors.Load(weightsPath);
+        var arch = PModelArchNames.Parse(state.Arch);
+        var padding = new SequencePadding(arch, state.Config.MaxClasses);
+        var tokenizer = new ParameterTokenizer(padding.Layout, state.Config.ChunkSize);
+        var normalizer = ParameterNormalizer.FromJson(state.Normalizer, Path.Combine(checkpointDir, TinaCheckpoint.StateFile));
+
+        TinaTransformer Build(string prefix)
+        {
+            var m = new TinaTransformer(state.Config, tokenizer, 0);
+            StateDict.Import(m, TinaCheckpoint.WithPrefix(tensors, prefix), weightsPath);
+            m.to(device);
+            m.eval();
+            foreach (var p in m.parameters()) p.requires_grad = false;
+            return m;
+        }
+        var raw = Build("model.");
+        var ema = Build("ema.");
+
+        if (!tensors.TryGetValue("text.embeddings", out var table) || table.Shape.Length != 2 || table.Shape[0] != state.TextNames.Length || table.Shape[1] != state.Config.TextDim)
+            throw new CorruptFileException(weightsPath, $"expected a 'text.embeddings' tensor of shape [{state.TextNames.Length}, {state.Config.TextDim}]");
+        int d = state.Config.TextDim;
+        var embeddings = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
+        for (int i = 0; i < state.TextNames.Length - 1; i++)
+            embeddings[state.TextNames[i]] = table.Data.AsSpan(i * d, d).ToArray();
+        var pad = table.Data.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
+
+        IReadOnlyDictionary<string, NamedTensor>? frozen = null;
+        if (arch == PModelArch.ResNet20)
+        {
+            var f = TinaCheckpoint.WithPrefix(tensors, "frozen.");
+            if (f.Count == 0) throw new CorruptFileException(weightsPath, "a ResNet-20 generator needs the frozen backbone tensors ('frozen.*')");
+            frozen = f;
+        }
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, frozen, embeddings, pad, encoder, device);
+    }
+
+    /// <summary>Generates the p-Model of one prompt (class names in output order).</summary>
+    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, or words that cannot be encoded.</exception>
+    public PModel Generate(IReadOnlyList<string> classes, GenerateOptions? options = null) => Generate([classes], options)[0];
+
+    /// <summary>
+    /// Generates the p-Models of several prompts in one batched sampling call (one noise draw of [B, P] from the
+    /// seed, so prompt i of a batch is not the same sample as prompt i alone).
+    /// </summary>
+    /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it.</exception>
+    public IReadOnlyList<PModel> Generate(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        options ??= new GenerateOptions();
+        if (prompts.Count == 0) return [];
+        var cleaned = prompts.Select(Validate).ToList();
+        var vectors = Embed(cleaned);
+        int b = cleaned.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
+        var tokenData = new float[b * k * d];
+        for (int i = 0; i < b; i++)
+            for (int s = 0; s < k; s++)
+                (s < cleaned[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, (i * k + s) * d);
+        float[] result;
+        using (var scope = NewDisposeScope())
+        using (no_grad())
+        {
+            var tokens = tensor(tokenData, [b, k, d]).to(Device);
+            var mask = _padding.MaskTensor(cleaned.Select(c => c.Length).ToArray()).to(Device);
+            using var generator = new Generator((ulong)options.Seed, CPU);
+            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generator, mask);
+            var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
+            result = x.data<float>().ToArray();
+        }
+        var models = new PModel[b];
+        for (int i = 0; i < b; i++)
+            models[i] = _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), cleaned[i], _frozen);
+        return models;
+    }
+
+    /// <summary>Trims the names and checks count and duplicates (case-insensitive).</summary>
+    private string[] Validate(IReadOnlyList<string> classes)
+    {
+        if (classes is null || classes.Count == 0 || classes.All(string.IsNullOrWhiteSpace))
+            throw new InvalidPromptException("The class list is empty. Give comma-separated class names, e.g. \"apple, pear, orange\".");
+        if (classes.Any(string.IsNullOrWhiteSpace))
+            throw new InvalidPromptException($"The class list [{string.Join(", ", classes)}] has an empty class name.");
+        var names = classes.Select(c => c.Trim()).ToArray();
+        if (names.Length > MaxClasses)
+            throw new InvalidPromptException($"The class list has {names.Length} classes; this generator supports at most {MaxClasses}.");
+        var dup = names.GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
+        if (dup.Count > 0) throw new InvalidPromptException($"Duplicate classes in the list: {string.Join(", ", dup)}.");
+        return names;
+    }
+
+    /// <summary>The embedding of every class of every prompt: stored ones first, the encoder (once per new name) for the rest.</summary>
+    private float[][][] Embed(List<string[]> prompts)
+    {
+        var missing = prompts.SelectMany(x => x).Where(c => Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
+        if (missing.Count > 0)
+        {
+            if (_encoder is null)
+                throw new InvalidPromptException($"Unknown class name(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}: without the text encoder ({State.TextEncoderId}) only the {StoredClassNames.Count} class names of the training zoo can be used.");
+            float[][] v;
+            lock (_encoderLock) v = _encoder.Encode(missing); // throws InvalidPromptException for words it does not know
+            for (int i = 0; i < missing.Count; i++) _embeddings.TryAdd(missing[i], v[i]);
+        }
+        return prompts.Select(x => x.Select(c => Lookup(c)!).ToArray()).ToArray();
+    }
+
+    private float[]? Lookup(string name)
+    {
+        if (_embeddings.TryGetValue(name, out var v)) return v;
+        // Zoo names use underscores ("maple_tree"); accept spaces and any case for them.
+        var key = name.Replace(' ', '_');
+        foreach (var stored in State.TextNames.AsSpan(0, State.TextNames.Length - 1))
+            if (string.Equals(stored, key, StringComparison.OrdinalIgnoreCase) || string.Equals(stored, name, StringComparison.OrdinalIgnoreCase))
+                return _embeddings[stored];
+        return null;
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _raw.Dispose();
+        _ema.Dispose();
+    }
+}

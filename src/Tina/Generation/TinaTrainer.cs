@@ -1,0 +1,265 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Tina.Diffusion;
+using Tina.Generic;
+using Tina.IO;
+using Tina.PModels;
+using Tina.Runtime;
+using Tina.Text;
+using Tina.Zoo;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace Tina.Generation;
+
+/// <summary>What a finished training run produced.</summary>
+/// <param name="CheckpointDir">The checkpoint folder (load it with <see cref="TinaGenerator.Load"/>).</param>
+/// <param name="EpochLoss">Mean training loss of every epoch.</param>
+/// <param name="Seconds">Training seconds over all (resumed) runs.</param>
+/// <param name="ResumedFromEpoch">Epochs found finished in the folder when this run started.</param>
+public sealed record TinaTrainingResult(string CheckpointDir, IReadOnlyList<double> EpochLoss, double Seconds, int ResumedFromEpoch);
+
+/// <summary>
+/// Trains Tina's text-conditioned diffusion transformer on the training split of a p-Model zoo (Algorithm 1). The class
+/// names of every task and '&lt;-&gt;' are encoded once by the frozen text encoder (through an optional
+/// <see cref="EmbeddingCache"/>); each step draws p-Models, applies classifier augmentation and (with some
+/// probability) truncates a sample to a prefix of its classes, and minimises the masked x0 loss with AdamW, warm-up +
+/// cosine, gradient clipping and an EMA copy of the weights. After each epoch a checkpoint is committed; a killed run
+/// given the same folder continues after the last committed epoch and ends with the same weights as an uninterrupted
+/// run (data order and noise depend only on the seed and the epoch).
+/// </summary>
+public sealed class TinaTrainer
+{
+    private readonly TinaTrainingOptions _options;
+    private readonly ITextEncoder _encoder;
+    private readonly EmbeddingCache? _cache;
+
+    /// <summary>Creates the trainer; <paramref name="encoder"/> is used (not owned) for the class-name embeddings.</summary>
+    public TinaTrainer(TinaTrainingOptions options, ITextEncoder encoder, EmbeddingCache? cache = null)
+    {
+        _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
+        _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
+        _cache = cache;
+    }
+
+    /// <summary>Trains (or resumes training) on the zoo in <paramref name="zooDir"/>, writing checkpoints to <paramref name="checkpointDir"/>.</summary>
+    /// <exception cref="TinaException">The zoo has no training p-Models, or the folder holds a checkpoint made with other settings.</exception>
+    public TinaTrainingResult Train(string zooDir, string checkpointDir, IProgress<TinaTrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        var o = _options;
+        var device = o.Device ?? CPU;
+        zooDir = Path.GetFullPath(zooDir);
+        checkpointDir = Path.GetFullPath(checkpointDir);
+        var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
+        if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
+        var arch = PModelArchNames.Parse(manifest.Arch);
+        int zooClasses = manifest.ClassesPerTask;
+        if (zooClasses > o.MaxClasses) throw new TinaException($"The zoo's tasks have {zooClasses} classes, more than the {o.MaxClasses} class slots; raise MaxClasses.");
+        var padding = new SequencePadding(arch, o.MaxClasses);
+        var tokenizer = new ParameterTokenizer(padding.Layout);
+
+        // Text embeddings: every class name once, then '<->'.
+        var names = entries.SelectMany(e => e.Task.Names).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var vectors = Encode(names);
+        int textDim = _encoder.Dimension;
+        bool padFromEncoder = true;
+        float[] padVector;
+        try { padVector = Encode([SequencePadding.PadToken])[0]; }
+        catch (InvalidPromptException)
+        {
+            padFromEncoder = false; // e.g. GloVe has no word in "<->": a zero vector, i.e. the slot encoder's bias, marks padding.
+            padVector = new float[textDim];
+        }
+        var textNames = names.Append(SequencePadding.PadToken).ToArray();
+        var table = new float[textNames.Length * textDim];
+        for (int i = 0; i < names.Count; i++) vectors[i].CopyTo(table, i * textDim);
+        padVector.CopyTo(table, names.Count * textDim);
+
+        var config = o.ResolveConfig(textDim);
+        Directory.CreateDirectory(checkpointDir);
+
+        // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
+        Dictionary<string, NamedTensor>? frozen = null;
+        string? genericPath = string.IsNullOrEmpty(manifest.GenericModel) ? null : Path.GetFullPath(manifest.GenericModel);
+        if (arch == PModelArch.ResNet20)
+        {
+            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; a ResNet-20 generator needs its backbone."));
+            frozen = StateDict.Export(generic.Network);
+            frozen.Remove("fc.weight");
+            frozen.Remove("fc.bias");
+        }
+
+        // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].
+        int n = entries.Count, p = padding.Layout.Count, k = o.MaxClasses;
+        var zooData = new float[(long)n * p];
+        var tokenData = new float[(long)n * k * textDim];
+        var nameIndex = names.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
+        for (int i = 0; i < n; i++)
+        {
+            padding.Pad(entries[i].Parameters, zooClasses).CopyTo(zooData, (long)i * p);
+            for (int s = 0; s < k; s++)
+            {
+                var src = s < zooClasses ? vectors[nameIndex[entries[i].Task.Names[s]]] : padVector;
+                src.CopyTo(tokenData, ((long)i * k + s) * textDim);
+            }
+        }
+        using var baseMask = tensor(padding.Mask(zooClasses));
+        using var rawZoo = tensor(zooData, [n, p]);
+        var normalizer = ParameterNormalizer.Fit(o.Normalization, padding.Layout, rawZoo, baseMask);
+        using var zoo = normalizer.Normalize(rawZoo, baseMask).to(device);
+        using var tokens = tensor(tokenData, [n, k, textDim]).to(device);
+        using var padRow = tensor(padVector).to(device);
+
+        var model = new TinaTransformer(config, tokenizer, o.Seed);
+        model.to(device);
+        var (decay, noDecay) = model.ParameterGroups();
+        var opt = optim.AdamW(
+        [
+            new AdamW.ParamGroup(decay, lr: o.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: o.WeightDecay),
+            new AdamW.ParamGroup(noDecay, lr: o.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: 0.0),
+        ], lr: o.LearningRate);
+        var named = model.named_parameters().ToList();
+        var ema = named.Select(x => x.parameter.detach().clone()).ToList();
+
+        int steps = (n + o.BatchSize - 1) / o.BatchSize;
+        long totalSteps = (long)steps * o.Epochs;
+        long warmup = Math.Min((long)o.WarmupEpochs * steps, totalSteps / 2);
+        var losses = new List<double>();
+        int startEpoch = 0;
+        double seconds = 0;
+        if (TinaCheckpoint.Exists(checkpointDir))
+        {
+            var st = TinaCheckpoint.Load(checkpointDir);
+            var mine = JsonSerializer.Serialize(o, TinaCheckpoint.Json);
+            var theirs = JsonSerializer.Serialize(st.Options, TinaCheckpoint.Json);
+            if (mine != theirs || st.ZooPath != zooDir || st.TextEncoderId != _encoder.Id || st.TrainModels != n || st.Config != config)
+                throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings (zoo {st.ZooPath}, encoder {st.TextEncoderId}, {st.Options.ConfigName}, {st.Epochs} epochs, seed {st.Options.Seed}). Delete it or use the same settings.");
+            var (t, _) = SafeTensors.Load(Path.Combine(checkpointDir, st.WeightsFile));
+            StateDict.Import(model, TinaCheckpoint.WithPrefix(t, "model."), st.WeightsFile);
+            var emaT = TinaCheckpoint.WithPrefix(t, "ema.");
+            using (no_grad())
+                for (int i = 0; i < named.Count; i++)
+                {
+                    if (!emaT.TryGetValue(named[i].name, out var e)) throw new CorruptFileException(st.WeightsFile, $"EMA tensor '{named[i].name}' is missing");
+                    using var src = tensor(e.Data, e.Shape);
+                    ema[i].copy_(src);
+                }
+            opt.load_state_dict(Path.Combine(checkpointDir, st.OptimizerFile));
+            startEpoch = st.Epoch;
+            losses.AddRange(st.EpochLoss);
+            seconds = st.Seconds;
+            progress?.Report(new TinaTrainingProgress(startEpoch, o.Epochs, steps, steps, losses.LastOrDefault(), TimeSpan.Zero, $"resumed after epoch {startEpoch}"));
+        }
+
+        var diffusion = new GaussianDiffusion();
+        var augmentation = new ClassifierAugmentation(padding.Layout);
+        var sw = Stopwatch.StartNew();
+        long doneThisRun = 0;
+        for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
+        {
+            model.train();
+            // Data order, class counts, augmentation and noise depend only on (seed, epoch): a resumed run sees the same batches.
+            var rng = new Random(Seeds.Derive(o.Seed, epoch, 0x7E1));
+            using var gen = new Generator((ulong)Seeds.Derive(o.Seed, epoch, 0x7E2), CPU);
+            var order = Enumerable.Range(0, n).ToArray();
+            rng.Shuffle(order);
+            double lossSum = 0;
+            long seen = 0;
+            for (int s = 0; s < steps; s++)
+            {
+                cancel.ThrowIfCancellationRequested();
+                long global = (long)epoch * steps + s;
+                double lr = global < warmup ? o.LearningRate * (global + 1) / warmup
+                    : 0.5 * o.LearningRate * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
+                foreach (var g in opt.ParamGroups) g.LearningRate = lr;
+                int b = Math.Min(o.BatchSize, n - s * o.BatchSize);
+                var idx = order.AsSpan(s * o.BatchSize, b).ToArray();
+                var counts = new int[b];
+                for (int i = 0; i < b; i++)
+                    counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, zooClasses + 1) : zooClasses;
+                double lossValue;
+                using (var scope = NewDisposeScope())
+                {
+                    var sel = tensor(idx.Select(i => (long)i).ToArray()).to(device);
+                    var x0 = zoo.index_select(0, sel);
+                    var c = tokens.index_select(0, sel);
+                    if (o.ClassifierAugmentation)
+                        (x0, c, _) = augmentation.Apply(x0, c, Enumerable.Repeat(zooClasses, b).ToArray(), gen);
+                    var mask = padding.MaskTensor(counts).to(device);
+                    x0 = x0 * mask;
+                    var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
+                    c = c * slot + padRow.view(1, 1, textDim) * (1 - slot);
+                    var loss = diffusion.TrainingLoss(model, x0, c, mask, gen);
+                    opt.zero_grad();
+                    loss.backward();
+                    if (o.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), o.GradientClip);
+                    opt.step();
+                    lossValue = loss.item<float>();
+                }
+                UpdateEma(named, ema, o, global);
+                lossSum += lossValue * b;
+                seen += b;
+                doneThisRun++;
+                var eta = TimeSpan.FromSeconds(sw.Elapsed.TotalSeconds / doneThisRun * (totalSteps - global - 1));
+                progress?.Report(new TinaTrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, eta));
+            }
+            losses.Add(lossSum / seen);
+            SaveCheckpoint(checkpointDir, model, named, ema, opt, frozen, table, textNames.Length, textDim, new TinaCheckpointState
+            {
+                Epoch = epoch + 1, Epochs = o.Epochs, StepsPerEpoch = steps, Arch = arch.ToName(), Config = config, Options = o,
+                TextEncoderId = _encoder.Id, TextNames = textNames, PadFromEncoder = padFromEncoder, ZooPath = zooDir,
+                Dataset = manifest.Dataset, ZooClassesPerTask = zooClasses, TrainModels = n, GenericModelPath = genericPath,
+                Normalizer = normalizer.ToJson(), EpochLoss = [.. losses], Seconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 2),
+                WeightsFile = $"weights-e{epoch + 1}.safetensors", OptimizerFile = $"optim-e{epoch + 1}.bin",
+            });
+        }
+        foreach (var e in ema) e.Dispose();
+        model.Dispose();
+        return new TinaTrainingResult(checkpointDir, losses, seconds + sw.Elapsed.TotalSeconds, startEpoch);
+    }
+
+    private float[][] Encode(IReadOnlyList<string> texts) => _cache is null ? _encoder.Encode(texts) : _cache.GetOrEncode(_encoder, texts);
+
+    private static void UpdateEma(List<(string name, Parameter parameter)> named, List<Tensor> ema, TinaTrainingOptions o, long update)
+    {
+        double d = o.EmaWarmup ? Math.Min(o.EmaDecay, (1.0 + update) / (10.0 + update)) : o.EmaDecay;
+        using var _ = no_grad();
+        for (int i = 0; i < named.Count; i++)
+            ema[i].mul_(d).add_(named[i].parameter.detach(), alpha: 1 - d);
+    }
+
+    private static void SaveCheckpoint(string dir, TinaTransformer model, List<(string name, Parameter parameter)> named, List<Tensor> ema,
+        OptimizerHelper opt, Dictionary<string, NamedTensor>? frozen, float[] table, int rows, int textDim, TinaCheckpointState state)
+    {
+        var tensors = new Dictionary<string, NamedTensor>();
+        foreach (var (k, v) in StateDict.Export(model)) tensors["model." + k] = v;
+        for (int i = 0; i < named.Count; i++)
+        {
+            using var c = ema[i].detach().cpu().contiguous();
+            tensors["ema." + named[i].name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
+        }
+        tensors["text.embeddings"] = new NamedTensor([rows, textDim], table);
+        if (frozen is not null)
+            foreach (var (k, v) in frozen) tensors["frozen." + k] = v;
+        SafeTensors.Save(Path.Combine(dir, state.WeightsFile), tensors,
+            new Dictionary<string, string> { ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch, ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["textEncoder"] = state.TextEncoderId });
+        var optPath = Path.Combine(dir, state.OptimizerFile);
+        var tmp = optPath + ".tmp";
+        opt.save_state_dict(tmp);
+        File.Move(tmp, optPath, overwrite: true);
+        var csv = new StringBuilder("epoch,loss\n");
+        for (int i = 0; i < state.EpochLoss.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{state.EpochLoss[i]:R}\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, TinaCheckpoint.LossFile), csv.ToString());
+        // state.json is the commit point: it only names files that are completely written.
+        TinaCheckpoint.Save(dir, state);
+        foreach (var old in Directory.GetFiles(dir, "*-e*.*"))
+        {
+            var name = Path.GetFileName(old);
+            if (name != state.WeightsFile && name != state.OptimizerFile && (name.StartsWith("weights-e", StringComparison.Ordinal) || name.StartsWith("optim-e", StringComparison.Ordinal)))
+                File.Delete(old);
+        }
+    }
+}

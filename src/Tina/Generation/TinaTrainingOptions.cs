@@ -1,0 +1,111 @@
+using System.Text.Json.Serialization;
+using Tina.Diffusion;
+using static TorchSharp.torch;
+
+namespace Tina.Generation;
+
+/// <summary>
+/// Settings of Tina's diffusion training (§2.2, A.5; see docs/tina-facts.md "Training"): AdamW (0.9, 0.999), lr 4e-4,
+/// weight decay 0.1 on matrices only, warm-up then cosine, global gradient-norm clipping 0.1, an EMA copy of the
+/// weights, classifier augmentation, and classification sequence padding with varying class counts.
+/// </summary>
+public sealed record TinaTrainingOptions
+{
+    /// <summary>Transformer size preset: <c>tiny</c>, <c>small</c>, <c>base</c> or <c>paper</c> (see <see cref="TinaConfig"/>).</summary>
+    public string ConfigName { get; init; } = "small";
+
+    /// <summary>Epochs over the zoo's training p-Models (the paper: 300–400 over ~1,000 p-Models).</summary>
+    public int Epochs { get; init; } = 300;
+
+    /// <summary>p-Models per step.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Peak learning rate.</summary>
+    public double LearningRate { get; init; } = 4e-4;
+
+    /// <summary>AdamW weight decay of the decay group (matrices); biases, LayerNorm and the positional embedding get none.</summary>
+    public double WeightDecay { get; init; } = 0.1;
+
+    /// <summary>Linear warm-up epochs before the cosine decay (capped at half of the run).</summary>
+    public int WarmupEpochs { get; init; } = 5;
+
+    /// <summary>Maximum global L2 norm of the gradient (0 disables clipping).</summary>
+    public double GradientClip { get; init; } = 0.1;
+
+    /// <summary>Decay of the exponential moving average of the weights kept beside the raw ones.</summary>
+    public double EmaDecay { get; init; } = 0.9999;
+
+    /// <summary>
+    /// EMA warm-up: the decay used at update n is min(<see cref="EmaDecay"/>, (1 + n) / (10 + n)), so short runs get
+    /// a meaningful average instead of (almost) the initial weights. Off = the constant decay of the released code.
+    /// </summary>
+    public bool EmaWarmup { get; init; } = true;
+
+    /// <summary>Seed of the initial weights, the data order, the augmentation and the diffusion noise.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Classifier augmentation: shuffle each drawn p-Model's class order with its fc rows (on by default).</summary>
+    public bool ClassifierAugmentation { get; init; } = true;
+
+    /// <summary>
+    /// Probability that a drawn sample is trained with a random prefix of 1…C of its (shuffled) classes, so that Tina
+    /// learns prompts shorter than the zoo's tasks. The C'-class p-Model is the first C' rows of fc (and fc.bias) of
+    /// the classifier-augmented p-Model, the conv weights of CNN-5K staying as they are; the other rows are masked
+    /// and their class slots get the '&lt;-&gt;' token. This truncated p-Model is an approximation (it was fine-tuned
+    /// with C classes, not C'); the paper's sequence padding makes the same approximation. 0 disables it.
+    /// </summary>
+    public double VaryClassCountProbability { get; init; } = 0.5;
+
+    /// <summary>How parameters are normalised before diffusion (the released code: none).</summary>
+    public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
+
+    /// <summary>Class slots of the prompt (the paper: 10); must be at least the zoo's classes per task.</summary>
+    public int MaxClasses { get; init; } = SequencePadding.DefaultMaxClasses;
+
+    /// <summary>Compute device (not saved in checkpoints; a run may resume on another device).</summary>
+    [JsonIgnore]
+    public Device? Device { get; init; }
+
+    /// <summary>The transformer configuration of <see cref="ConfigName"/> for text embeddings of <paramref name="textDim"/>.</summary>
+    /// <exception cref="TinaException">Unknown preset name.</exception>
+    public TinaConfig ResolveConfig(int textDim)
+    {
+        var preset = ConfigName.Trim().ToLowerInvariant() switch
+        {
+            "tiny" => TinaConfig.Tiny,
+            "small" => TinaConfig.Small,
+            "base" => TinaConfig.Base,
+            "paper" => TinaConfig.Paper,
+            _ => throw new TinaException($"Unknown Tina config '{ConfigName}'. Use tiny, small, base or paper."),
+        };
+        return (preset with { TextDim = textDim, MaxClasses = MaxClasses }).Validate();
+    }
+
+    /// <summary>Checks the values; throws <see cref="TinaException"/> naming the first bad one.</summary>
+    public TinaTrainingOptions Validate()
+    {
+        if (Epochs < 1) throw new TinaException($"Epochs must be at least 1; got {Epochs}.");
+        if (BatchSize < 1) throw new TinaException($"Batch size must be at least 1; got {BatchSize}.");
+        if (!(LearningRate > 0)) throw new TinaException($"Learning rate must be positive; got {LearningRate}.");
+        if (WeightDecay < 0 || WarmupEpochs < 0 || GradientClip < 0) throw new TinaException("Weight decay, warm-up epochs and gradient clip must not be negative.");
+        if (EmaDecay is < 0 or >= 1) throw new TinaException($"EMA decay must be in [0, 1); got {EmaDecay}.");
+        if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
+        if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
+        ResolveConfig(1);
+        return this;
+    }
+}
+
+/// <summary>Progress of a Tina training run, reported after every step.</summary>
+/// <param name="Epoch">1-based epoch.</param>
+/// <param name="Epochs">Total epochs.</param>
+/// <param name="Step">1-based step within the epoch.</param>
+/// <param name="Steps">Steps per epoch.</param>
+/// <param name="Loss">Running mean loss of the epoch.</param>
+/// <param name="Eta">Estimated time to the end of the run.</param>
+/// <param name="Message">Extra text (e.g. "resumed after epoch 7").</param>
+public sealed record TinaTrainingProgress(int Epoch, int Epochs, int Step, int Steps, double Loss, TimeSpan Eta, string? Message = null)
+{
+    /// <summary>Fraction of the run done, 0…1.</summary>
+    public double Fraction => Epochs == 0 ? 1 : ((Epoch - 1) + (double)Step / Math.Max(1, Steps)) / Epochs;
+}

@@ -1,0 +1,91 @@
+using System.Security.Cryptography;
+using System.Text;
+using Tina.Generation;
+using Tina.Generic;
+using Tina.PModels;
+using Tina.Text;
+using Tina.Zoo;
+using TorchSharp;
+
+namespace Tina.Tests.Generation;
+
+/// <summary>
+/// A deterministic stand-in for a text encoder: each lower-case word [a-z]+ maps to a fixed random unit vector (seeded
+/// by a SHA-256 of the word), a text to the normalised mean of its words. Words containing "zzz" and texts without
+/// words (such as '&lt;-&gt;', like GloVe) cannot be encoded. No files, no npm.
+/// </summary>
+internal sealed class HashTextEncoder(int dimension = 16) : ITextEncoder
+{
+    public string Id => $"test-hash-{Dimension}d";
+
+    public int Dimension { get; } = dimension;
+
+    public float[][] Encode(IReadOnlyList<string> texts) => texts.Select(EncodeOne).ToArray();
+
+    private float[] EncodeOne(string text)
+    {
+        var words = new StringBuilder();
+        var list = new List<string>();
+        foreach (var ch in text.ToLowerInvariant() + " ")
+        {
+            if (ch is >= 'a' and <= 'z') { words.Append(ch); continue; }
+            if (words.Length > 0) list.Add(words.ToString());
+            words.Clear();
+        }
+        if (list.Count == 0) throw new InvalidPromptException($"\"{text}\" has no words");
+        var bad = list.Where(w => w.Contains("zzz")).ToList();
+        if (bad.Count > 0) throw new InvalidPromptException($"unknown word(s) {string.Join(", ", bad)} in \"{text}\"");
+        var v = new double[Dimension];
+        foreach (var w in list)
+        {
+            var rng = new Random(BitConverter.ToInt32(SHA256.HashData(Encoding.UTF8.GetBytes(w)), 0));
+            for (int i = 0; i < Dimension; i++) v[i] += rng.NextDouble() * 2 - 1;
+        }
+        double norm = Math.Sqrt(v.Sum(x => x * x));
+        return v.Select(x => (float)(x / norm)).ToArray();
+    }
+
+    public void Dispose() { }
+}
+
+/// <summary>A tiny CNN-5K zoo (8 training tasks of 4 classes, 1 fine-tuning epoch) and a Tiny Tina trained on it, built once.</summary>
+internal static class GenerationFixture
+{
+    public const int Epochs = 12;
+
+    private static readonly Lazy<string> _zoo = new(BuildZoo);
+    private static readonly Lazy<string> _checkpoint = new(() => Train(Path.Combine(TestData.TempDir(), "tina"), Epochs));
+
+    /// <summary>The zoo folder.</summary>
+    public static string ZooDir => _zoo.Value;
+
+    /// <summary>A trained checkpoint folder.</summary>
+    public static string CheckpointDir => _checkpoint.Value;
+
+    public static TinaTrainingOptions Options(int epochs) => new()
+    {
+        ConfigName = "tiny", Epochs = epochs, BatchSize = 4, WarmupEpochs = 1, Seed = 5, LearningRate = 1e-3,
+    };
+
+    public static string Train(string dir, int epochs, IProgress<TinaTrainingProgress>? progress = null, CancellationToken cancel = default)
+    {
+        using var encoder = new HashTextEncoder();
+        new TinaTrainer(Options(epochs), encoder).Train(ZooDir, dir, progress, cancel);
+        return dir;
+    }
+
+    private static string BuildZoo()
+    {
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 32, testPerClass: 10);
+        torch.manual_seed(11);
+        using var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses),
+            new GenericModelCard { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
+        var dir = Path.Combine(TestData.TempDir(), "zoo");
+        new ZooBuilder(generic, "generic", data, new ZooBuildOptions
+        {
+            TrainTasks = 8, OodTasks = 2, ClassesPerTask = 4, Seed = 3,
+            FineTune = new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = 10 },
+        }).Build(dir);
+        return dir;
+    }
+}

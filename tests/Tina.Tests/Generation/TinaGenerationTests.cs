@@ -1,0 +1,141 @@
+using Tina.Diffusion;
+using Tina.Evaluation;
+using Tina.Generation;
+using Tina.IO;
+using Tina.PModels;
+using Tina.Zoo;
+using Xunit.Abstractions;
+
+namespace Tina.Tests.Generation;
+
+public class TinaGenerationTests(ITestOutputHelper output)
+{
+    private static readonly string[] Prompt = ["apple", "bear", "bicycle"];
+
+    [Fact]
+    public void TrainsWritesCheckpointAndLossCurve()
+    {
+        var dir = GenerationFixture.CheckpointDir;
+        var state = TinaCheckpoint.Load(dir);
+        Assert.Equal(GenerationFixture.Epochs, state.Epoch);
+        Assert.Equal(GenerationFixture.Epochs, state.EpochLoss.Count);
+        Assert.Equal(2, state.StepsPerEpoch);            // 8 training p-Models, batch 4
+        Assert.Equal("test-hash-16d", state.TextEncoderId);
+        Assert.False(state.PadFromEncoder);               // '<->' has no word: zero row
+        Assert.Equal(SequencePadding.PadToken, state.TextNames[^1]);
+        Assert.Equal(GenerationFixture.ZooDir, state.ZooPath);
+        Assert.True(File.Exists(Path.Combine(dir, state.WeightsFile)));
+        Assert.Single(Directory.GetFiles(dir, "weights-e*.safetensors"));
+        var csv = File.ReadAllLines(Path.Combine(dir, TinaCheckpoint.LossFile));
+        Assert.Equal("epoch,loss", csv[0]);
+        Assert.Equal(GenerationFixture.Epochs + 1, csv.Length);
+        Assert.All(state.EpochLoss, l => Assert.True(double.IsFinite(l)));
+        Assert.True(state.EpochLoss[^1] < state.EpochLoss[0], $"loss did not fall: {string.Join(", ", state.EpochLoss.Select(l => l.ToString("F4")))}");
+        output.WriteLine($"loss per epoch: {string.Join(", ", state.EpochLoss.Select(l => l.ToString("F4")))}; {state.Seconds:F1} s");
+    }
+
+    [Fact]
+    public void KilledRunResumesToTheSameWeights()
+    {
+        const int epochs = 4;
+        var straight = GenerationFixture.Train(Path.Combine(TestData.TempDir(), "straight"), epochs);
+        var killed = Path.Combine(TestData.TempDir(), "killed");
+        using var cts = new CancellationTokenSource();
+        var stop = new StopAt(cts, epoch: 3, step: 1);
+        Assert.ThrowsAny<OperationCanceledException>(() => GenerationFixture.Train(killed, epochs, stop, cts.Token));
+        Assert.Equal(2, TinaCheckpoint.Load(killed).Epoch);
+        // A torn temp file from the kill must not confuse the rerun.
+        File.WriteAllText(Path.Combine(killed, ".state.json.1.tmp"), "torn");
+        GenerationFixture.Train(killed, epochs);
+
+        var a = TinaCheckpoint.Load(straight);
+        var b = TinaCheckpoint.Load(killed);
+        Assert.Equal(a.EpochLoss, b.EpochLoss);
+        var (ta, _) = SafeTensors.Load(Path.Combine(straight, a.WeightsFile));
+        var (tb, _) = SafeTensors.Load(Path.Combine(killed, b.WeightsFile));
+        Assert.Equal(ta.Keys, tb.Keys);
+        foreach (var k in ta.Keys) Assert.True(ta[k].Data.AsSpan().SequenceEqual(tb[k].Data), $"tensor {k} differs after resume");
+
+        // Other settings in the same folder are refused.
+        using var enc = new HashTextEncoder();
+        Assert.Throws<TinaException>(() => new TinaTrainer(GenerationFixture.Options(epochs) with { Seed = 9 }, enc).Train(GenerationFixture.ZooDir, killed));
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeights()
+    {
+        using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var a = gen.Generate(Prompt, new GenerateOptions { Seed = 3 });
+        var b = gen.Generate(Prompt, new GenerateOptions { Seed = 3 });
+        var c = gen.Generate(Prompt, new GenerateOptions { Seed = 4 });
+        Assert.Equal(Prompt, a.Labels);
+        Assert.Equal(ParameterLayout.For(PModelArch.Cnn5k, 3).Count, a.Parameters.Length);
+        Assert.True(a.Parameters.AsSpan().SequenceEqual(b.Parameters));
+        Assert.False(a.Parameters.AsSpan().SequenceEqual(c.Parameters));
+        Assert.All(a.Parameters, v => Assert.True(float.IsFinite(v)));
+        // DDPM and the raw weights work too, and are seed-deterministic.
+        var d1 = gen.Generate(Prompt, new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 100, Seed = 3, UseEma = false });
+        var d2 = gen.Generate(Prompt, new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 100, Seed = 3, UseEma = false });
+        Assert.True(d1.Parameters.AsSpan().SequenceEqual(d2.Parameters));
+        // A batch gives one p-Model per prompt, each with its own class count; names in other case/spacing are accepted.
+        var batch = gen.Generate([Prompt, ["Aquarium Fish"], ["bed", "bee", "beetle", "bottle", "bowl", "boy", "baby", "beaver", "apple", "bear"]], new GenerateOptions { Seed = 1 });
+        Assert.Equal([3, 1, 10], batch.Select(m => m.Labels.Count));
+        Assert.Equal("Aquarium Fish", batch[1].Labels[0]);
+    }
+
+    [Fact]
+    public void ConcurrentGenerationEqualsSequential()
+    {
+        using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var prompts = new[] { Prompt, ["bed", "bee"], ["boy", "bowl", "bottle", "baby"], ["beetle"], ["apple", "beaver"], ["bear", "bed", "bee"] };
+        var sequential = prompts.Select((p, i) => gen.Generate(p, new GenerateOptions { Seed = i }).Parameters).ToArray();
+        var parallel = new float[prompts.Length][];
+        var threads = prompts.Select((p, i) => new Thread(() => parallel[i] = gen.Generate(p, new GenerateOptions { Seed = i }).Parameters)).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+        for (int i = 0; i < prompts.Length; i++)
+            Assert.True(sequential[i].AsSpan().SequenceEqual(parallel[i]), $"prompt {i} differs when generated concurrently");
+    }
+
+    [Fact]
+    public void BadPromptsAreRejected()
+    {
+        using var enc = new HashTextEncoder();
+        using var withEncoder = TinaGenerator.Load(GenerationFixture.CheckpointDir, enc);
+        using var without = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(Array.Empty<string>()));
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", " "]));
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(Enumerable.Range(0, 11).Select(i => $"class{(char)('a' + i)}").ToArray()));
+        var dup = Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "bear", "Apple"]));
+        Assert.Contains("apple", dup.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "zzzq"]));
+        var unknown = Assert.Throws<InvalidPromptException>(() => without.Generate(["apple", "pear"]));
+        Assert.Contains("pear", unknown.Message);
+        // With the encoder, a class outside the zoo is fine.
+        Assert.Equal(["apple", "pear"], withEncoder.Generate(["apple", "pear"]).Labels);
+        // An encoder other than the training one is refused.
+        using var other = new HashTextEncoder(8);
+        Assert.Throws<TinaException>(() => TinaGenerator.Load(GenerationFixture.CheckpointDir, other));
+        Assert.Throws<TinaFileNotFoundException>(() => TinaGenerator.Load(TestData.TempDir()));
+    }
+
+    [Fact]
+    public void TinaMethodMeasuresPAcc()
+    {
+        using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var manifest = ZooManifest.Load(GenerationFixture.ZooDir);
+        var tasks = FineTunedMethod.Tasks(manifest, "ood");
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 1, testPerClass: 10);
+        var result = PAcc.Evaluate(new TinaMethod(gen), tasks, data.Test);
+        Assert.Equal("tina", result.Method);
+        Assert.Equal(tasks.Count, result.PerTask.Length);
+        Assert.InRange(result.Mean, 0, 100);
+        Assert.Equal("tina-ddpm", new TinaMethod(gen, new GenerateOptions { Sampler = DiffusionSampler.Ddpm }).Name);
+        output.WriteLine($"Tiny Tina OOD p-Acc over {tasks.Count} tasks: {result.Mean:F1} % (chance 25 %)");
+    }
+
+    private sealed class StopAt(CancellationTokenSource cts, int epoch, int step) : IProgress<TinaTrainingProgress>
+    {
+        public void Report(TinaTrainingProgress p) { if (p.Epoch >= epoch && p.Step >= step && p.Message is null) cts.Cancel(); }
+    }
+}
