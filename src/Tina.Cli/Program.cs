@@ -16,6 +16,7 @@ root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TextCommands.Create());
+TinaCommands.AddTo(root);
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };

@@ -5,6 +5,7 @@ using Spectre.Console;
 using Tina.Cli.Console;
 using Tina.Data;
 using Tina.Evaluation;
+using Tina.Generation;
 using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
@@ -16,11 +17,11 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks or a zoo's ID/OOD tasks.</summary>
 internal static class EvalCommand
 {
-    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name];
+    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, "tina", "tina-ddpm"];
 
     public static Command Create()
     {
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo).", DefaultValueFactory = _ => "generic,classifier-selection" };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo; tina = DDIM-50, tina-ddpm = DDPM-1000, both need --generator).", DefaultValueFactory = _ => "generic,classifier-selection" };
         var tasks = new Option<int>("--tasks") { Description = "Number of tasks (random ones; with --zoo, at most this many per split).", DefaultValueFactory = _ => 100 };
         var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
@@ -28,7 +29,7 @@ internal static class EvalCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json, TinaCommands.GeneratorOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -47,6 +48,9 @@ internal static class EvalCommand
             var manifest = zooDir is null ? null : ZooManifest.Load(zooDir);
             if (manifest is not null && (manifest.Dataset != dataset.Name || manifest.Arch != arch.ToName()))
                 throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {dataset.Name}/{arch.ToName()}.");
+            using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
+                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), dataset.ClassNames, CliContext.ArtifactsDir(r), null, device, out _) // the encoder (if any) lives until the process exits
+                : null;
             var splits = manifest is null
                 ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
                 : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
@@ -61,7 +65,7 @@ internal static class EvalCommand
                         results.Add((split, list.Count, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device);
+                    using var method = Create(name, generic, dataset, device, tina);
                     results.Add((split, list.Count, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -101,8 +105,10 @@ internal static class EvalCommand
         public void Dispose() => (method as IDisposable)?.Dispose();
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device) => new(name switch
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina) => new(name switch
     {
+        "tina" => new TinaMethod(tina!, new GenerateOptions(), device: device),
+        "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm }, device: device),
         "generic" => new GenericMethod(generic, data.Test, device),
         _ => new ClassifierSelectionMethod(generic, data.Test, device),
     });

@@ -180,6 +180,10 @@ public sealed class TinaGenerator : IDisposable
         return models;
     }
 
+    /// <summary>The names of <paramref name="classes"/> that need the text encoder (not stored with the checkpoint and not encoded yet).</summary>
+    public IReadOnlyList<string> UnknownClasses(IEnumerable<string> classes) =>
+        classes.Select(c => c.Trim()).Where(c => c.Length > 0 && Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
+
     /// <summary>Trims the names and checks count and duplicates (case-insensitive).</summary>
     private string[] Validate(IReadOnlyList<string> classes)
     {

@@ -1,0 +1,218 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Microsoft.ML;
+using Spectre.Console;
+using Tina.Cli.Console;
+using Tina.Diffusion;
+using Tina.Generation;
+using Tina.MLNet.Export;
+using Tina.MLNet.MLNet;
+using Tina.MLNet.Text;
+using Tina.PModels;
+using Tina.Text;
+
+namespace Tina.Cli.Commands;
+
+/// <summary><c>tina train</c>, <c>tina generate</c> and <c>tina bench generate</c>: Tina's diffusion generator.</summary>
+internal static class TinaCommands
+{
+    public static readonly Option<string?> GeneratorOption = new("--generator") { Description = "Tina checkpoint folder (written by tina train)." };
+
+    /// <summary>Adds <c>train</c> and <c>generate</c> to <paramref name="root"/>, and <c>generate</c> to its <c>bench</c> command.</summary>
+    public static void AddTo(RootCommand root)
+    {
+        root.Subcommands.Add(Train());
+        root.Subcommands.Add(Generate());
+        var bench = root.Subcommands.FirstOrDefault(c => c.Name == "bench");
+        if (bench is null) root.Subcommands.Add(bench = new Command("bench", "Benchmarks (print a table)."));
+        bench.Subcommands.Add(BenchGenerate());
+    }
+
+    public static string DefaultDir(string artifacts, string zooDir, string config) =>
+        Path.Combine(artifacts, "tina", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(zooDir)))}-{config.ToLowerInvariant()}");
+
+    private static Command Train()
+    {
+        var zoo = new Option<string>("--zoo") { Description = "p-Model zoo folder (tina zoo build).", Required = true };
+        var config = new Option<string>("--config") { Description = "Transformer size: tiny, small (CPU), base (released CIFAR-100 config) or paper.", DefaultValueFactory = _ => "small" };
+        var epochs = new Option<int>("--epochs") { Description = "Epochs over the zoo's training p-Models (paper: 300–400).", DefaultValueFactory = _ => 300 };
+        var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
+        var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate.", DefaultValueFactory = _ => 4e-4 };
+        var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
+        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff).", DefaultValueFactory = _ => "none" };
+        var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
+        var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
+        var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
+        var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
+        {
+            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+        };
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            var device = CliContext.TorchDevice(r);
+            var artifacts = CliContext.ArtifactsDir(r);
+            var options = new TinaTrainingOptions
+            {
+                ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary),
+                Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
+                {
+                    "none" => ParameterNormalization.None,
+                    "global" or "globalscale" => ParameterNormalization.GlobalScale,
+                    "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
+                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global or per-tensor."),
+                },
+                Device = device,
+            }.Validate();
+            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
+            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
+            using var encoder = TextCommands.Open(r);
+            var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
+            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} ({options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
+            var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache).Train(zooDir, dir, new Sink(p), cancel));
+            var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
+            var losses = result.EpochLoss;
+            foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
+                table.AddRow((i + 1).ToString(), $"{losses[i]:F5}");
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss curve: {Markup.Escape(Path.Combine(dir, TinaCheckpoint.LossFile))}).");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Generate()
+    {
+        var prompt = new Option<string>("--prompt") { Description = "Comma-separated class names in output order, e.g. \"apple, pear, orange\".", Required = true };
+        var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
+        var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
+        var sampler = SamplerOption();
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: ddim 50, ddpm 1000)." };
+        var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
+        var raw = new Option<bool>("--raw") { Description = "Sample with the raw weights instead of the EMA weights." };
+        var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
+        {
+            GeneratorOption, prompt, output, mlnet, sampler, steps, seed, raw, TextCommands.ClipModelOption,
+        };
+        cmd.SetAction(Cli.Run((r, _) =>
+        {
+            var device = CliContext.TorchDevice(r);
+            var classes = CliContext.SplitClasses(r.GetValue(prompt));
+            using var gen = OpenGenerator(RequireGenerator(r), classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
+            using var ownedEncoder = encoder;
+            var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw) };
+            var sw = Stopwatch.StartNew();
+            var pmodel = gen.Generate(classes, options);
+            var ms = sw.Elapsed.TotalMilliseconds;
+            var path = Path.GetFullPath(r.GetValue(output)!);
+            var text = string.Join(", ", pmodel.Labels);
+            OnnxExporter.Save(pmodel, path, text, options.Describe());
+            AnsiConsole.MarkupLine($"Generated in {ms:F0} ms ({Markup.Escape(options.Describe())}); wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {pmodel.Arch.ToName()}, {pmodel.Labels.Count} classes: {Markup.Escape(text)}");
+            if (r.GetValue(mlnet) is { } zip)
+            {
+                SkiaSharpCompatibility.EnsureImagePipelineWorks();
+                var ml = new MLContext(seed: 0);
+                var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = File.ReadAllBytes(path), Prompt = text, Method = options.Describe() })
+                    .Fit(TinaMLNetModel.EmptyInput(ml));
+                TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
+                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
+            }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command BenchGenerate()
+    {
+        var runs = new Option<int>("--runs") { Description = "Timed DDIM runs (after one warm-up).", DefaultValueFactory = _ => 20 };
+        var ddpmRuns = new Option<int>("--ddpm-runs") { Description = "Timed DDPM-1000 runs (0 to skip).", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int>("--steps") { Description = "DDIM steps.", DefaultValueFactory = _ => 50 };
+        var prompt = new Option<string?>("--prompt") { Description = "Class list (default: the first 10 class names of the training zoo)." };
+        var cmd = new Command("generate", "Time prompt → ONNX bytes with a trained Tina: p50/p90 ms for DDIM and DDPM-1000.")
+        {
+            GeneratorOption, runs, ddpmRuns, steps, prompt, TextCommands.ClipModelOption,
+        };
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            var device = CliContext.TorchDevice(r);
+            var ckpt = RequireGenerator(r);
+            var state = TinaCheckpoint.Load(ckpt);
+            var classes = r.GetValue(prompt) is { } p ? CliContext.SplitClasses(p) : state.TextNames[..^1].Take(state.Config.MaxClasses).ToArray();
+            using var gen = OpenGenerator(ckpt, classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
+            using var ownedEncoder = encoder;
+            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes, {device}, {Environment.ProcessorCount} cores")
+                .AddColumn("sampler").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
+                .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
+            void Measure(GenerateOptions o, int n, bool warmUp)
+            {
+                if (n <= 0) return;
+                int bytes = 0;
+                if (warmUp) bytes = OnnxExporter.Export(gen.Generate(classes, o), string.Join(", ", classes), o.Describe()).Length;
+                var times = new List<double>();
+                for (int i = 0; i < n; i++)
+                {
+                    cancel.ThrowIfCancellationRequested();
+                    var sw = Stopwatch.StartNew();
+                    bytes = OnnxExporter.Export(gen.Generate(classes, o with { Seed = i }), string.Join(", ", classes), o.Describe()).Length;
+                    times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                table.AddRow($"{o.Sampler.ToString().ToUpperInvariant()}-{o.ResolvedSteps}", n.ToString(), $"{Percentile(times, 0.5):F1}", $"{Percentile(times, 0.9):F1}", bytes.ToString("N0"));
+            }
+            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = r.GetValue(steps) }, r.GetValue(runs), warmUp: true);
+            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000 }, r.GetValue(ddpmRuns), warmUp: false);
+            AnsiConsole.Write(table);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>The <c>--sampler</c> option (ddim or ddpm).</summary>
+    public static Option<string> SamplerOption() => new("--sampler") { Description = "ddim (deterministic, fast) or ddpm (the paper's ancestral sampler).", DefaultValueFactory = _ => "ddim" };
+
+    public static DiffusionSampler ParseSampler(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "ddim" => DiffusionSampler.Ddim,
+        "ddpm" => DiffusionSampler.Ddpm,
+        _ => throw new TinaException($"Unknown sampler '{name}'. Use ddim or ddpm."),
+    };
+
+    public static string RequireGenerator(ParseResult r) =>
+        r.GetValue(GeneratorOption) ?? throw new TinaException("Give the Tina checkpoint folder: --generator DIR (written by tina train).");
+
+    /// <summary>
+    /// Loads the generator in <paramref name="checkpointDir"/>; opens its text encoder (GloVe, or CLIP with
+    /// <paramref name="clipModel"/>) only when some of <paramref name="classNames"/> are not stored with the checkpoint.
+    /// </summary>
+    public static TinaGenerator OpenGenerator(string checkpointDir, IEnumerable<string> classNames, string artifacts, string? clipModel,
+        TorchSharp.torch.Device device, out ITextEncoder? encoder)
+    {
+        encoder = null;
+        var gen = TinaGenerator.Load(checkpointDir, null, device);
+        if (gen.UnknownClasses(classNames).Count == 0) return gen;
+        gen.Dispose();
+        var id = TinaCheckpoint.Load(checkpointDir).TextEncoderId;
+        var name = id.StartsWith("glove", StringComparison.OrdinalIgnoreCase) ? TextEncoders.Glove
+            : id.StartsWith("clip", StringComparison.OrdinalIgnoreCase) ? TextEncoders.Clip
+            : throw new TinaException($"The generator was trained with the text encoder {id}, which the CLI cannot open; use only the zoo's class names.");
+        encoder = TextEncoders.Create(name, artifacts, clipModel);
+        try { return TinaGenerator.Load(checkpointDir, encoder, device); }
+        catch
+        {
+            encoder.Dispose();
+            encoder = null;
+            throw;
+        }
+    }
+
+    private static double Percentile(List<double> values, double q)
+    {
+        var sorted = values.OrderBy(v => v).ToList();
+        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
+    }
+
+    private sealed class Sink(IProgress<Step> p) : IProgress<TinaTrainingProgress>
+    {
+        public void Report(TinaTrainingProgress t) => p.Report(new Step(t.Fraction,
+            t.Message ?? $"epoch {t.Epoch}/{t.Epochs} step {t.Step}/{t.Steps} loss {t.Loss:F5} eta {t.Eta:hh\\:mm\\:ss}"));
+    }
+}
