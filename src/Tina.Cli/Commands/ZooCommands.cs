@@ -89,6 +89,6 @@ internal static class ZooCommands
 
     private sealed class Sink(IProgress<Step> p) : IProgress<ZooProgress>
     {
-        public void Report(ZooProgress z) => p.Report(new Step((double)z.Done / z.Total, $"{z.Done}/{z.Total} p-Models, {z.PerMinute:F1}/min, mean p-Acc {z.MeanPAcc:F1}%"));
+        public void Report(ZooProgress z) => p.Report(new Step((z.Done + z.InProgress) / z.Total, $"{z.Done}/{z.Total} p-Models, {z.PerMinute:F1}/min, mean p-Acc {z.MeanPAcc:F1}%"));
     }
 }

@@ -41,8 +41,11 @@ public sealed class FineTuner : IDisposable
 
     private double Lr => _o.LearningRate ?? (_generic.Arch == PModelArch.Cnn5k ? 0.01 : 0.05);
 
-    /// <summary>Fine-tunes one group of tasks (all with the same class count) together.</summary>
-    public IReadOnlyList<FineTuned> Train(IReadOnlyList<(PersonalizationTask Task, int Seed)> group, CancellationToken cancel = default)
+    /// <summary>
+    /// Fine-tunes one group of tasks (all with the same class count) together; <paramref name="progress"/> receives
+    /// the fraction of the group's steps done.
+    /// </summary>
+    public IReadOnlyList<FineTuned> Train(IReadOnlyList<(PersonalizationTask Task, int Seed)> group, CancellationToken cancel = default, IProgress<double>? progress = null)
     {
         int m = group.Count, c = group[0].Task.Count, b = _o.BatchSize;
         if (group.Any(g => g.Task.Count != c)) throw new ArgumentException("All tasks of a group need the same number of classes.");
@@ -90,6 +93,7 @@ public sealed class FineTuner : IDisposable
                 var loss = (perSample.mean([1L]) * tensor(active)).sum();
                 loss.backward();
                 sgd.Step(lr, active);
+                progress?.Report((epoch * maxSteps + s + 1.0) / (_o.Epochs * maxSteps));
             }
         }
         var pacc = Evaluate(models, group.Select(g => g.Task).ToArray());

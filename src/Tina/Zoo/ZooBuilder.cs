@@ -33,7 +33,8 @@ public sealed record ZooBuildOptions
 /// <param name="Total">p-Models in the zoo.</param>
 /// <param name="PerMinute">Throughput of this run so far.</param>
 /// <param name="MeanPAcc">Mean p-Acc of the finished p-Models, %.</param>
-public sealed record ZooProgress(int Done, int Total, double PerMinute, double MeanPAcc);
+/// <param name="InProgress">p-Models' worth of work done in the group being trained (fractional).</param>
+public sealed record ZooProgress(int Done, int Total, double PerMinute, double MeanPAcc, double InProgress = 0);
 
 /// <summary>
 /// Builds a p-Model zoo in a folder: draws the tasks (paper's mix for CIFAR-100), fine-tunes them group by group
@@ -72,7 +73,8 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             if (done.Contains(first)) continue;
             cancel.ThrowIfCancellationRequested();
             var tasks = manifest.Tasks.Skip(first).Take(groupSize).ToList();
-            var results = tuner.Train(tasks.Select(t => (new PersonalizationTask(t.Classes, t.Names), t.Seed)).ToList(), cancel);
+            var inGroup = new Progress(f => progress?.Report(new ZooProgress(finished, total, trainedNow / Math.Max(1e-9, sw.Elapsed.TotalMinutes), MeanPAcc(manifest), f * tasks.Count)));
+            var results = tuner.Train(tasks.Select(t => (new PersonalizationTask(t.Classes, t.Names), t.Seed)).ToList(), cancel, inGroup);
             var file = $"shard-{first:D6}.safetensors";
             WriteShard(Path.Combine(dir, file), tasks, results);
             manifest.Shards.Add(new ZooShard { File = file, First = first, Count = tasks.Count, PAcc = results.Select(r => Math.Round(r.PAcc, 3)).ToArray() });
@@ -83,6 +85,12 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             progress?.Report(new ZooProgress(finished, total, trainedNow / Math.Max(1e-9, sw.Elapsed.TotalMinutes), MeanPAcc(manifest)));
         }
         return manifest;
+    }
+
+    /// <summary>Reports synchronously on the training thread.</summary>
+    private sealed class Progress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
     }
 
     private ZooManifest Plan()
