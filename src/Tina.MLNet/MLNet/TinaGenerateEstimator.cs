@@ -1,0 +1,73 @@
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Tina.Generation;
+using Tina.PModels;
+
+namespace Tina.MLNet.MLNet;
+
+/// <summary>
+/// Text-to-model in an ML.NET pipeline: <see cref="Fit"/> generates the personalized classifier of the prompt with a
+/// trained Tina generator (no training data needed) and returns the same savable chain as
+/// <see cref="TinaClassifierEstimator"/> — LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue, the
+/// generated model's ONNX bytes embedded — so the result saves and loads with <c>mlContext.Model.Save/Load</c> and
+/// needs neither the generator nor TorchSharp to run. Create it with <c>mlContext.Transforms.TinaGenerate(options)</c>.
+/// </summary>
+/// <remarks>
+/// Generation is deterministic for the options (same seed, same weights), so the p-Model is generated once per
+/// estimator, on the first <see cref="Fit"/> or <see cref="GetOutputSchema"/>, and reused.
+/// </remarks>
+public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransformer>>
+{
+    private readonly TransformsCatalog _catalog;
+    private readonly TinaGenerateOptions _options;
+    private readonly string[] _classes;
+    private readonly Lazy<PModel> _model;
+
+    /// <summary>Creates the estimator; prefer the catalog extension <c>TinaGenerate</c>.</summary>
+    /// <exception cref="ArgumentException">Neither or both of the generator path and the generator are set.</exception>
+    public TinaGenerateEstimator(TransformsCatalog catalog, TinaGenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.GeneratorPath) == (options.Generator is null))
+            throw new ArgumentException($"Set exactly one of {nameof(TinaGenerateOptions.GeneratorPath)} and {nameof(TinaGenerateOptions.Generator)}.", nameof(options));
+        _catalog = catalog;
+        _options = options;
+        _classes = (options.Classes ?? []).ToArray();
+        _model = new Lazy<PModel>(Generate, LazyThreadSafetyMode.ExecutionAndPublication);
+    }
+
+    /// <summary>The generated p-Model (generated on first use).</summary>
+    /// <exception cref="InvalidPromptException">The prompt is empty, too long, has duplicates or words the encoder does not know.</exception>
+    public PModel GeneratedModel => _model.Value;
+
+    /// <summary>Generates the classifier (once) and builds the chain of transformers; <paramref name="input"/> only needs the image-path column.</summary>
+    public TransformerChain<ITransformer> Fit(IDataView input) => Classifier().Fit(input);
+
+    /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) => Classifier().GetOutputSchema(inputSchema);
+
+    private TinaClassifierEstimator Classifier()
+    {
+        var o = _options;
+        return new TinaClassifierEstimator(_catalog, new TinaClassifierOptions
+        {
+            PModel = _model.Value,
+            Prompt = string.Join(", ", _model.Value.Labels),
+            Method = o.ToGenerateOptions().Describe(),
+            ImagePathColumnName = o.ImagePathColumnName,
+            ImageFolder = o.ImageFolder,
+            PredictedLabelColumnName = o.PredictedLabelColumnName,
+            ScoreColumnName = o.ScoreColumnName,
+            ClassIndexColumnName = o.ClassIndexColumnName,
+            Resizing = o.Resizing,
+        });
+    }
+
+    private PModel Generate()
+    {
+        if (_options.Generator is { } shared) return shared.Generate(_classes, _options.ToGenerateOptions());
+        using var generator = TinaGenerator.Load(_options.GeneratorPath!, _options.TextEncoder);
+        return generator.Generate(_classes, _options.ToGenerateOptions());
+    }
+}
