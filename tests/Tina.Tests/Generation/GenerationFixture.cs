@@ -89,3 +89,35 @@ internal static class GenerationFixture
         return dir;
     }
 }
+
+/// <summary>A tiny ResNet-20 zoo (heads only) whose generic model is saved, and a Tiny Tina trained on it for 2 epochs.</summary>
+internal static class ResNetGenerationFixture
+{
+    private static readonly Lazy<string> _checkpoint = new(Build);
+
+    public static string CheckpointDir => _checkpoint.Value;
+
+    private static string Build()
+    {
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 16, testPerClass: 10);
+        torch.manual_seed(12);
+        var root = TestData.TempDir();
+        var genericPath = Path.Combine(root, "generic-resnet20");
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.ResNet20, data.NumClasses),
+            new GenericModelCard { Arch = "resnet20", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 12, Optimizer = "none" }))
+        {
+            generic.Save(genericPath);
+            new ZooBuilder(generic, genericPath, data, new ZooBuildOptions
+            {
+                TrainTasks = 6, OodTasks = 0, ClassesPerTask = 5, Seed = 4,
+                FineTune = new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = 6 },
+            }).Build(Path.Combine(root, "zoo"));
+        }
+        using var encoder = new HashTextEncoder();
+        var dir = Path.Combine(root, "tina");
+        new TinaTrainer(GenerationFixture.Options(2) with { Normalization = Tina.Diffusion.ParameterNormalization.PerTensor }, encoder).Train(Path.Combine(root, "zoo"), dir);
+        // The checkpoint carries the frozen backbone: generation must not need the generic model any more.
+        File.Delete(genericPath + ".safetensors");
+        return dir;
+    }
+}

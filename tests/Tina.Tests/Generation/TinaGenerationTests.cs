@@ -139,3 +139,22 @@ public class TinaGenerationTests(ITestOutputHelper output)
         public void Report(TinaTrainingProgress p) { if (p.Epoch >= epoch && p.Step >= step && p.Message is null) cts.Cancel(); }
     }
 }
+
+public class TinaResNetGenerationTests
+{
+    [Fact]
+    public void ResNetHeadsAreCombinedWithTheStoredBackbone()
+    {
+        using var gen = TinaGenerator.Load(ResNetGenerationFixture.CheckpointDir);
+        Assert.Equal(PModelArch.ResNet20, gen.Arch);
+        Assert.Equal(Tina.Diffusion.ParameterNormalization.PerTensor, gen.State.Options.Normalization);
+        var m = gen.Generate(["apple", "bear"], new GenerateOptions { Seed = 2 });
+        Assert.Equal(ParameterLayout.For(PModelArch.ResNet20, 2).Count, m.Parameters.Length);   // 64·2 + 2
+        Assert.Contains("conv1.weight", m.Frozen.Keys);
+        Assert.DoesNotContain(m.Frozen.Keys, k => k.StartsWith("fc.", StringComparison.Ordinal));
+        using var net = m.ToNetwork();
+        Assert.Equal(2, net.NumClasses);
+        var onnx = Tina.MLNet.Export.OnnxExporter.Export(m, "apple, bear", "tina");
+        Assert.True(onnx.Length > 200_000, $"ONNX of a ResNet-20 has the backbone: {onnx.Length} bytes");
+    }
+}
