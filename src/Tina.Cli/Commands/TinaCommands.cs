@@ -42,10 +42,11 @@ internal static class TinaCommands
         var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff).", DefaultValueFactory = _ => "none" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
+        var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -54,7 +55,7 @@ internal static class TinaCommands
             var options = new TinaTrainingOptions
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every),
                 Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
                 {
                     "none" => ParameterNormalization.None,

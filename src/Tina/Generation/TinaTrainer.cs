@@ -207,6 +207,7 @@ public sealed class TinaTrainer
                 progress?.Report(new TinaTrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, eta));
             }
             losses.Add(lossSum / seen);
+            if ((epoch + 1) % o.CheckpointEvery != 0 && epoch + 1 != o.Epochs) continue;
             SaveCheckpoint(checkpointDir, model, named, ema, opt, frozen, table, textNames.Length, textDim, new TinaCheckpointState
             {
                 Epoch = epoch + 1, Epochs = o.Epochs, StepsPerEpoch = steps, Arch = arch.ToName(), Config = config, Options = o,

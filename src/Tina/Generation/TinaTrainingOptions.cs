@@ -62,6 +62,14 @@ public sealed record TinaTrainingOptions
     /// <summary>Class slots of the prompt (the paper: 10); must be at least the zoo's classes per task.</summary>
     public int MaxClasses { get; init; } = SequencePadding.DefaultMaxClasses;
 
+    /// <summary>
+    /// Commit a checkpoint every this many epochs (and after the last one). Base-size checkpoints with optimizer state
+    /// are about half a gigabyte, so small zoos (few steps per epoch) may want more than 1. Not part of the run's
+    /// identity: a run may resume with another value.
+    /// </summary>
+    [JsonIgnore]
+    public int CheckpointEvery { get; init; } = 1;
+
     /// <summary>Compute device (not saved in checkpoints; a run may resume on another device).</summary>
     [JsonIgnore]
     public Device? Device { get; init; }
@@ -90,6 +98,7 @@ public sealed record TinaTrainingOptions
         if (WeightDecay < 0 || WarmupEpochs < 0 || GradientClip < 0) throw new TinaException("Weight decay, warm-up epochs and gradient clip must not be negative.");
         if (EmaDecay is < 0 or >= 1) throw new TinaException($"EMA decay must be in [0, 1); got {EmaDecay}.");
         if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
+        if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
         ResolveConfig(1);
         return this;

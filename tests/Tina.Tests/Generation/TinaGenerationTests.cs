@@ -56,6 +56,13 @@ public class TinaGenerationTests(ITestOutputHelper output)
         Assert.Equal(ta.Keys, tb.Keys);
         foreach (var k in ta.Keys) Assert.True(ta[k].Data.AsSpan().SequenceEqual(tb[k].Data), $"tensor {k} differs after resume");
 
+        // Checkpointing every 3 epochs (a resume-neutral setting) ends with the same weights.
+        var sparse = Path.Combine(TestData.TempDir(), "sparse");
+        using (var e3 = new HashTextEncoder())
+            new TinaTrainer(GenerationFixture.Options(epochs) with { CheckpointEvery = 3 }, e3).Train(GenerationFixture.ZooDir, sparse);
+        var (tc, _) = SafeTensors.Load(Path.Combine(sparse, TinaCheckpoint.Load(sparse).WeightsFile));
+        foreach (var k in ta.Keys) Assert.True(ta[k].Data.AsSpan().SequenceEqual(tc[k].Data), $"tensor {k} differs with sparse checkpoints");
+
         // Other settings in the same folder are refused.
         using var enc = new HashTextEncoder();
         Assert.Throws<TinaException>(() => new TinaTrainer(GenerationFixture.Options(epochs) with { Seed = 9 }, enc).Train(GenerationFixture.ZooDir, killed));
