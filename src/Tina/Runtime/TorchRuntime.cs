@@ -19,8 +19,11 @@ public static class TorchRuntime
     private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
 
     /// <summary>
-    /// Tunes the allocator (Linux/glibc only; a no-op elsewhere) and sets TorchSharp's intra-op threads to the number
-    /// of cores. Safe to call many times; only the first call acts.
+    /// Tunes the allocator (Linux/glibc only; a no-op elsewhere) and sets TorchSharp's intra-op threads: the
+    /// <paramref name="threads"/> argument, else the <c>TINA_THREADS</c> environment variable, else the number of cores.
+    /// Use 1 thread when another CPU-heavy process shares the machine: libtorch's threads wait on each other at every
+    /// operation, and a preempted thread stalls them all (measured here: several times slower than one thread).
+    /// Safe to call many times; only the first call acts.
     /// </summary>
     public static void Initialize(int? threads = null)
     {
@@ -38,6 +41,8 @@ public static class TorchRuntime
                 // musl or another libc without mallopt: keep the defaults.
             }
         }
+        if (threads is null && int.TryParse(Environment.GetEnvironmentVariable("TINA_THREADS"), out var fromEnv) && fromEnv > 0)
+            threads = fromEnv;
         torch.set_num_threads(threads ?? Environment.ProcessorCount);
     }
 

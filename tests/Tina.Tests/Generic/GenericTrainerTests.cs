@@ -38,6 +38,19 @@ public class GenericTrainerTests
     }
 
     [Fact]
+    public void BatchNormNetworkResumesFromItsCheckpoint()
+    {
+        var data = Fixtures.CifarSubset(classes: 3, perClass: 32, testPerClass: 8);
+        var o = new GenericTrainingOptions { Arch = PModelArch.ResNet20, Epochs = 2, BatchSize = 32, Seed = 3 };
+        var ckpt = TestData.TempDir();
+        using var cts = new CancellationTokenSource();
+        Assert.ThrowsAny<OperationCanceledException>(() => new GenericTrainer(o, ckpt).Train(data, new Cancel(cts, epoch: 2), cts.Token));
+        using var resumed = new GenericTrainer(o, ckpt).Train(data);
+        using var straight = new GenericTrainer(o, TestData.TempDir()).Train(data);
+        Assert.Equal(StateDict.Flatten(straight.Network), StateDict.Flatten(resumed.Network));
+    }
+
+    [Fact]
     public void SaveLoadRoundTripsAndCorruptWeightsAreReported()
     {
         var data = Fixtures.CifarSubset(classes: 3, perClass: 50);
