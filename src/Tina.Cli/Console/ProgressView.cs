@@ -12,9 +12,12 @@ internal readonly record struct Step(double Fraction, string Status);
 /// </summary>
 internal static class ProgressView
 {
-    /// <summary>Runs <paramref name="work"/> with a progress sink; returns its result.</summary>
+    /// <summary>Runs <paramref name="work"/> with a progress sink; returns its result. A NaN fraction (unknown, e.g. a
+    /// download without a size) keeps the previous one and only updates the status.</summary>
     public static T Run<T>(string title, Func<IProgress<Step>, T> work)
     {
+        double known = 0;
+        Step Known(Step s) => double.IsNaN(s.Fraction) ? s with { Fraction = known } : s with { Fraction = known = s.Fraction };
         if (AnsiConsole.Profile.Capabilities.Interactive && !System.Console.IsOutputRedirected)
         {
             T result = default!;
@@ -25,8 +28,9 @@ internal static class ProgressView
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask(Markup.Escape(title), maxValue: 1.0);
-                    result = work(new Sink(s =>
+                    result = work(new Sink(step =>
                     {
+                        var s = Known(step);
                         task.Value = Math.Clamp(s.Fraction, 0, 1);
                         task.Description = Markup.Escape($"{title}  {s.Status}");
                     }));
@@ -36,11 +40,15 @@ internal static class ProgressView
         }
         var sw = Stopwatch.StartNew();
         var last = TimeSpan.FromSeconds(-100);
-        var r = work(new Sink(s =>
+        double? start = null; // work already done when this run began (a resumed job): not counted in the rate
+        var r = work(new Sink(step =>
         {
+            var s = Known(step);
+            start ??= s.Fraction;
             if (sw.Elapsed - last < TimeSpan.FromSeconds(10) && s.Fraction < 1) return;
             last = sw.Elapsed;
-            var eta = s.Fraction > 0.001 ? TimeSpan.FromSeconds(sw.Elapsed.TotalSeconds * (1 - s.Fraction) / s.Fraction) : TimeSpan.Zero;
+            double doneHere = s.Fraction - start.Value;
+            var eta = doneHere > 0.001 ? TimeSpan.FromSeconds(sw.Elapsed.TotalSeconds * (1 - s.Fraction) / doneHere) : TimeSpan.Zero;
             System.Console.WriteLine($"{title} {100 * s.Fraction,5:F1}%  {s.Status}  elapsed {sw.Elapsed:hh\\:mm\\:ss} eta {eta:hh\\:mm\\:ss}");
         }));
         System.Console.WriteLine($"{title} done in {sw.Elapsed:hh\\:mm\\:ss}");
