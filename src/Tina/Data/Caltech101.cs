@@ -136,7 +136,7 @@ public static class Caltech101
 
     private static ImageSet Gather(byte[] pixels, List<int> labels, List<int> indices)
     {
-        var outPixels = LargeArrays.Uninitialized((long)indices.Count * ImageSet.ImageBytes);
+        var outPixels = GC.AllocateUninitializedArray<byte>(checked((int)((long)indices.Count * ImageSet.ImageBytes)));
         var outLabels = new int[indices.Count];
         for (int i = 0; i < indices.Count; i++)
         {

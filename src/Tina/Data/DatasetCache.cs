@@ -125,8 +125,8 @@ internal static class DatasetCache
             }
             var trainLabels = new int[header.TrainCount];
             var testLabels = new int[header.TestCount];
-            var trainPixels = LargeArrays.Uninitialized((long)header.TrainCount * ImageSet.ImageBytes);
-            var testPixels = LargeArrays.Uninitialized((long)header.TestCount * ImageSet.ImageBytes);
+            var trainPixels = GC.AllocateUninitializedArray<byte>(checked((int)((long)header.TrainCount * ImageSet.ImageBytes)));
+            var testPixels = GC.AllocateUninitializedArray<byte>(checked((int)((long)header.TestCount * ImageSet.ImageBytes)));
             fs.ReadExactly(MemoryMarshal.AsBytes(trainLabels.AsSpan()));
             fs.ReadExactly(MemoryMarshal.AsBytes(testLabels.AsSpan()));
             fs.ReadExactly(trainPixels);

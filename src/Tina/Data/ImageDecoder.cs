@@ -131,7 +131,7 @@ public static class ImageDecoder
     internal static byte[] DecodeAll(string archivePath, IReadOnlyList<TarGzArchive.Member> members,
         IProgress<DatasetProgress>? progress, CancellationToken cancellationToken, string stage = "Decoding images")
     {
-        var pixels = LargeArrays.Uninitialized((long)members.Count * ImageSet.ImageBytes);
+        var pixels = GC.AllocateUninitializedArray<byte>(checked((int)((long)members.Count * ImageSet.ImageBytes)));
         var failures = new ConcurrentBag<(int Index, Exception Error)>();
         int done = 0, step = Math.Max(1, members.Count / 100);
         progress?.Report(new DatasetProgress(stage, 0));
