@@ -25,7 +25,7 @@ internal static class ZooCommands
         var tasks = new Option<int>("--tasks") { Description = "Training (ID) tasks (paper: 1000).", DefaultValueFactory = _ => 1000 };
         var ood = new Option<int>("--ood") { Description = "Held-out (OOD) tasks (paper: 150).", DefaultValueFactory = _ => 150 };
         var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10).", DefaultValueFactory = _ => 10 };
-        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 32 for cnn5k, 250 for resnet20)." };
+        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k — measured faster than 32 here —, 250 for resnet20)." };
         var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.01 cnn5k, 0.05 heads)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
@@ -48,7 +48,7 @@ internal static class ZooCommands
                 FineTune = new FineTuneOptions
                 {
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr),
-                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 32 : 250),
+                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250),
                 },
             };
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch));

@@ -19,5 +19,5 @@ public sealed record FineTuneOptions
     public bool Augment { get; init; } = true;
 
     /// <summary>How many p-Models train at once (the model dimension). 1 is one-at-a-time training.</summary>
-    public int ModelsPerGroup { get; init; } = 32;
+    public int ModelsPerGroup { get; init; } = 8;
 }
