@@ -1,22 +1,9 @@
-using System.Diagnostics;
-
 namespace Tina.Tests.Cli;
 
 /// <summary>Bad input through the real <c>tina</c> executable: a clear message, exit code 2, no stack trace.</summary>
 public class CliErrorTests
 {
-    private static (int Code, string Output) Tina(params string[] args)
-    {
-        var exe = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli");
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--data", TestData.DataDir, "--artifacts", TestData.ArtifactsDir }.Concat(args)) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "400";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    private static (int Code, string Output) Tina(params string[] args) => TinaProcess.Run(TestData.ArtifactsDir, args);
 
     [Theory]
     [InlineData("Unknown class 'zebra'", "export", "--classes", "apple, zebra", "--out", "/tmp/tina-cli-test.onnx")]
@@ -39,14 +26,8 @@ public class CliErrorTests
         var artifacts = TestData.TempDir();
         Directory.CreateDirectory(Path.Combine(artifacts, "generic"));
         File.WriteAllText(Path.Combine(artifacts, "generic", "cifar100-cnn5k.json"), "{ not json");
-        var exe = Path.Combine(AppContext.BaseDirectory, "Tina.Cli");
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--data", TestData.DataDir, "--artifacts", artifacts, "generic", "show" }) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "400";
-        using var p = Process.Start(psi)!;
-        var output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        Assert.Equal(2, p.ExitCode);
+        var (code, output) = TinaProcess.Run(artifacts, "generic", "show");
+        Assert.Equal(2, code);
         Assert.Contains("Corrupt or unreadable file", output);
         Assert.DoesNotContain("   at ", output);
     }

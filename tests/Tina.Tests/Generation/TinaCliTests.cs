@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Tina.Generation;
 using Tina.MLNet.Export;
 using Tina.MLNet.MLNet;
@@ -8,18 +7,7 @@ namespace Tina.Tests.Generation;
 /// <summary><c>tina generate</c> and <c>tina bench generate</c> through the real executable, on the fixture's checkpoint.</summary>
 public class TinaCliTests
 {
-    private static (int Code, string Output) Tina(params string[] args)
-    {
-        var exe = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli");
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--artifacts", TestData.TempDir() }.Concat(args)) psi.ArgumentList.Add(a);
-        psi.Environment["COLUMNS"] = "400";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    private static (int Code, string Output) Tina(params string[] args) => TinaProcess.Run(TestData.TempDir(), args);
 
     [Fact]
     public void GenerateWritesTheSameModelAsTheLibrary()
