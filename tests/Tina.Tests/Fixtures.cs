@@ -5,10 +5,8 @@ namespace Tina.Tests;
 /// <summary>Datasets loaded once per test run and shared by all tests.</summary>
 internal static class Fixtures
 {
-    private static readonly Lazy<ImageDataset> _cifar = new(() => Cifar100.Load(Path.Combine(TestData.DataDir, Cifar100.ArchiveName)));
-
-    /// <summary>The real CIFAR-100 (50,000 train / 10,000 test).</summary>
-    public static ImageDataset Cifar => _cifar.Value;
+    /// <summary>The real CIFAR-100 (50,000 train / 10,000 test), opened once per run through the shared dataset store and its cache.</summary>
+    public static ImageDataset Cifar => Data.SharedDatasets.Get("cifar100");
 
     /// <summary>A small real subset: the first <paramref name="classes"/> classes of CIFAR-100, at most <paramref name="perClass"/> train images each.</summary>
     public static ImageDataset CifarSubset(int classes, int perClass, int testPerClass = 100)
