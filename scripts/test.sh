@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: builds and runs every test, then prints one summary line "N passed, N failed".
 #
-# Known problem: TorchSharp 0.107 occasionally fails inside native code ("Unknown scalar type", "Expected false to be
-# true", "alpha must not be a floating point number") — a use-after-free we have not pinned down yet (see the issue
-# notes). When the first run fails with such a TorchSharp native error, the suite is run once more and both results are
-# printed; any other failure, or a second failure, fails the run.
+# TorchSharp 0.107 frees Scalars (and unscoped temporary tensors) from the finalizer, possibly while libtorch still
+# uses them ("Unknown scalar type", "alpha must not be a floating point number", ...). Product code is guarded at
+# compile time (build/BannedSymbols.txt, tests/Tina.Tests/Runtime/ScalarLifetimeTests.cs); test code and TorchSharp's
+# own internals are not. So when the first run fails with a TorchSharp native error, the suite runs once more and
+# both results are printed; any other failure, or a second failure, fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"

@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Tina.Runtime;
 
 namespace Tina.Data;
 
@@ -50,6 +51,6 @@ public sealed class ImageSet
         for (int k = 0; k < indices.Length; k++)
             Image(indices[k]).CopyTo(buf.AsSpan(k * ImageBytes, ImageBytes));
         using var bytes = tensor(buf, [indices.Length, 3, 32, 32]);
-        return bytes.to_type(ScalarType.Float32).div_(255f);
+        return bytes.to_type(ScalarType.Float32).DivideInPlace(255.0);
     }
 }

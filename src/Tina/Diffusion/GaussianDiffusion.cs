@@ -1,3 +1,4 @@
+using Tina.Runtime;
 using static TorchSharp.torch;
 
 namespace Tina.Diffusion;
@@ -48,7 +49,7 @@ public sealed class GaussianDiffusion
         using var scope = NewDisposeScope();
         var a = Column(ts.Select(i => Math.Sqrt(AlphasCumprod[i])), x0);
         var s = Column(ts.Select(i => Math.Sqrt(1.0 - AlphasCumprod[i])), x0);
-        return (a * x0 + s * noise).MoveToOuterDisposeScope();
+        return (a * x0).Plus(s * noise).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -75,7 +76,7 @@ public sealed class GaussianDiffusion
         var sq = (prediction - target).square();
         if (mask is null) return sq.mean().MoveToOuterDisposeScope();
         var m = mask.to(sq.dtype).expand_as(sq);
-        return ((sq * m).sum() / m.sum().clamp_min(1.0)).MoveToOuterDisposeScope();
+        return ((sq * m).sum() / m.sum().AtLeast(1.0)).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -125,12 +126,12 @@ public sealed class GaussianDiffusion
             {
                 int t = taus[i];
                 double acp = AlphasCumprod[t], acpPrev = i > 0 ? AlphasCumprod[taus[i - 1]] : 1.0;
-                var x0 = model(x, classTokens, full([batch], t, ScalarType.Int64, device));
+                var x0 = model(x, classTokens, TensorMath.Full([batch], t, ScalarType.Int64, device));
                 if (mask is not null) x0 = x0 * mask;
                 if (sampler == DiffusionSampler.Ddim)
                 {
-                    var eps = (x - Math.Sqrt(acp) * x0) / Math.Sqrt(1.0 - acp);
-                    next = Math.Sqrt(acpPrev) * x0 + Math.Sqrt(1.0 - acpPrev) * eps;
+                    var eps = x.Plus(x0, -Math.Sqrt(acp)).DivideInPlace(Math.Sqrt(1.0 - acp));
+                    next = TensorMath.Combine(Math.Sqrt(acpPrev), x0, Math.Sqrt(1.0 - acpPrev), eps);
                 }
                 else
                 {
@@ -138,8 +139,8 @@ public sealed class GaussianDiffusion
                     double alpha = acp / acpPrev, beta = 1.0 - alpha;
                     double coef1 = beta * Math.Sqrt(acpPrev) / (1.0 - acp);
                     double coef2 = (1.0 - acpPrev) * Math.Sqrt(alpha) / (1.0 - acp);
-                    next = coef1 * x0 + coef2 * x;
-                    if (i > 0) next = next + Math.Sqrt(beta) * randn([batch, parameterCount], ScalarType.Float32, generator: generator).to(device);
+                    next = TensorMath.Combine(coef1, x0, coef2, x);
+                    if (i > 0) next = next.Plus(randn([batch, parameterCount], ScalarType.Float32, generator: generator).to(device), Math.Sqrt(beta));
                 }
                 next = next.MoveToOuterDisposeScope();
             }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Tina.IO;
 using Tina.PModels;
 using static TorchSharp.torch;
+using Tina.Runtime;
 
 namespace Tina.Diffusion;
 
@@ -88,7 +89,7 @@ public sealed class ParameterNormalizer
     {
         using var scope = NewDisposeScope();
         var (shift, gain) = Affine(y);
-        var x = y / gain + shift;
+        var x = (y / gain).Plus(shift);
         if (mask is not null) x = x * mask;
         return x.MoveToOuterDisposeScope();
     }
@@ -179,7 +180,7 @@ public sealed class ParameterNormalizer
         double n = m.sum().item<double>();
         if (n <= 0) return 1.0;
         double mean = (x * m).sum().item<double>() / n;
-        double var = ((x - mean).square() * m).sum().item<double>() / Math.Max(1.0, n - 1);
+        double var = (x.Plus(-mean).square() * m).sum().item<double>() / Math.Max(1.0, n - 1);
         return Math.Max(Math.Sqrt(var), 1e-8);
     }
 }

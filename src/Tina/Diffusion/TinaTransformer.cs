@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Tina.Runtime;
 
 namespace Tina.Diffusion;
 
@@ -75,7 +76,7 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
         if (Config.MergedTextToken) parts.Add(class_encoders[0].forward(classTokens.mean([1L])));
         else parts.AddRange(class_encoders.Select((enc, k) => enc.forward(classTokens.select(1, k))));
         parts.Add(time_encoder.forward(TimestepFeatures.Encode(t)));
-        var h = emb_drop.forward(ln_in.forward(stack(parts, 1)) + pos_emb);
+        var h = emb_drop.forward(ln_in.forward(stack(parts, 1)).Plus(pos_emb));
         foreach (var block in blocks) h = block.forward(h);
         h = ln_f.forward(h);
         var outputs = param_decoders.Select((dec, i) => dec.forward(h.select(1, i))).ToList();

@@ -1,6 +1,7 @@
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Tina.Runtime;
 
 namespace Tina.Diffusion;
 
@@ -41,9 +42,9 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
         var qkv = attn_qkv.forward(ln_1.forward(x)).view(b, s, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4);
         var y = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], null, training ? _attnDropout : 0.0, false);
         y = y.transpose(1, 2).reshape(b, s, d);
-        x = x + resid_drop.forward(attn_proj.forward(y));
+        x = x.Plus(resid_drop.forward(attn_proj.forward(y)));
         // Feed-forward: d → 4d → GELU → d.
-        x = x + resid_drop.forward(mlp_proj.forward(functional.gelu(mlp_fc.forward(ln_2.forward(x)))));
+        x = x.Plus(resid_drop.forward(mlp_proj.forward(functional.gelu(mlp_fc.forward(ln_2.forward(x))))));
         return x.MoveToOuterDisposeScope();
     }
 }

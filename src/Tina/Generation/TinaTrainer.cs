@@ -7,6 +7,8 @@ using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
 using Tina.Runtime;
+using Tina.Runtime.Optim;
+using AdamW = Tina.Runtime.Optim.AdamW;
 using Tina.Text;
 using Tina.Zoo;
 using TorchSharp;
@@ -116,11 +118,7 @@ public sealed class TinaTrainer
         var model = new TinaTransformer(config, tokenizer, o.Seed);
         model.to(device);
         var (decay, noDecay) = model.ParameterGroups();
-        var opt = optim.AdamW(
-        [
-            new AdamW.ParamGroup(decay, lr: o.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: o.WeightDecay),
-            new AdamW.ParamGroup(noDecay, lr: o.LearningRate, beta1: 0.9, beta2: 0.999, weight_decay: 0.0),
-        ], lr: o.LearningRate);
+        using var opt = new AdamW([new ParameterGroup(decay.ToArray(), o.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);
         var named = model.named_parameters().ToList();
         var ema = named.Select(x => x.parameter.detach().clone()).ToList();
 
@@ -147,7 +145,7 @@ public sealed class TinaTrainer
                     using var src = tensor(e.Data, e.Shape);
                     ema[i].copy_(src);
                 }
-            opt.load_state_dict(Path.Combine(checkpointDir, st.OptimizerFile));
+            opt.LoadState(Path.Combine(checkpointDir, st.OptimizerFile));
             startEpoch = st.Epoch;
             losses.AddRange(st.EpochLoss);
             seconds = st.Seconds;
@@ -174,7 +172,7 @@ public sealed class TinaTrainer
                 long global = (long)epoch * steps + s;
                 double lr = global < warmup ? o.LearningRate * (global + 1) / warmup
                     : 0.5 * o.LearningRate * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
-                foreach (var g in opt.ParamGroups) g.LearningRate = lr;
+                opt.LearningRate = lr;
                 int b = Math.Min(o.BatchSize, n - s * o.BatchSize);
                 var idx = order.AsSpan(s * o.BatchSize, b).ToArray();
                 var counts = new int[b];
@@ -191,12 +189,12 @@ public sealed class TinaTrainer
                     var mask = padding.MaskTensor(counts).to(device);
                     x0 = x0 * mask;
                     var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
-                    c = c * slot + padRow.view(1, 1, textDim) * (1 - slot);
+                    c = (c * slot).Plus(padRow.view(1, 1, textDim) * slot.SubtractFrom(1));
                     var loss = diffusion.TrainingLoss(model, x0, c, mask, gen);
-                    opt.zero_grad();
+                    opt.ZeroGrad();
                     loss.backward();
                     if (o.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), o.GradientClip);
-                    opt.step();
+                    opt.Step();
                     lossValue = loss.item<float>();
                 }
                 UpdateEma(named, ema, o, global);
@@ -214,7 +212,7 @@ public sealed class TinaTrainer
                 TextEncoderId = _encoder.Id, TextNames = textNames, PadFromEncoder = padFromEncoder, ZooPath = zooDir,
                 Dataset = manifest.Dataset, ZooClassesPerTask = zooClasses, TrainModels = n, GenericModelPath = genericPath,
                 Normalizer = normalizer.ToJson(), EpochLoss = [.. losses], Seconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 2),
-                WeightsFile = $"weights-e{epoch + 1}.safetensors", OptimizerFile = $"optim-e{epoch + 1}.bin",
+                WeightsFile = $"weights-e{epoch + 1}.safetensors", OptimizerFile = $"optim-e{epoch + 1}.safetensors",
             });
         }
         foreach (var e in ema) e.Dispose();
@@ -229,11 +227,11 @@ public sealed class TinaTrainer
         double d = o.EmaWarmup ? Math.Min(o.EmaDecay, (1.0 + update) / (10.0 + update)) : o.EmaDecay;
         using var _ = no_grad();
         for (int i = 0; i < named.Count; i++)
-            ema[i].mul_(d).add_(named[i].parameter.detach(), alpha: 1 - d);
+            ema[i].TimesInPlace(d).PlusInPlace(named[i].parameter.detach(), 1 - d);
     }
 
     private static void SaveCheckpoint(string dir, TinaTransformer model, List<(string name, Parameter parameter)> named, List<Tensor> ema,
-        OptimizerHelper opt, Dictionary<string, NamedTensor>? frozen, float[] table, int rows, int textDim, TinaCheckpointState state)
+        Optimizer opt, Dictionary<string, NamedTensor>? frozen, float[] table, int rows, int textDim, TinaCheckpointState state)
     {
         var tensors = new Dictionary<string, NamedTensor>();
         foreach (var (k, v) in StateDict.Export(model)) tensors["model." + k] = v;
@@ -247,10 +245,7 @@ public sealed class TinaTrainer
             foreach (var (k, v) in frozen) tensors["frozen." + k] = v;
         SafeTensors.Save(Path.Combine(dir, state.WeightsFile), tensors,
             new Dictionary<string, string> { ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch, ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["textEncoder"] = state.TextEncoderId });
-        var optPath = Path.Combine(dir, state.OptimizerFile);
-        var tmp = optPath + ".tmp";
-        opt.save_state_dict(tmp);
-        File.Move(tmp, optPath, overwrite: true);
+        opt.SaveState(Path.Combine(dir, state.OptimizerFile));
         var csv = new StringBuilder("epoch,loss\n");
         for (int i = 0; i < state.EpochLoss.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{state.EpochLoss[i]:R}\n");
         AtomicFile.WriteAllText(Path.Combine(dir, TinaCheckpoint.LossFile), csv.ToString());

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Tina.Data;
 using Tina.IO;
 using Tina.PModels;
+using Tina.Runtime.Optim;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -76,10 +77,10 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         var net = PModelNetwork.Create(o.Arch, dataset.NumClasses);
         net.to(device);
         var parameters = net.parameters().ToList();
-        TorchSharp.Modules.OptimizerHelper opt = o.OptimizerName switch
+        using Optimizer opt = o.OptimizerName switch
         {
-            "sgd" => optim.SGD(parameters, o.Lr, momentum: 0.9, weight_decay: o.Wd, nesterov: true),
-            "adamw" => optim.AdamW(parameters, o.Lr, weight_decay: o.Wd),
+            "sgd" => new Sgd([new ParameterGroup(parameters, o.Wd)], o.Lr, momentum: 0.9, nesterov: true),
+            "adamw" => new AdamW(parameters, o.Lr, o.Wd),
             _ => throw new TinaException($"Unknown optimizer '{o.OptimizerName}'. Use sgd or adamw."),
         };
 
@@ -97,7 +98,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings ({st.Arch}, seed {st.Seed}, {st.Optimizer}, {st.Epochs} epochs, batch {st.BatchSize}). Delete it or use the same settings.");
             var (tensors, _) = SafeTensors.Load(Path.Combine(checkpointDir, $"model-e{st.Epoch}.safetensors"));
             StateDict.Import(net, tensors, checkpointDir);
-            opt.load_state_dict(Path.Combine(checkpointDir, $"optim-e{st.Epoch}.bin"));
+            opt.LoadState(Path.Combine(checkpointDir, $"optim-e{st.Epoch}.safetensors"));
             startEpoch = st.Epoch;
             seconds = st.Seconds;
             progress?.Report(new TrainingProgress(startEpoch, o.Epochs, 0, steps, 0, 0, $"resumed after epoch {startEpoch}"));
@@ -119,16 +120,16 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 long global = (long)epoch * steps + s;
                 double lr = global < warmup ? o.Lr * (global + 1) / warmup
                     : 0.5 * o.Lr * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
-                foreach (var g in opt.ParamGroups) g.LearningRate = lr;
+                opt.LearningRate = lr;
                 var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
                 using var scope = NewDisposeScope();
                 var x = tensor(Augmentation.Batch(dataset.Train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);
                 var y = tensor(idx.ToArray().Select(i => (long)dataset.Train.Labels[i]).ToArray()).to(device);
                 var logits = net.forward(x);
                 var loss = lossFn.forward(logits, y);
-                opt.zero_grad();
+                opt.ZeroGrad();
                 loss.backward();
-                opt.step();
+                opt.Step();
                 lossSum += loss.item<float>() * idx.Length;
                 correct += logits.argmax(1).eq(y).sum().item<long>();
                 seen += idx.Length;
@@ -151,14 +152,11 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         return new GenericModel(net, card);
     }
 
-    private void SaveCheckpoint(PModelNetwork net, TorchSharp.Modules.OptimizerHelper opt, CheckpointState state)
+    private void SaveCheckpoint(PModelNetwork net, Optimizer opt, CheckpointState state)
     {
         int e = state.Epoch;
         SafeTensors.Save(Path.Combine(checkpointDir, $"model-e{e}.safetensors"), StateDict.Export(net));
-        var optPath = Path.Combine(checkpointDir, $"optim-e{e}.bin");
-        var tmp = optPath + ".tmp";
-        opt.save_state_dict(tmp);
-        File.Move(tmp, optPath, overwrite: true);
+        opt.SaveState(Path.Combine(checkpointDir, $"optim-e{e}.safetensors"));
         // state.json is the commit point: it only names files that are completely written.
         AtomicFile.WriteAllText(Path.Combine(checkpointDir, "state.json"), JsonSerializer.Serialize(state, GenericModel.Json));
         foreach (var old in Directory.GetFiles(checkpointDir, "*-e*.*"))

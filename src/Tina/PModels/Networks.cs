@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
+using Tina.Runtime;
 
 namespace Tina.PModels;
 
@@ -83,14 +84,14 @@ public sealed class Cnn5k : PModelNetwork
 public sealed class ResNet20 : PModelNetwork
 {
     private readonly Conv2d conv1;
-    private readonly BatchNorm2d bn1;
+    private readonly BatchNormalization bn1;
     private readonly Sequential layer1, layer2, layer3;
 
     /// <summary>Creates the network with <paramref name="numClasses"/> outputs.</summary>
     public ResNet20(int numClasses = 100) : base(nameof(ResNet20), 64, numClasses)
     {
         conv1 = Conv2d(3, 16, 3, stride: 1, padding: 1, bias: false);
-        bn1 = BatchNorm2d(16);
+        bn1 = new BatchNormalization(16);
         layer1 = Stage(16, 16, 1);
         layer2 = Stage(16, 32, 2);
         layer3 = Stage(32, 64, 2);
@@ -119,17 +120,17 @@ public sealed class ResNet20 : PModelNetwork
     private sealed class BasicBlock : Module<Tensor, Tensor>
     {
         private readonly Conv2d conv1, conv2;
-        private readonly BatchNorm2d bn1, bn2;
+        private readonly BatchNormalization bn1, bn2;
         private readonly Sequential? downsample;
 
         public BasicBlock(int cin, int cout, int stride) : base(nameof(BasicBlock))
         {
             conv1 = Conv2d(cin, cout, 3, stride: stride, padding: 1, bias: false);
-            bn1 = BatchNorm2d(cout);
+            bn1 = new BatchNormalization(cout);
             conv2 = Conv2d(cout, cout, 3, stride: 1, padding: 1, bias: false);
-            bn2 = BatchNorm2d(cout);
+            bn2 = new BatchNormalization(cout);
             if (stride != 1 || cin != cout)
-                downsample = Sequential(("0", Conv2d(cin, cout, 1, stride: stride, bias: false)), ("1", BatchNorm2d(cout)));
+                downsample = Sequential(("0", Conv2d(cin, cout, 1, stride: stride, bias: false)), ("1", new BatchNormalization(cout)));
             RegisterComponents();
         }
 
@@ -139,7 +140,7 @@ public sealed class ResNet20 : PModelNetwork
             var h = functional.relu(bn1.forward(conv1.forward(x)));
             h = bn2.forward(conv2.forward(h));
             var shortcut = downsample is null ? x : downsample.forward(x);
-            return functional.relu(h + shortcut).MoveToOuterDisposeScope();
+            return functional.relu(h.Plus(shortcut)).MoveToOuterDisposeScope();
         }
     }
 }

@@ -1,6 +1,7 @@
 using Tina.PModels;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
+using Tina.Runtime;
 
 namespace Tina.Zoo;
 
@@ -84,7 +85,7 @@ public sealed class BatchedCnn5k : BatchedPModels
         h = F.relu(F.conv2d(h, _p[0].view(m * 16, 3, 3, 3), strides: [2, 2], padding: [1, 1], groups: m));
         h = F.relu(F.conv2d(h, _p[1].view(m * 32, 16, 3, 3), strides: [1, 1], padding: [1, 1], groups: m));
         var f = h.mean([2L, 3L]).view(b, m, 32).transpose(0, 1);          // [M, B, 32]
-        var logits = bmm(f, _p[2].transpose(1, 2)) + _p[3].unsqueeze(1);  // [M, B, C]
+        var logits = bmm(f, _p[2].transpose(1, 2)).Plus(_p[3].unsqueeze(1));  // [M, B, C]
         return logits.MoveToOuterDisposeScope();
     }
 }
@@ -111,6 +112,6 @@ public sealed class BatchedHeads : BatchedPModels
         using var w = _p[0].transpose(1, 2);
         using var xw = bmm(features, w);
         using var b = _p[1].unsqueeze(1);
-        return xw + b;
+        return xw.Plus(b);
     }
 }

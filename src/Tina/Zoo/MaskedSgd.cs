@@ -1,4 +1,5 @@
 using static TorchSharp.torch;
+using Tina.Runtime;
 
 namespace Tina.Zoo;
 
@@ -31,9 +32,9 @@ public sealed class MaskedSgd(IReadOnlyList<Tensor> parameters, double momentum 
             shape[0] = p.shape[0];
             var m = activeT.view(shape);
             var rate = (lrT * activeT).view(shape);
-            var g = weightDecay > 0 ? p.grad + weightDecay * p : p.grad;
-            var newBuf = _buffers[i] * momentum + g;
-            _buffers[i].copy_(where(m > 0, newBuf, _buffers[i]));
+            var g = weightDecay > 0 ? p.grad.Plus(p, weightDecay) : p.grad;
+            var newBuf = _buffers[i].Times(momentum).Plus(g);
+            _buffers[i].copy_(where(m.Greater(0), newBuf, _buffers[i]));
             p.sub_(_buffers[i] * rate);
             p.grad.zero_();
         }

@@ -108,15 +108,15 @@ public class TinaTransformerTests(ITestOutputHelper output)
             return GaussianDiffusion.MaskedMse(p, evalX0, null).item<float>();
         }
         float before = Eval();
-        using var opt = optim.Adam(model.parameters(), lr: 2e-3);
+        using var opt = new Tina.Runtime.Optim.AdamW(model.parameters(), 2e-3, weightDecay: 0);
         using var g = new Generator(24, CPU);
         for (int step = 0; step < 200; step++)
         {
             using var scope = NewDisposeScope();
-            opt.zero_grad();
+            opt.ZeroGrad();
             var loss = diffusion.TrainingLoss(model, x0, prompts, null, g);
             loss.backward();
-            opt.step();
+            opt.Step();
         }
         float after = Eval();
         // End to end: sampling from pure noise under each prompt gives back that prompt's vector.

@@ -29,18 +29,18 @@ internal static class OnnxTestSupport
         {
             if (arch == PModelArch.ResNet20)
             {
-                var bns = net.modules().OfType<BatchNorm2d>().ToList();
+                var bns = net.modules().OfType<BatchNormalization>().ToList();
                 Assert.Equal(21, bns.Count); // bn1, 2 per basic block × 9, 2 projection shortcuts
-                foreach (var bn in bns) bn.momentum = 1.0;
+                foreach (var bn in bns) bn.Momentum = 1.0;
                 net.train();
                 using var _ = net.forward(x);
                 foreach (var bn in bns)
                 {
-                    int c = (int)bn.weight!.shape[0];
-                    bn.weight.copy_(rand(c) + 0.5f);                   // γ in [0.5, 1.5)
-                    bn.bias!.copy_(randn(c) * 0.2f);                     // β
-                    bn.running_mean!.add_(randn(c) * 0.1f);
-                    bn.running_var!.mul_(rand(c) + 0.5f);
+                    int c = (int)bn.Weight.shape[0];
+                    bn.Weight.copy_(rand(c) + 0.5f);                   // γ in [0.5, 1.5)
+                    bn.Bias.copy_(randn(c) * 0.2f);                     // β
+                    bn.RunningMean.add_(randn(c) * 0.1f);
+                    bn.RunningVar.mul_(rand(c) + 0.5f);
                 }
             }
             net.eval();
