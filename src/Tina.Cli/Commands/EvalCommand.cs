@@ -26,10 +26,11 @@ internal static class EvalCommand
         var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
         var zoo = new Option<string?>("--zoo") { Description = "Evaluate on this zoo's tasks: ID = its training tasks, OOD = its held-out tasks." };
+        var ddimSteps = new Option<int>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method.", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json, TinaCommands.GeneratorOption,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json, TinaCommands.GeneratorOption, ddimSteps,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -65,7 +66,7 @@ internal static class EvalCommand
                         results.Add((split, list.Count, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina);
+                    using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps));
                     results.Add((split, list.Count, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -105,9 +106,9 @@ internal static class EvalCommand
         public void Dispose() => (method as IDisposable)?.Dispose();
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina) => new(name switch
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, int ddimSteps) => new(name switch
     {
-        "tina" => new TinaMethod(tina!, new GenerateOptions(), device: device),
+        "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps }, device: device),
         "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm }, device: device),
         "generic" => new GenericMethod(generic, data.Test, device),
         _ => new ClassifierSelectionMethod(generic, data.Test, device),

@@ -15,3 +15,13 @@ public interface IPersonalizationMethod
     /// </summary>
     int[] Predict(PersonalizationTask task, ImageSet test, int[] indices);
 }
+
+/// <summary>
+/// A method that is faster when it sees all tasks up front (e.g. a generator that samples many p-Models in one batch).
+/// <see cref="PAcc.Evaluate"/> calls <see cref="Prepare"/> once before predicting.
+/// </summary>
+public interface IBatchedPersonalizationMethod : IPersonalizationMethod
+{
+    /// <summary>Builds the classifiers of <paramref name="tasks"/> ahead of <see cref="IPersonalizationMethod.Predict"/>.</summary>
+    void Prepare(IReadOnlyList<PersonalizationTask> tasks, IProgress<double>? progress = null, CancellationToken cancel = default);
+}

@@ -33,14 +33,23 @@ public static class PAcc
         IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         var per = new double[tasks.Count];
+        // A batched method reports its preparation as the first half of the progress.
+        if (method is IBatchedPersonalizationMethod batched)
+            batched.Prepare(tasks, progress is null ? null : new Progress(f => progress.Report(f / 2)), cancel);
+        double offset = method is IBatchedPersonalizationMethod ? 0.5 : 0, scale = 1 - offset;
         for (int t = 0; t < tasks.Count; t++)
         {
             cancel.ThrowIfCancellationRequested();
             per[t] = OfTask(method, tasks[t], test);
-            progress?.Report((t + 1.0) / tasks.Count);
+            progress?.Report(offset + scale * (t + 1.0) / tasks.Count);
         }
         double mean = per.Average();
         double std = Math.Sqrt(per.Select(a => (a - mean) * (a - mean)).Average());
         return new PAccResult(method.Name, mean, std, per);
+    }
+
+    private sealed class Progress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
     }
 }

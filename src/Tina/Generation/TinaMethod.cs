@@ -12,17 +12,40 @@ namespace Tina.Generation;
 /// Tina as a personalization method: for each task, generate the p-Model of its class names (in prompt order) and
 /// classify the test images with it, so that <see cref="PAcc.Evaluate"/> measures Tina's p-Acc like the baselines'.
 /// </summary>
-public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null) : IPersonalizationMethod
+public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null) : IBatchedPersonalizationMethod
 {
+    /// <summary>Prompts sampled together by <see cref="Prepare"/> (one batched diffusion run each).</summary>
+    public const int PrepareBatch = 50;
+
+    private readonly Dictionary<string, PModel> _prepared = new(StringComparer.Ordinal);
+
     private readonly GenerateOptions _options = options ?? new GenerateOptions();
 
     /// <inheritdoc />
     public string Name { get; } = name ?? ((options?.Sampler ?? DiffusionSampler.Ddim) == DiffusionSampler.Ddpm ? "tina-ddpm" : "tina");
 
+    /// <summary>
+    /// Samples the p-Models of <paramref name="tasks"/> in batches of <see cref="PrepareBatch"/> prompts (batch j uses
+    /// the seed derived from the options' seed and j, so a rerun gives the same weights).
+    /// </summary>
+    public void Prepare(IReadOnlyList<PersonalizationTask> tasks, IProgress<double>? progress = null, CancellationToken cancel = default)
+    {
+        var todo = tasks.Where(t => !_prepared.ContainsKey(t.Prompt)).DistinctBy(t => t.Prompt).ToList();
+        for (int start = 0, j = 0; start < todo.Count; start += PrepareBatch, j++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var chunk = todo.Skip(start).Take(PrepareBatch).ToList();
+            var models = generator.Generate(chunk.Select(t => (IReadOnlyList<string>)t.Names).ToList(),
+                _options with { Seed = Runtime.Seeds.Derive((int)_options.Seed, j, 0x7A5) });
+            for (int i = 0; i < chunk.Count; i++) _prepared[chunk[i].Prompt] = models[i];
+            progress?.Report((double)(start + chunk.Count) / todo.Count);
+        }
+    }
+
     /// <inheritdoc />
     public int[] Predict(PersonalizationTask task, ImageSet test, int[] indices)
     {
-        var model = generator.Generate(task.Names, _options);
+        var model = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.Generate(task.Names, _options);
         using var net = model.ToNetwork();
         net.to(device ?? CPU);
         using var _ = no_grad();
