@@ -42,11 +42,12 @@ internal static class TinaCommands
         var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff).", DefaultValueFactory = _ => "none" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
+        var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, chunk, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -55,7 +56,7 @@ internal static class TinaCommands
             var options = new TinaTrainingOptions
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
                 Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
                 {
                     "none" => ParameterNormalization.None,
@@ -76,7 +77,9 @@ internal static class TinaCommands
             foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
                 table.AddRow((i + 1).ToString(), $"{losses[i]:F5}");
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss curve: {Markup.Escape(Path.Combine(dir, TinaCheckpoint.LossFile))}).");
+            var csv = Path.Combine(dir, TinaCheckpoint.LossFile);
+            var png = Path.ChangeExtension(csv, ".png");
+            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(PlotTool.TryRun("loss", "--csv", csv, "--out", png) ? ", " + Markup.Escape(png) : "")}).");
             return 0;
         }));
         return cmd;

@@ -61,7 +61,7 @@ public sealed class TinaTrainer
         int zooClasses = manifest.ClassesPerTask;
         if (zooClasses > o.MaxClasses) throw new TinaException($"The zoo's tasks have {zooClasses} classes, more than the {o.MaxClasses} class slots; raise MaxClasses.");
         var padding = new SequencePadding(arch, o.MaxClasses);
-        var tokenizer = new ParameterTokenizer(padding.Layout);
+        var tokenizer = new ParameterTokenizer(padding.Layout, o.ChunkSize ?? ParameterTokenizer.DefaultChunkSize);
 
         // Text embeddings: every class name once, then '<->'.
         var names = entries.SelectMany(e => e.Task.Names).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();

@@ -14,6 +14,12 @@ public sealed record TinaTrainingOptions
     /// <summary>Transformer size preset: <c>tiny</c>, <c>small</c>, <c>base</c> or <c>paper</c> (see <see cref="TinaConfig"/>).</summary>
     public string ConfigName { get; init; } = "small";
 
+    /// <summary>
+    /// Parameters per token (chunk within layer); null keeps the preset's (the paper's 576). Small hidden sizes learn
+    /// better with small chunks, e.g. one classifier row (64) per token for the ResNet-20 head.
+    /// </summary>
+    public int? ChunkSize { get; init; }
+
     /// <summary>Epochs over the zoo's training p-Models (the paper: 300–400 over ~1,000 p-Models).</summary>
     public int Epochs { get; init; } = 300;
 
@@ -86,7 +92,7 @@ public sealed record TinaTrainingOptions
             "paper" => TinaConfig.Paper,
             _ => throw new TinaException($"Unknown Tina config '{ConfigName}'. Use tiny, small, base or paper."),
         };
-        return (preset with { TextDim = textDim, MaxClasses = MaxClasses }).Validate();
+        return (preset with { TextDim = textDim, MaxClasses = MaxClasses, ChunkSize = ChunkSize ?? preset.ChunkSize }).Validate();
     }
 
     /// <summary>Checks the values; throws <see cref="TinaException"/> naming the first bad one.</summary>

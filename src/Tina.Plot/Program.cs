@@ -1,0 +1,98 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using ScottPlot;
+
+// tina-plot: the charts of the tina CLI (loss curves of `tina train`, p-Acc bars of `tina eval --json`), written as PNG.
+var root = new RootCommand("Charts for Tina: loss curves and p-Acc bar charts (PNG).");
+
+var csv = new Option<string[]>("--csv") { Description = "loss.csv files written by tina train (epoch,loss).", Required = true, AllowMultipleArgumentsPerToken = true };
+var labels = new Option<string[]>("--label") { Description = "Legend label per --csv (default: the folder name).", AllowMultipleArgumentsPerToken = true };
+var outLoss = new Option<string>("--out") { Description = "PNG to write.", Required = true };
+var loss = new Command("loss", "Training loss per epoch (log scale).") { csv, labels, outLoss };
+loss.SetAction(r => Run(() =>
+{
+    var files = r.GetValue(csv)!;
+    var names = r.GetValue(labels) ?? [];
+    var plot = new Plot();
+    for (int i = 0; i < files.Length; i++)
+    {
+        var rows = File.ReadAllLines(files[i]).Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
+            .Select(p => (Epoch: double.Parse(p[0], CultureInfo.InvariantCulture), Loss: double.Parse(p[1], CultureInfo.InvariantCulture))).ToArray();
+        if (rows.Length == 0) throw new InvalidDataException($"{files[i]} has no epochs.");
+        var line = plot.Add.ScatterLine(rows.Select(x => x.Epoch).ToArray(), rows.Select(x => Math.Log10(x.Loss)).ToArray());
+        line.LegendText = i < names.Length ? names[i] : Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(files[i]))) ?? files[i];
+    }
+    plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { LabelFormatter = y => Math.Pow(10, y).ToString("G3", CultureInfo.InvariantCulture) };
+    plot.Title("Tina training loss");
+    plot.XLabel("epoch");
+    plot.YLabel("loss (x0 MSE)");
+    plot.ShowLegend(Alignment.UpperRight);
+    return Save(plot, r.GetValue(outLoss)!, 800, 500);
+}));
+root.Subcommands.Add(loss);
+
+var json = new Option<string[]>("--json") { Description = "Result files of tina eval --zoo … --json (one per arch).", Required = true, AllowMultipleArgumentsPerToken = true };
+var outBars = new Option<string>("--out") { Description = "PNG to write.", Required = true };
+var bars = new Command("pacc", "Grouped bars: p-Acc per method for the ID and OOD tasks of each result file.") { json, outBars };
+bars.SetAction(r => Run(() =>
+{
+    var groups = new List<(string Label, List<(string Method, double Mean, double Std)> Values)>();
+    foreach (var file in r.GetValue(json)!)
+    {
+        var doc = JsonNode.Parse(File.ReadAllText(file)) ?? throw new InvalidDataException($"{file} is empty.");
+        string arch = doc["arch"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(file);
+        foreach (var split in new[] { "id", "ood" })
+        {
+            if (doc[split]?["methods"] is not JsonObject methods) continue;
+            groups.Add(($"{arch} {split.ToUpperInvariant()} ({doc[split]!["tasks"]})",
+                methods.Select(kv => (kv.Key, kv.Value!["pAcc"]!.GetValue<double>(), kv.Value!["std"]!.GetValue<double>())).ToList()));
+        }
+    }
+    if (groups.Count == 0) throw new InvalidDataException("No 'id'/'ood' results in the given files (use tina eval --zoo … --json).");
+    var methodNames = groups.SelectMany(g => g.Values.Select(v => v.Method)).Distinct().ToList();
+    var plot = new Plot();
+    var palette = new ScottPlot.Palettes.Category10();
+    int slot = methodNames.Count + 1;
+    for (int m = 0; m < methodNames.Count; m++)
+    {
+        var list = new List<Bar>();
+        for (int g = 0; g < groups.Count; g++)
+        {
+            var v = groups[g].Values.FirstOrDefault(x => x.Method == methodNames[m]);
+            if (v.Method is null) continue;
+            list.Add(new Bar { Position = g * slot + m, Value = v.Mean, Error = v.Std, FillColor = palette.GetColor(m) });
+        }
+        plot.Add.Bars(list).LegendText = methodNames[m];
+    }
+    plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+        Enumerable.Range(0, groups.Count).Select(g => g * slot + (methodNames.Count - 1) / 2.0).ToArray(), groups.Select(g => g.Label).ToArray());
+    plot.Axes.SetLimitsY(0, 100);
+    plot.YLabel("p-Acc % (mean ± std over tasks)");
+    plot.Title("CIFAR-100 p-Acc");
+    plot.ShowLegend(Edge.Right);
+    return Save(plot, r.GetValue(outBars)!, 1000, 550);
+}));
+root.Subcommands.Add(bars);
+return root.Parse(args).Invoke();
+
+static int Save(Plot plot, string path, int width, int height)
+{
+    path = Path.GetFullPath(path);
+    Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+    var tmp = path + ".tmp.png";
+    plot.SavePng(tmp, width, height);
+    File.Move(tmp, path, overwrite: true);
+    Console.WriteLine($"Wrote {path}");
+    return 0;
+}
+
+static int Run(Func<int> body)
+{
+    try { return body(); }
+    catch (Exception e) when (e is IOException or InvalidDataException or FormatException or UnauthorizedAccessException or System.Text.Json.JsonException or NullReferenceException)
+    {
+        Console.Error.WriteLine($"tina-plot: {e.Message}");
+        return 2;
+    }
+}

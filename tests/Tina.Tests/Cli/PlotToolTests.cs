@@ -1,0 +1,50 @@
+using System.Diagnostics;
+
+namespace Tina.Tests.Cli;
+
+/// <summary>tina-plot, the separate chart process (ScottPlot cannot share a process with ML.NET's image transforms).</summary>
+public class PlotToolTests
+{
+    private static (int Code, string Output) Plot(params string[] args)
+    {
+        var exe = Path.Combine(AppContext.BaseDirectory, "plot", OperatingSystem.IsWindows() ? "Tina.Plot.exe" : "Tina.Plot");
+        Assert.True(File.Exists(exe), $"{exe} is missing: build/TinaPlot.targets should copy it next to the tests");
+        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+
+    private static bool IsPng(string path) => File.ReadAllBytes(path).Take(8).SequenceEqual(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 });
+
+    [Fact]
+    public void DrawsTheLossCurveAndThePAccBarsAsPng()
+    {
+        var dir = Directory.CreateTempSubdirectory("tina-plot-").FullName;
+        try
+        {
+            var csv = Path.Combine(dir, "loss.csv");
+            File.WriteAllText(csv, "epoch,loss\n1,0.2\n2,0.1\n3,0.05\n");
+            var loss = Path.Combine(dir, "loss.png");
+            var (code, output) = Plot("loss", "--csv", csv, "--out", loss);
+            Assert.True(code == 0, output);
+            Assert.True(IsPng(loss));
+
+            var json = Path.Combine(dir, "eval.json");
+            File.WriteAllText(json, """{"arch":"cnn5k","id":{"tasks":3,"methods":{"generic":{"pAcc":28.1,"std":5.0},"tina":{"pAcc":64.0,"std":6.0}}},"ood":{"tasks":3,"methods":{"generic":{"pAcc":27.0,"std":5.5}}}}""");
+            var bars = Path.Combine(dir, "bars.png");
+            (code, output) = Plot("pacc", "--json", json, "--out", bars);
+            Assert.True(code == 0, output);
+            Assert.True(IsPng(bars));
+
+            File.WriteAllText(json, """{"arch":"cnn5k"}""");
+            (code, output) = Plot("pacc", "--json", json, "--out", bars);
+            Assert.Equal(2, code);
+            Assert.Contains("No 'id'/'ood' results", output);
+        }
+        finally { Directory.Delete(dir, true); }
+    }
+}
