@@ -6,11 +6,16 @@ namespace Tina.Tests;
 internal static class TinaProcess
 {
     /// <summary>Runs <c>tina --data DATA --artifacts <paramref name="artifacts"/> ARGS…</c>; output is stdout + stderr.</summary>
-    public static (int Code, string Output) Run(string artifacts, params string[] args)
+    public static (int Code, string Output) Run(string artifacts, params string[] args) =>
+        Exec(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
+
+    /// <summary>Runs the executable at <paramref name="relativePath"/> (from the tests' folder); output is stdout + stderr.</summary>
+    public static (int Code, string Output) Exec(string relativePath, IEnumerable<string> args)
     {
-        var exe = Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli");
+        var exe = Path.Combine(AppContext.BaseDirectory, relativePath);
+        if (!File.Exists(exe)) throw new FileNotFoundException($"{exe} is missing from the tests' output folder.", exe);
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args)) psi.ArgumentList.Add(a);
+        foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["COLUMNS"] = "400"; // keep Spectre.Console from wrapping messages the tests look for
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();

@@ -1,22 +1,11 @@
-using System.Diagnostics;
-
 namespace Tina.Tests.Cli;
 
 /// <summary>tina-plot, the separate chart process (ScottPlot cannot share a process with ML.NET's image transforms).</summary>
 public class PlotToolTests
 {
-    private static (int Code, string Output) Plot(params string[] args)
-    {
-        var exe = Path.Combine(AppContext.BaseDirectory, "plot", OperatingSystem.IsWindows() ? "Tina.Plot.exe" : "Tina.Plot");
-        Assert.True(File.Exists(exe), $"{exe} is missing: build/TinaPlot.targets should copy it next to the tests");
-        var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    // build/TinaPlot.targets copies tina-plot into plot/ next to the tests, as next to tina.
+    private static (int Code, string Output) Plot(params string[] args) =>
+        TinaProcess.Exec(Path.Combine("plot", OperatingSystem.IsWindows() ? "Tina.Plot.exe" : "Tina.Plot"), args);
 
     private static bool IsPng(string path) => File.ReadAllBytes(path).Take(8).SequenceEqual(new byte[] { 137, 80, 78, 71, 13, 10, 26, 10 });
 
