@@ -31,10 +31,10 @@ internal static class BenchCommands
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            var sizes = CliContext.ParsePositiveInts(r.GetValue(groups), "--groups");
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
-            var sizes = CliContext.SplitClasses(r.GetValue(groups)).Select(int.Parse).ToArray();
             var sampled = new TaskSampler(data, 10, seed: 99).Draw(r.GetValue(tasks)).Select((t, i) => (t.Task, Seed: 1000 + i)).ToList();
             var table = new Table().Title($"zoo fine-tuning, {arch.ToName()}, {sampled.Count} tasks × {r.GetValue(epochs)} epochs, {Environment.ProcessorCount} cores")
                 .AddColumn("p-Models at once").AddColumn(new TableColumn("seconds").RightAligned()).AddColumn(new TableColumn("p-Models / min").RightAligned())

@@ -12,6 +12,8 @@ public class CliErrorTests
     [InlineData("File not found: /nonexistent/m.onnx", "predict", "--model", "/nonexistent/m.onnx", "--image", "a.png")]
     [InlineData("Unknown method(s): foo", "eval", "--methods", "foo")]
     [InlineData("Unknown p-Model architecture 'vgg'", "export", "--arch", "vgg", "--classes", "apple", "--out", "/tmp/tina-cli-test.onnx")]
+    [InlineData("--groups: 'x' is not a positive integer", "bench", "zoo", "--groups", "8,x")]
+    [InlineData("--steps: '0' is not a positive integer", "bench", "generate", "--steps", "20,0")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);
