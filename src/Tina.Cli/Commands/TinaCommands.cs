@@ -40,6 +40,7 @@ internal static class TinaCommands
         var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate.", DefaultValueFactory = _ => 4e-4 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
         var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff).", DefaultValueFactory = _ => "none" };
+        var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters) or per-tensor (every tensor the same share of the loss).", DefaultValueFactory = _ => "uniform" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
@@ -47,7 +48,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, noAug, vary, chunk, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, vary, chunk, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -63,6 +64,12 @@ internal static class TinaCommands
                     "global" or "globalscale" => ParameterNormalization.GlobalScale,
                     "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
                     var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global or per-tensor."),
+                },
+                LossWeighting = r.GetValue(weighting)!.Trim().ToLowerInvariant() switch
+                {
+                    "uniform" => LossWeighting.Uniform,
+                    "per-tensor" or "pertensor" => LossWeighting.PerTensor,
+                    var x => throw new TinaException($"Unknown loss weighting '{x}'. Use uniform or per-tensor."),
                 },
                 Device = device,
             }.Validate();

@@ -154,6 +154,7 @@ public sealed class TinaTrainer
 
         var diffusion = new GaussianDiffusion();
         var augmentation = new ClassifierAugmentation(padding.Layout);
+        using var lossWeights = tensor(LossWeights.For(padding.Layout, o.LossWeighting)).to(device);
         var sw = Stopwatch.StartNew();
         long doneThisRun = 0;
         for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
@@ -190,7 +191,7 @@ public sealed class TinaTrainer
                     x0 = x0 * mask;
                     var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
                     c = (c * slot).Plus(padRow.view(1, 1, textDim) * slot.SubtractFrom(1));
-                    var loss = diffusion.TrainingLoss(model, x0, c, mask, gen);
+                    var loss = diffusion.TrainingLoss(model, x0, c, mask * lossWeights, gen);
                     opt.ZeroGrad();
                     loss.backward();
                     if (o.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), o.GradientClip);

@@ -65,6 +65,9 @@ public sealed record TinaTrainingOptions
     /// <summary>How parameters are normalised before diffusion (the released code: none).</summary>
     public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
 
+    /// <summary>How the x0 loss weighs the parameters (the paper: uniform; see <see cref="Diffusion.LossWeighting"/>).</summary>
+    public LossWeighting LossWeighting { get; init; } = LossWeighting.Uniform;
+
     /// <summary>Class slots of the prompt (the paper: 10); must be at least the zoo's classes per task.</summary>
     public int MaxClasses { get; init; } = SequencePadding.DefaultMaxClasses;
 
