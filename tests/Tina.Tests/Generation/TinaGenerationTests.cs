@@ -164,4 +164,25 @@ public class TinaResNetGenerationTests
         var onnx = Tina.MLNet.Export.OnnxExporter.Export(m, "apple, bear", "tina");
         Assert.True(onnx.Length > 200_000, $"ONNX of a ResNet-20 has the backbone: {onnx.Length} bytes");
     }
+
+    [Fact]
+    public void TinaMethodOnFrozenBackboneFeaturesPredictsLikeTheWholeNetwork()
+    {
+        using var gen = TinaGenerator.Load(ResNetGenerationFixture.CheckpointDir);
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 16, testPerClass: 10);
+        var task = new Tina.Tasks.PersonalizationTask([3, 0, 7], [data.ClassNames[3], data.ClassNames[0], data.ClassNames[7]]);
+        var indices = data.Test.IndicesOf(task.Classes.ToHashSet());
+        var options = new GenerateOptions { Seed = 5 };
+        using var method = new TinaMethod(gen, options);
+        var fast = method.Predict(task, data.Test, indices);
+        var again = method.Predict(task, data.Test, indices);   // second call: cached features
+
+        using var net = gen.Generate(task.Names, options).ToNetwork();
+        using var logits = Tina.Evaluation.Accuracy.Logits(net, data.Test);
+        using var argmax = logits.argmax(1);
+        var all = argmax.data<long>().ToArray();
+        var whole = indices.Select(i => (int)all[i]).ToArray();
+        Assert.Equal(whole, fast);
+        Assert.Equal(whole, again);
+    }
 }
