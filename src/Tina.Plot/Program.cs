@@ -32,7 +32,7 @@ loss.SetAction(r => Run(() =>
 }));
 root.Subcommands.Add(loss);
 
-var json = new Option<string[]>("--json") { Description = "Result files of tina eval --zoo … --json (one per arch).", Required = true, AllowMultipleArgumentsPerToken = true };
+var json = new Option<string[]>("--json") { Description = "Result files of tina eval --zoo … --json; files on the same arch and tasks are drawn as one group.", Required = true, AllowMultipleArgumentsPerToken = true };
 var outBars = new Option<string>("--out") { Description = "PNG to write.", Required = true };
 var bars = new Command("pacc", "Grouped bars: p-Acc per method for the ID and OOD tasks of each result file.") { json, outBars };
 bars.SetAction(r => Run(() =>
@@ -45,8 +45,13 @@ bars.SetAction(r => Run(() =>
         foreach (var split in new[] { "id", "ood" })
         {
             if (doc[split]?["methods"] is not JsonObject methods) continue;
-            groups.Add(($"{arch} {split.ToUpperInvariant()} ({doc[split]!["tasks"]})",
-                methods.Select(kv => (kv.Key, kv.Value!["pAcc"]!.GetValue<double>(), kv.Value!["std"]!.GetValue<double>())).ToList()));
+            string label = $"{arch} {split.ToUpperInvariant()} ({doc[split]!["tasks"]})";
+            int at = groups.FindIndex(g => g.Label == label);   // e.g. tina-ddpm measured in a second run on the same tasks
+            if (at < 0) groups.Add((label, []));
+            var values = groups[at < 0 ? groups.Count - 1 : at].Values;
+            foreach (var (method, result) in methods)
+                if (values.All(v => v.Method != method))
+                    values.Add((method, result!["pAcc"]!.GetValue<double>(), result!["std"]!.GetValue<double>()));
         }
     }
     if (groups.Count == 0) throw new InvalidDataException("No 'id'/'ood' results in the given files (use tina eval --zoo … --json).");

@@ -73,8 +73,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
     {
         var o = options;
         var device = o.Device ?? CPU;
-        torch.manual_seed(o.Seed);
-        var net = PModelNetwork.Create(o.Arch, dataset.NumClasses);
+        var net = PModelNetwork.Create(o.Arch, dataset.NumClasses, o.Seed);
         net.to(device);
         var parameters = net.parameters().ToList();
         using Optimizer opt = o.OptimizerName switch

@@ -46,6 +46,13 @@ public abstract class PModelNetwork : Module<Tensor, Tensor>
         PModelArch.ResNet20 => new ResNet20(numClasses),
         _ => throw new ArgumentOutOfRangeException(nameof(arch)),
     };
+
+    /// <summary>
+    /// Creates an untrained network whose initial weights depend only on <paramref name="seed"/>, also when other
+    /// threads create networks at the same time (<see cref="Runtime.Seeds.WithGlobalSeed{T}"/>).
+    /// </summary>
+    public static PModelNetwork Create(PModelArch arch, int numClasses, long seed) =>
+        Runtime.Seeds.WithGlobalSeed(seed, () => Create(arch, numClasses));
 }
 
 /// <summary>

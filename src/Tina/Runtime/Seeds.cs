@@ -19,4 +19,22 @@ public static class Seeds
         }
         return (int)(h & 0x7FFFFFFF);
     }
+
+    private static readonly object GlobalGeneratorLock = new();
+
+    /// <summary>
+    /// Seeds torch's global generator and runs <paramref name="create"/> while no other caller of this method can
+    /// touch it. TorchSharp's module constructors draw their initial weights from that one process-wide generator, so
+    /// two trainings started at once on a server would otherwise interleave their draws and break "same seed, same
+    /// weights". Keep <paramref name="create"/> short (construct modules, nothing else).
+    /// </summary>
+    public static T WithGlobalSeed<T>(long seed, Func<T> create)
+    {
+        ArgumentNullException.ThrowIfNull(create);
+        lock (GlobalGeneratorLock)
+        {
+            TorchSharp.torch.manual_seed(seed);
+            return create();
+        }
+    }
 }

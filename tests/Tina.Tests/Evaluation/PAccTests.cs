@@ -67,8 +67,7 @@ public class PAccTests
     public void ClassifierSelectionPModelMatchesTheFastMethod(PModelArch arch)
     {
         var d = Fixtures.CifarSubset(classes: 20, perClass: 1, testPerClass: 20);
-        torch.manual_seed(5);
-        var net = PModelNetwork.Create(arch, 20);
+        var net = PModelNetwork.Create(arch, 20, seed: 5);
         using var generic = new GenericModel(net, new GenericModelCard { Arch = arch.ToName(), Dataset = d.Name, Classes = d.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 5, Optimizer = "none" });
         var task = new PersonalizationTask([7, 2, 11], ["7", "2", "11"]);
         using var fast = new ClassifierSelectionMethod(generic, d.Test);

@@ -22,8 +22,7 @@ internal static class OnnxTestSupport
     /// </summary>
     public static PModel RandomPModel(PModelArch arch, int classes, int seed)
     {
-        torch.manual_seed(seed);
-        using var net = PModelNetwork.Create(arch, classes);
+        using var net = PModelNetwork.Create(arch, classes, seed);
         using (no_grad())
         using (var x = Normalize(Fixtures.Cifar.Train.ToTensor(Enumerable.Range(0, 64).ToArray())))
         {

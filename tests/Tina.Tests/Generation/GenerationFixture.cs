@@ -77,8 +77,7 @@ internal static class GenerationFixture
     private static string BuildZoo()
     {
         var data = Fixtures.CifarSubset(classes: 12, perClass: 32, testPerClass: 10);
-        torch.manual_seed(11);
-        using var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses),
+        using var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 11),
             new GenericModelCard { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
         var dir = Path.Combine(TestData.TempDir(), "zoo");
         new ZooBuilder(generic, "generic", data, new ZooBuildOptions
@@ -100,10 +99,9 @@ internal static class ResNetGenerationFixture
     private static string Build()
     {
         var data = Fixtures.CifarSubset(classes: 12, perClass: 16, testPerClass: 10);
-        torch.manual_seed(12);
         var root = TestData.TempDir();
         var genericPath = Path.Combine(root, "generic-resnet20");
-        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.ResNet20, data.NumClasses),
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.ResNet20, data.NumClasses, seed: 12),
             new GenericModelCard { Arch = "resnet20", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 12, Optimizer = "none" }))
         {
             generic.Save(genericPath);

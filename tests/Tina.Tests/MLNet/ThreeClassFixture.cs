@@ -63,8 +63,7 @@ internal sealed class ThreeClassFixture
     /// </summary>
     private static float[] RidgeHeadOnRandomConvs(ImageSet train, int seed)
     {
-        torch.manual_seed(seed);
-        using var net = new Cnn5k(3);
+        using var net = Tina.Runtime.Seeds.WithGlobalSeed(seed, () => new Cnn5k(3));
         net.eval();
         using var _ = no_grad();
         using var scope = NewDisposeScope();

@@ -25,14 +25,29 @@ public class ParameterLayoutTests
         Assert.InRange(total, 270_000, 276_000);
     }
 
+    [Fact]
+    public void SeededNetworksAreTheSameWhenCreatedOnManyThreadsAtOnce()
+    {
+        using var reference = PModelNetwork.Create(PModelArch.Cnn5k, 10, seed: 7);
+        var expected = StateDict.Flatten(reference);
+        var results = new float[16][];
+        Parallel.For(0, results.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            // Odd iterations create other seeds in between, drawing from the same global generator.
+            using var net = PModelNetwork.Create(PModelArch.Cnn5k, 10, seed: i % 2 == 0 ? 7 : 100 + i);
+            results[i] = StateDict.Flatten(net);
+        });
+        for (int i = 0; i < results.Length; i += 2) Assert.Equal(expected, results[i]);
+        Assert.NotEqual(expected, results[1]);
+    }
+
     [Theory]
     [InlineData(PModelArch.Cnn5k, 10)]
     [InlineData(PModelArch.ResNet20, 7)]
     public void FlattenUnflattenRoundTrips(PModelArch arch, int classes)
     {
-        torch.manual_seed(1);
-        using var a = PModelNetwork.Create(arch, classes);
-        using var b = PModelNetwork.Create(arch, classes);
+        using var a = PModelNetwork.Create(arch, classes, seed: 1);
+        using var b = PModelNetwork.Create(arch, classes, seed: 2);
         var v = StateDict.Flatten(a);
         Assert.NotEqual(v, StateDict.Flatten(b));
         StateDict.Unflatten(b, v);
@@ -46,8 +61,7 @@ public class ParameterLayoutTests
     [Fact]
     public void PModelStateDictRebuildsTheSameNetwork()
     {
-        torch.manual_seed(2);
-        using var net = new ResNet20(5);
+        using var net = Tina.Runtime.Seeds.WithGlobalSeed(2, () => new ResNet20(5));
         net.eval();
         var frozen = StateDict.Export(net);
         var p = new PModel(PModelArch.ResNet20, ["a", "b", "c", "d", "e"], StateDict.Flatten(net), frozen);

@@ -15,9 +15,8 @@ public class ZooTests
 
     private static GenericModel Generic(PModelArch arch)
     {
-        torch.manual_seed(11);
         var d = Data.Value;
-        return new GenericModel(PModelNetwork.Create(arch, d.NumClasses),
+        return new GenericModel(PModelNetwork.Create(arch, d.NumClasses, seed: 11),
             new GenericModelCard { Arch = arch.ToName(), Dataset = d.Name, Classes = d.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
     }
 
