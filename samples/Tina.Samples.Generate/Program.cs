@@ -4,7 +4,8 @@
 //
 //   dotnet run --project samples/Tina.Samples.Generate -- GENERATOR_DIR "apple, pear, orange" image1.png image2.jpg ...
 //
-// GENERATOR_DIR is a checkpoint folder written by `tina train --zoo DIR` (e.g. artifacts/tina/cifar100-cnn5k-small).
+// GENERATOR_DIR is a checkpoint folder written by `tina train --zoo DIR` (scripts/quickstart.sh leaves one in
+// artifacts/quickstart/tina, and real test images in artifacts/quickstart/images).
 // Class names outside the training zoo need the generator's text encoder: set TINA_ARTIFACTS to the artifacts folder
 // holding the GloVe vectors (tina text similarity sets them up).
 using Microsoft.ML;
