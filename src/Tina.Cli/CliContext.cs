@@ -38,15 +38,18 @@ internal static class CliContext
     }
 
     /// <summary>Splits a comma-separated class list ("apple, pear, orange") into trimmed names.</summary>
-    public static IReadOnlyList<string> SplitClasses(string? text) =>
+    public static IReadOnlyList<string> SplitClasses(string? text) => SplitList(text);
+
+    /// <summary>Splits a comma-separated list into trimmed, non-empty items.</summary>
+    private static string[] SplitList(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Parses a comma-separated list of positive integers ("50,20,10") given to <paramref name="option"/>.</summary>
     /// <exception cref="TinaException">The list is empty or an item is not a positive integer.</exception>
     public static int[] ParsePositiveInts(string? text, string option)
     {
-        var items = SplitClasses(text);
-        if (items.Count == 0) throw new TinaException($"{option} needs at least one positive integer, e.g. 50,20,10.");
+        var items = SplitList(text);
+        if (items.Length == 0) throw new TinaException($"{option} needs at least one positive integer, e.g. 50,20,10.");
         return items.Select(item => int.TryParse(item, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
             ? n : throw new TinaException($"{option}: '{item}' is not a positive integer.")).ToArray();
     }
