@@ -17,35 +17,52 @@ public sealed record ParameterToken(int Index, string TensorName, int Offset, in
 /// tensors. The layout is the one of the largest prompt (10 classes; see <see cref="SequencePadding"/>), so every
 /// prompt length gives the same token sequence. CNN-5K → [432, 576×8, 320, 10] = 11 tokens; ResNet-20 head →
 /// [576, 64, 10] = 3 tokens.
+/// With <see cref="ClassifierRowTokens"/> the classifier fc.weight is instead cut one row per token whatever the chunk
+/// size, so every row — the part of a p-Model that follows the prompt — is a token of its own that can attend to its
+/// class slot; CNN-5K at chunk 576 → [432, 576×8, 32×10, 10] = 20 tokens.
 /// </summary>
 public sealed class ParameterTokenizer
 {
     /// <summary>The chunk size of the paper (A.5).</summary>
     public const int DefaultChunkSize = 576;
 
-    /// <summary>Tokenizes <paramref name="layout"/> with chunks of <paramref name="chunkSize"/>.</summary>
-    public ParameterTokenizer(ParameterLayout layout, int chunkSize = DefaultChunkSize)
+    /// <summary>
+    /// Tokenizes <paramref name="layout"/> with chunks of <paramref name="chunkSize"/>; with
+    /// <paramref name="classifierRowTokens"/>, fc.weight one row per token.
+    /// </summary>
+    public ParameterTokenizer(ParameterLayout layout, int chunkSize = DefaultChunkSize, bool classifierRowTokens = false)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentOutOfRangeException.ThrowIfLessThan(chunkSize, 1);
         Layout = layout;
         ChunkSize = chunkSize;
+        ClassifierRowTokens = classifierRowTokens;
         var tokens = new List<ParameterToken>();
         foreach (var e in layout.Entries)
-            for (int start = 0; start < e.Length; start += chunkSize)
-                tokens.Add(new ParameterToken(tokens.Count, e.Name, e.Offset + start, Math.Min(chunkSize, e.Length - start)));
+        {
+            int size = classifierRowTokens && e.Name == "fc.weight" ? (int)e.Shape[1] : chunkSize;
+            for (int start = 0; start < e.Length; start += size)
+                tokens.Add(new ParameterToken(tokens.Count, e.Name, e.Offset + start, Math.Min(size, e.Length - start)));
+        }
         Tokens = tokens;
     }
 
     /// <summary>The tokenizer of <paramref name="arch"/> laid out for <paramref name="maxClasses"/> classes (the paper: 10).</summary>
-    public static ParameterTokenizer For(PModelArch arch, int chunkSize = DefaultChunkSize, int maxClasses = SequencePadding.DefaultMaxClasses) =>
-        new(ParameterLayout.For(arch, maxClasses), chunkSize);
+    public static ParameterTokenizer For(PModelArch arch, int chunkSize = DefaultChunkSize, int maxClasses = SequencePadding.DefaultMaxClasses, bool classifierRowTokens = false) =>
+        new(ParameterLayout.For(arch, maxClasses), chunkSize, classifierRowTokens);
+
+    /// <summary>The tokenizer that <paramref name="config"/> describes for <paramref name="arch"/>.</summary>
+    public static ParameterTokenizer For(PModelArch arch, TinaConfig config) =>
+        For(arch, config.ChunkSize, config.MaxClasses, config.ClassifierRowTokens);
 
     /// <summary>The (maximum-class) parameter layout being tokenized.</summary>
     public ParameterLayout Layout { get; }
 
-    /// <summary>Largest token length (M).</summary>
+    /// <summary>Chunk size M of every tensor except, with <see cref="ClassifierRowTokens"/>, fc.weight.</summary>
     public int ChunkSize { get; }
+
+    /// <summary>Whether fc.weight is cut one classifier row per token instead of in chunks of <see cref="ChunkSize"/>.</summary>
+    public bool ClassifierRowTokens { get; }
 
     /// <summary>The tokens, in vector order; they cover the vector exactly once.</summary>
     public IReadOnlyList<ParameterToken> Tokens { get; }

@@ -15,6 +15,10 @@ namespace Tina.Diffusion;
 /// Ablation: one text token (the mean of the class embeddings through one linear, TAPER-style) instead of one token per
 /// class slot. Loses the class order, so the generated classifier rows cannot follow the prompt.
 /// </param>
+/// <param name="ClassifierRowTokens">
+/// Tokenize fc.weight one classifier row per token, whatever <paramref name="ChunkSize"/> (the paper: off — every tensor
+/// in chunks of M). See <see cref="ParameterTokenizer"/>; measured in docs/RESULTS.md.
+/// </param>
 public sealed record TinaConfig(
     int HiddenSize,
     int Layers,
@@ -23,7 +27,8 @@ public sealed record TinaConfig(
     int TextDim = 512,
     int MaxClasses = SequencePadding.DefaultMaxClasses,
     double Dropout = 0.0,
-    bool MergedTextToken = false)
+    bool MergedTextToken = false,
+    bool ClassifierRowTokens = false)
 {
     /// <summary>For unit tests: d 64, 2 layers, 4 heads.</summary>
     public static TinaConfig Tiny => new(64, 2, 4);

@@ -28,8 +28,8 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
     {
         Config = config.Validate();
         Tokenizer = tokenizer;
-        if (tokenizer.ChunkSize != config.ChunkSize || tokenizer.Layout.NumClasses != config.MaxClasses)
-            throw new ArgumentException($"Tokenizer (chunk {tokenizer.ChunkSize}, {tokenizer.Layout.NumClasses} classes) does not match the config (chunk {config.ChunkSize}, {config.MaxClasses} classes).");
+        if (tokenizer.ChunkSize != config.ChunkSize || tokenizer.Layout.NumClasses != config.MaxClasses || tokenizer.ClassifierRowTokens != config.ClassifierRowTokens)
+            throw new ArgumentException($"Tokenizer (chunk {tokenizer.ChunkSize}, row tokens {tokenizer.ClassifierRowTokens}, {tokenizer.Layout.NumClasses} classes) does not match the config (chunk {config.ChunkSize}, row tokens {config.ClassifierRowTokens}, {config.MaxClasses} classes).");
         int d = config.HiddenSize;
         param_encoders = ModuleList(tokenizer.Tokens.Select(t => Linear(t.Length, d, hasBias: false)).ToArray());
         param_decoders = ModuleList(tokenizer.Tokens.Select(t => Linear(d, t.Length)).ToArray());

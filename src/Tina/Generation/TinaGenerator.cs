@@ -109,7 +109,7 @@ public sealed class TinaGenerator : IDisposable
         var (tensors, _) = SafeTensors.Load(weightsPath);
         var arch = PModelArchNames.Parse(state.Arch);
         var padding = new SequencePadding(arch, state.Config.MaxClasses);
-        var tokenizer = new ParameterTokenizer(padding.Layout, state.Config.ChunkSize);
+        var tokenizer = new ParameterTokenizer(padding.Layout, state.Config.ChunkSize, state.Config.ClassifierRowTokens);
         var normalizer = ParameterNormalizer.FromJson(state.Normalizer, Path.Combine(checkpointDir, TinaCheckpoint.StateFile));
 
         TinaTransformer Build(string prefix)

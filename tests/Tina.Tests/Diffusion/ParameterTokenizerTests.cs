@@ -41,12 +41,36 @@ public class ParameterTokenizerTests
         Assert.Equal([432, 1000, 1000, 1000, 1000, 608, 320, 10], tok.Tokens.Select(t => t.Length));
     }
 
-    [Theory]
-    [InlineData(PModelArch.Cnn5k)]
-    [InlineData(PModelArch.ResNet20)]
-    public void SplitThenJoinIsIdentity(PModelArch arch)
+    [Fact]
+    public void ClassifierRowTokensCutFcWeightOneRowPerToken()
     {
-        var tok = ParameterTokenizer.For(arch);
+        var tok = ParameterTokenizer.For(PModelArch.Cnn5k, classifierRowTokens: true);
+        Assert.Equal([432, .. Enumerable.Repeat(576, 8), .. Enumerable.Repeat(32, 10), 10], tok.Tokens.Select(t => t.Length));
+        var fc = tok.Layout["fc.weight"];
+        var rows = tok.Tokens.Where(t => t.TensorName == "fc.weight").ToList();
+        Assert.Equal(Enumerable.Range(0, 10).Select(r => fc.Offset + r * 32), rows.Select(t => t.Offset));
+        // The chunk size still applies to the other tensors, and row tokens follow the chunk-size-independent rows.
+        var small = ParameterTokenizer.For(PModelArch.ResNet20, chunkSize: 16, maxClasses: 3, classifierRowTokens: true);
+        Assert.Equal([64, 64, 64, 3], small.Tokens.Select(t => t.Length));
+    }
+
+    [Fact]
+    public void ConfigNamesItsTokenizer()
+    {
+        var config = TinaConfig.Tiny with { ChunkSize = 100, ClassifierRowTokens = true };
+        var tok = ParameterTokenizer.For(PModelArch.Cnn5k, config);
+        Assert.True(tok.ClassifierRowTokens);
+        Assert.Equal(100, tok.ChunkSize);
+        Assert.Throws<ArgumentException>(() => new TinaTransformer(config, ParameterTokenizer.For(PModelArch.Cnn5k, 100)));
+    }
+
+    [Theory]
+    [InlineData(PModelArch.Cnn5k, false)]
+    [InlineData(PModelArch.ResNet20, false)]
+    [InlineData(PModelArch.Cnn5k, true)]
+    public void SplitThenJoinIsIdentity(PModelArch arch, bool rows)
+    {
+        var tok = ParameterTokenizer.For(arch, classifierRowTokens: rows);
         using var x = Randn(3, 5, tok.ParameterCount);
         var parts = tok.Split(x);
         Assert.Equal(tok.Count, parts.Length);
