@@ -25,4 +25,16 @@ public class LossWeightingTests
         // The 10 classifier biases weigh far more each than the 4,608 conv2 weights.
         Assert.True(w[layout["fc.bias"].Offset] > 100 * w[layout["conv2.weight"].Offset]);
     }
+
+    [Fact]
+    public void ClassifierWeighsTheRowsAndBiasesFullyAndTheBodyLightly()
+    {
+        var layout = ParameterLayout.For(PModelArch.Cnn5k, 10);
+        var w = LossWeights.For(layout, LossWeighting.Classifier);
+        Assert.All(w.AsSpan(0, layout["fc.weight"].Offset).ToArray(), x => Assert.Equal(LossWeights.BodyWeight, x));
+        Assert.All(w.AsSpan(layout["fc.weight"].Offset).ToArray(), x => Assert.Equal(1f, x));
+        // A head-only p-Model is all classifier: the same as uniform.
+        Assert.Equal(LossWeights.For(ParameterLayout.For(PModelArch.ResNet20, 10), LossWeighting.Uniform),
+            LossWeights.For(ParameterLayout.For(PModelArch.ResNet20, 10), LossWeighting.Classifier));
+    }
 }
