@@ -20,14 +20,16 @@ public sealed class ParameterNormalizer
 
     private const string FormatName = "tina-parameter-normalizer";
     private readonly double[] _means, _stds;
+    private readonly double[]? _center;
 
-    private ParameterNormalizer(ParameterNormalization kind, ParameterLayout layout, double scale, double[] means, double[] stds)
+    private ParameterNormalizer(ParameterNormalization kind, ParameterLayout layout, double scale, double[] means, double[] stds, double[]? center = null)
     {
         Kind = kind;
         Layout = layout;
         Scale = scale;
         _means = means;
         _stds = stds;
+        _center = center;
     }
 
     /// <summary>The normalisation.</summary>
@@ -45,6 +47,9 @@ public sealed class ParameterNormalizer
     /// <summary>Per-tensor standard deviations, in layout order (<see cref="ParameterNormalization.PerTensor"/>; 1 otherwise).</summary>
     public IReadOnlyList<double> TensorStds => _stds;
 
+    /// <summary>The zoo's mean p-Model [P] subtracted by <see cref="ParameterNormalization.Center"/>; null for the other kinds.</summary>
+    public IReadOnlyList<double>? Center => _center;
+
     /// <summary>The identity normaliser.</summary>
     public static ParameterNormalizer Identity(ParameterLayout layout) =>
         new(ParameterNormalization.None, layout, 1.0, new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray());
@@ -60,6 +65,8 @@ public sealed class ParameterNormalizer
         var m = mask is null ? ones_like(x) : mask.detach().cpu().to(ScalarType.Float64).expand_as(x);
         if (kind == ParameterNormalization.GlobalScale)
             return new(kind, layout, GlobalScaleNumerator / Std(x, m), new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray());
+        if (kind == ParameterNormalization.Center)
+            return new(kind, layout, 1.0, new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray(), MeanModel(layout, x, m));
         var means = new double[layout.Entries.Count];
         var stds = new double[layout.Entries.Count];
         for (int i = 0; i < layout.Entries.Count; i++)
@@ -111,6 +118,7 @@ public sealed class ParameterNormalizer
             ["scale"] = Scale,
             ["tensors"] = tensors,
         };
+        if (_center is not null) root["center"] = new JsonArray(_center.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -138,7 +146,15 @@ public sealed class ParameterNormalizer
             }
             double scale = (double)root["scale"]!;
             if (!(scale > 0) || !double.IsFinite(scale)) throw new InvalidDataException($"bad scale {scale}");
-            return new(kind, layout, scale, means, stds);
+            double[]? center = null;
+            if (kind == ParameterNormalization.Center)
+            {
+                var c = root["center"]?.AsArray() ?? throw new InvalidDataException("a centering normaliser needs its mean p-Model ('center')");
+                if (c.Count != layout.Count) throw new InvalidDataException($"the mean p-Model has {c.Count} numbers, the layout {layout.Count}");
+                center = c.Select(v => (double)v!).ToArray();
+                if (center.Any(v => !double.IsFinite(v))) throw new InvalidDataException("the mean p-Model has a non-finite number");
+            }
+            return new(kind, layout, scale, means, stds, center);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException or TinaException)
         {
@@ -171,7 +187,34 @@ public sealed class ParameterNormalizer
             Array.Fill(shift, _means[i], e.Offset, e.Length);
             Array.Fill(gain, Scale / _stds[i], e.Offset, e.Length);
         }
+        _center?.CopyTo(shift, 0);
         return (tensor(shift).to(like.dtype).to(like.device), tensor(gain).to(like.dtype).to(like.device));
+    }
+
+    /// <summary>
+    /// The mean p-Model of a zoo [N, P] over its unmasked entries: per parameter, except one mean row for all classifier
+    /// rows and one mean for all biases (so that permuting classes commutes with centering).
+    /// </summary>
+    private static double[] MeanModel(ParameterLayout layout, Tensor x, Tensor m)
+    {
+        using var scope = NewDisposeScope();
+        var sum = (x * m).sum([0L]).data<double>().ToArray();
+        var count = m.sum([0L]).data<double>().ToArray();
+        var center = new double[layout.Count];
+        for (int j = 0; j < center.Length; j++) center[j] = count[j] > 0 ? sum[j] / count[j] : 0.0;
+        var w = layout["fc.weight"];
+        var b = layout["fc.bias"];
+        int rows = (int)w.Shape[0], f = (int)w.Shape[1];
+        for (int k = 0; k < f; k++)
+        {
+            double s = 0, n = 0;
+            for (int r = 0; r < rows; r++) { s += sum[w.Offset + r * f + k]; n += count[w.Offset + r * f + k]; }
+            for (int r = 0; r < rows; r++) center[w.Offset + r * f + k] = n > 0 ? s / n : 0.0;
+        }
+        double bs = 0, bn = 0;
+        for (int r = 0; r < rows; r++) { bs += sum[b.Offset + r]; bn += count[b.Offset + r]; }
+        for (int r = 0; r < rows; r++) center[b.Offset + r] = bn > 0 ? bs / bn : 0.0;
+        return center;
     }
 
     /// <summary>Standard deviation of the masked entries (about their masked mean), floored to avoid division by zero.</summary>

@@ -86,4 +86,50 @@ public class ParameterNormalizerTests
         }
         finally { dir.Delete(true); }
     }
+
+    [Fact]
+    public void CenterSubtractsTheMeanModelWithOneSharedClassifierRow()
+    {
+        // CNN-5K-like zoo: convolutions large and nearly constant across p-Models, classifier rows varying.
+        var layout = ParameterLayout.For(PModelArch.Cnn5k, 4);
+        var fc = layout["fc.weight"];
+        var bias = layout["fc.bias"];
+        using var noise = Randn(3, 300, layout.Count);
+        using var constant = Randn(4, 1, layout.Count) * 2f;
+        var gain = Enumerable.Range(0, layout.Count).Select(j => j < fc.Offset ? 0.01f : 1f).ToArray();
+        using var zoo = constant + noise * tensor(gain);
+        var n = ParameterNormalizer.Fit(ParameterNormalization.Center, layout, zoo);
+        Assert.NotNull(n.Center);
+        var c = n.Center!;
+        // Convolutions: each its own mean; classifier: one mean row for every row, one mean for every bias.
+        using var convMean = zoo.narrow(1, 0, fc.Offset).mean([0L]);
+        Assert.True(tensor(c.Take(fc.Offset).ToArray(), ScalarType.Float32).allclose(convMean, atol: 1e-5));
+        for (int r = 1; r < 4; r++)
+            Assert.Equal(c.Skip(fc.Offset).Take(32), c.Skip(fc.Offset + r * 32).Take(32));
+        Assert.Equal(c[bias.Offset], c[bias.Offset + 3]);
+        using var y = n.Normalize(zoo);
+        using var yConv = y.narrow(1, 0, fc.Offset);
+        Assert.True(yConv.abs().max().item<float>() < 0.1f); // only the small differences between p-Models are left
+        // Permuting classes commutes with centering (classifier augmentation runs on normalised vectors).
+        int[] perm = [2, 0, 3, 1];
+        var v = zoo[0].data<float>().ToArray();
+        using var permutedThenNormalised = n.Normalize(tensor(ClassifierAugmentation.Permute(v, layout, perm)).unsqueeze(0));
+        using var normalisedThenPermuted = tensor(ClassifierAugmentation.Permute(y[0].data<float>().ToArray(), layout, perm)).unsqueeze(0);
+        Assert.True(permutedThenNormalised.allclose(normalisedThenPermuted, atol: 1e-5));
+        using var back = n.Denormalize(y);
+        Assert.True(back.allclose(zoo, rtol: 1e-5, atol: 1e-5));
+    }
+
+    [Fact]
+    public void CenterSurvivesJsonAndRejectsAMissingMeanModel()
+    {
+        using var zoo = Zoo();
+        var n = ParameterNormalizer.Fit(ParameterNormalization.Center, Layout, zoo);
+        var m = ParameterNormalizer.FromJson(n.ToJson());
+        Assert.Equal(ParameterNormalization.Center, m.Kind);
+        Assert.Equal(n.Center, m.Center);
+        var broken = System.Text.Json.Nodes.JsonNode.Parse(n.ToJson())!.AsObject();
+        broken.Remove("center");
+        Assert.Throws<CorruptFileException>(() => ParameterNormalizer.FromJson(broken.ToJsonString()));
+    }
 }
