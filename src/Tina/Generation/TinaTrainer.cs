@@ -61,7 +61,6 @@ public sealed class TinaTrainer
         int zooClasses = manifest.ClassesPerTask;
         if (zooClasses > o.MaxClasses) throw new TinaException($"The zoo's tasks have {zooClasses} classes, more than the {o.MaxClasses} class slots; raise MaxClasses.");
         var padding = new SequencePadding(arch, o.MaxClasses);
-        var tokenizer = new ParameterTokenizer(padding.Layout, o.ChunkSize ?? ParameterTokenizer.DefaultChunkSize);
 
         // Text embeddings: every class name once, then '<->'.
         var names = entries.SelectMany(e => e.Task.Names).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
@@ -81,6 +80,7 @@ public sealed class TinaTrainer
         padVector.CopyTo(table, names.Count * textDim);
 
         var config = o.ResolveConfig(textDim);
+        var tokenizer = new ParameterTokenizer(padding.Layout, config.ChunkSize, config.ClassifierRowTokens);
         Directory.CreateDirectory(checkpointDir);
 
         // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
@@ -154,6 +154,9 @@ public sealed class TinaTrainer
 
         var diffusion = new GaussianDiffusion();
         var augmentation = new ClassifierAugmentation(padding.Layout);
+        var mixing = o.TaskMixingProbability > 0
+            ? new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList(), k)
+            : null;
         using var lossWeights = tensor(LossWeights.For(padding.Layout, o.LossWeighting)).to(device);
         var sw = Stopwatch.StartNew();
         long doneThisRun = 0;
@@ -179,12 +182,23 @@ public sealed class TinaTrainer
                 var counts = new int[b];
                 for (int i = 0; i < b; i++)
                     counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, zooClasses + 1) : zooClasses;
+                var mixed = mixing is null ? null : idx.Select(_ => rng.NextDouble() < o.TaskMixingProbability).ToArray();
                 double lossValue;
                 using (var scope = NewDisposeScope())
                 {
-                    var sel = tensor(idx.Select(i => (long)i).ToArray()).to(device);
-                    var x0 = zoo.index_select(0, sel);
-                    var c = tokens.index_select(0, sel);
+                    Tensor x0, c;
+                    if (mixing is null)
+                    {
+                        var sel = tensor(idx.Select(i => (long)i).ToArray()).to(device);
+                        x0 = zoo.index_select(0, sel);
+                        c = tokens.index_select(0, sel);
+                    }
+                    else
+                    {
+                        var (pi, si) = mixing.Indices(idx, mixed!, rng);
+                        x0 = zoo.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
+                        c = tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
+                    }
                     if (o.ClassifierAugmentation)
                         (x0, c, _) = augmentation.Apply(x0, c, Enumerable.Repeat(zooClasses, b).ToArray(), gen);
                     var mask = padding.MaskTensor(counts).to(device);
