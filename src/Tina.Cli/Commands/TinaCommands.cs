@@ -23,6 +23,7 @@ internal static class TinaCommands
     {
         root.Subcommands.Add(Train());
         root.Subcommands.Add(Generate());
+        root.Subcommands.Add(Inspect());
         var bench = root.Subcommands.FirstOrDefault(c => c.Name == "bench");
         if (bench is null) root.Subcommands.Add(bench = new Command("bench", "Benchmarks (print a table)."));
         bench.Subcommands.Add(BenchGenerate());
@@ -37,18 +38,20 @@ internal static class TinaCommands
         var config = new Option<string>("--config") { Description = "Transformer size: tiny, small (CPU), base (released CIFAR-100 config) or paper.", DefaultValueFactory = _ => "small" };
         var epochs = new Option<int>("--epochs") { Description = "Epochs over the zoo's training p-Models (paper: 300–400).", DefaultValueFactory = _ => 300 };
         var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate.", DefaultValueFactory = _ => 4e-4 };
+        var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff).", DefaultValueFactory = _ => "none" };
-        var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters) or per-tensor (every tensor the same share of the loss).", DefaultValueFactory = _ => "uniform" };
+        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff) or center (subtract the zoo's mean p-Model).", DefaultValueFactory = _ => "none" };
+        var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
+        var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How fc.weight is tokenized: rows (default: one classifier row per token) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "rows" };
+        var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, vary, chunk, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, vary, chunk, classifierTokens, mix, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -58,18 +61,27 @@ internal static class TinaCommands
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
+                TaskMixingProbability = r.GetValue(mix),
+                ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
+                {
+                    "rows" => true,
+                    "chunks" => false,
+                    var x => throw new TinaException($"Unknown classifier tokenization '{x}'. Use chunks or rows."),
+                },
                 Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
                 {
                     "none" => ParameterNormalization.None,
                     "global" or "globalscale" => ParameterNormalization.GlobalScale,
                     "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
-                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global or per-tensor."),
+                    "center" => ParameterNormalization.Center,
+                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor or center."),
                 },
                 LossWeighting = r.GetValue(weighting)!.Trim().ToLowerInvariant() switch
                 {
                     "uniform" => LossWeighting.Uniform,
                     "per-tensor" or "pertensor" => LossWeighting.PerTensor,
-                    var x => throw new TinaException($"Unknown loss weighting '{x}'. Use uniform or per-tensor."),
+                    "classifier" => LossWeighting.Classifier,
+                    var x => throw new TinaException($"Unknown loss weighting '{x}'. Use uniform, per-tensor or classifier."),
                 },
                 Device = device,
             }.Validate();
@@ -128,6 +140,44 @@ internal static class TinaCommands
                 TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
             }
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Inspect()
+    {
+        var zoo = new Option<string>("--zoo") { Description = "The zoo the generator was trained on.", Required = true };
+        var tasks = new Option<int>("--tasks") { Description = "Tasks generated per split (the zoo's first ones).", DefaultValueFactory = _ => 30 };
+        var sampler = SamplerOption();
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: ddim 50, ddpm 1000)." };
+        var cmd = new Command("inspect", "Does a generator follow the prompt? Generated classifier rows vs the zoo's rows of the same classes, training and held-out tasks.")
+        {
+            GeneratorOption, zoo, tasks, sampler, steps,
+        };
+        cmd.SetAction(Cli.Run((r, _) =>
+        {
+            int n = r.GetValue(tasks);
+            if (n < 1) throw new TinaException($"--tasks must be at least 1; got {n}.");
+            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
+            var entries = Tina.Zoo.ZooReader.ReadAll(zooDir, out var manifest);
+            var training = entries.Where(e => e.Task.Split == "train").ToList();
+            if (training.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models.");
+            using var gen = TinaGenerator.Load(RequireGenerator(r), null, CliContext.TorchDevice(r));
+            if (gen.Arch.ToName() != manifest.Arch) throw new TinaException($"The generator makes {gen.Arch.ToName()} p-Models; the zoo holds {manifest.Arch}.");
+            var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps) };
+            var table = new Table().Title($"Prompt following, {Markup.Escape(options.Describe())}: generated rows vs the zoo's ({Markup.Escape(Path.GetFileName(zooDir))})")
+                .AddColumn("tasks").AddColumn(new TableColumn("rows").RightAligned()).AddColumn(new TableColumn("rows nearest their class's mean row").RightAligned())
+                .AddColumn(new TableColumn("chance").RightAligned()).AddColumn(new TableColumn("row correlation").RightAligned()).AddColumn(new TableColumn("body correlation").RightAligned());
+            foreach (var (label, split) in new[] { ("ID", "train"), ("OOD", "ood") })
+            {
+                var probe = entries.Where(e => e.Task.Split == split).Take(n).ToList();
+                if (probe.Count == 0) continue;
+                var rep = PromptFollowing.Measure(gen, training, probe, options);
+                table.AddRow($"{label} ({rep.Tasks})", rep.Rows.ToString(), $"{rep.RowsNearestTheirClass} ({100 * rep.HitRate:F1} %)", $"{100.0 / rep.Classes:F1} %",
+                    $"{rep.MeanRowCorrelation:F3}", rep.BodyCorrelation is { } b ? $"{b:F4}" : "–");
+            }
+            AnsiConsole.Write(table);
             return 0;
         }));
         return cmd;

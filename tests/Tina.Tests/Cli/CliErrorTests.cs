@@ -14,6 +14,10 @@ public class CliErrorTests
     [InlineData("Unknown p-Model architecture 'vgg'", "export", "--arch", "vgg", "--classes", "apple", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("--groups: 'x' is not a positive integer", "bench", "zoo", "--groups", "8,x")]
     [InlineData("--steps: '0' is not a positive integer", "bench", "generate", "--steps", "20,0")]
+    [InlineData("Unknown classifier tokenization 'rowz'", "train", "--zoo", "/nonexistent", "--classifier-tokens", "rowz")]
+    [InlineData("The task-mixing probability must be in [0, 1]; got 2", "train", "--zoo", "/nonexistent", "--mix-tasks", "2")]
+    [InlineData("Unknown loss weighting 'foo'", "train", "--zoo", "/nonexistent", "--loss-weighting", "foo")]
+    [InlineData("Unknown normalisation 'bar'", "train", "--zoo", "/nonexistent", "--normalize", "bar")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);
