@@ -19,18 +19,18 @@ public sealed class TaskMixing
 
     /// <summary>
     /// Mixing over a zoo whose p-Model i has the class ids <c>classesOfEntries[i]</c> in slot order; vectors are in
-    /// <paramref name="layout"/> (the padded layout with <paramref name="slots"/> classifier rows).
+    /// <paramref name="layout"/> (the padded layout: one class slot per classifier row).
     /// </summary>
-    public TaskMixing(ParameterLayout layout, IReadOnlyList<int[]> classesOfEntries, int slots)
+    public TaskMixing(ParameterLayout layout, IReadOnlyList<int[]> classesOfEntries)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(classesOfEntries);
         if (classesOfEntries.Count == 0) throw new ArgumentException("The zoo has no p-Models.", nameof(classesOfEntries));
         _layout = layout;
-        _slots = slots;
+        _slots = layout.NumClasses;
         _classesPerTask = classesOfEntries[0].Length;
         if (classesOfEntries.Any(c => c.Length != _classesPerTask)) throw new ArgumentException("Every p-Model must have the same number of classes.", nameof(classesOfEntries));
-        if (_classesPerTask > layout.NumClasses || slots != layout.NumClasses) throw new ArgumentException($"{_classesPerTask} classes do not fit {layout.NumClasses} classifier rows and {slots} slots.");
+        if (_classesPerTask > layout.NumClasses) throw new ArgumentException($"{_classesPerTask} classes do not fit {layout.NumClasses} classifier rows.");
         int maxClass = classesOfEntries.Max(c => c.Max());
         var lists = Enumerable.Range(0, maxClass + 1).Select(_ => new List<(int, int)>()).ToArray();
         for (int i = 0; i < classesOfEntries.Count; i++)

@@ -154,9 +154,7 @@ public sealed class TinaTrainer
 
         var diffusion = new GaussianDiffusion();
         var augmentation = new ClassifierAugmentation(padding.Layout);
-        var mixing = o.TaskMixingProbability > 0
-            ? new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList(), k)
-            : null;
+        var mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList());
         using var lossWeights = tensor(LossWeights.For(padding.Layout, o.LossWeighting)).to(device);
         var sw = Stopwatch.StartNew();
         long doneThisRun = 0;
@@ -182,23 +180,14 @@ public sealed class TinaTrainer
                 var counts = new int[b];
                 for (int i = 0; i < b; i++)
                     counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, zooClasses + 1) : zooClasses;
-                var mixed = mixing is null ? null : idx.Select(_ => rng.NextDouble() < o.TaskMixingProbability).ToArray();
+                // No random draws without task mixing, so runs without it see the same batches as before it existed.
+                var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
                 double lossValue;
                 using (var scope = NewDisposeScope())
                 {
-                    Tensor x0, c;
-                    if (mixing is null)
-                    {
-                        var sel = tensor(idx.Select(i => (long)i).ToArray()).to(device);
-                        x0 = zoo.index_select(0, sel);
-                        c = tokens.index_select(0, sel);
-                    }
-                    else
-                    {
-                        var (pi, si) = mixing.Indices(idx, mixed!, rng);
-                        x0 = zoo.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
-                        c = tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
-                    }
+                    var (pi, si) = mixing.Indices(idx, mixed, rng);
+                    var x0 = zoo.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
+                    var c = tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
                     if (o.ClassifierAugmentation)
                         (x0, c, _) = augmentation.Apply(x0, c, Enumerable.Repeat(zooClasses, b).ToArray(), gen);
                     var mask = padding.MaskTensor(counts).to(device);

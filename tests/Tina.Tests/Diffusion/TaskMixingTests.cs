@@ -12,7 +12,7 @@ public class TaskMixingTests
     [Fact]
     public void UnmixedSamplesAreGatheredUnchanged()
     {
-        var mixing = new TaskMixing(Layout, Classes, 3);
+        var mixing = new TaskMixing(Layout, Classes);
         var (pi, si) = mixing.Indices([2, 0], [false, false], new Random(0));
         Assert.Equal(Enumerable.Range(0, Layout.Count).Select(j => 2L * Layout.Count + j), pi.Take(Layout.Count));
         Assert.Equal(Enumerable.Range(0, Layout.Count).Select(j => (long)j), pi.Skip(Layout.Count));
@@ -22,7 +22,7 @@ public class TaskMixingTests
     [Fact]
     public void MixedSampleTakesEachClassRowBiasAndTokenFromOneModelThatHasIt()
     {
-        var mixing = new TaskMixing(Layout, Classes, 3);
+        var mixing = new TaskMixing(Layout, Classes);
         Assert.Equal([0, 1, 2, 3, 4], mixing.Classes);
         var w = Layout["fc.weight"];
         var b = Layout["fc.bias"];
@@ -56,7 +56,7 @@ public class TaskMixingTests
     [Fact]
     public void SameSeedGivesTheSameMix()
     {
-        var mixing = new TaskMixing(Layout, Classes, 3);
+        var mixing = new TaskMixing(Layout, Classes);
         var a = mixing.Indices([0, 1, 2], [true, false, true], new Random(9));
         var b = mixing.Indices([0, 1, 2], [true, false, true], new Random(9));
         Assert.Equal(a.ParameterIndex, b.ParameterIndex);
@@ -66,8 +66,8 @@ public class TaskMixingTests
     [Fact]
     public void RejectsBadShapes()
     {
-        Assert.Throws<ArgumentException>(() => new TaskMixing(ParameterLayout.For(PModelArch.ResNet20, 2), [[0, 1, 2]], 2));
-        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, [[0, 1], [2]], 3));
-        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, Classes, 3).Indices([0, 1], [true], new Random(0)));
+        Assert.Throws<ArgumentException>(() => new TaskMixing(ParameterLayout.For(PModelArch.ResNet20, 2), [[0, 1, 2]]));
+        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, [[0, 1], [2]]));
+        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, Classes).Indices([0, 1], [true], new Random(0)));
     }
 }
