@@ -28,9 +28,10 @@ internal static class EvalCommand
         var zoo = new Option<string?>("--zoo") { Description = "Evaluate on this zoo's tasks: ID = its training tasks, OOD = its held-out tasks." };
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method.", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
+        var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one comma-separated class list per line (blank lines and lines starting with # are skipped); prints p-Acc per list." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, json, TinaCommands.GeneratorOption, ddimSteps,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -40,6 +41,8 @@ internal static class EvalCommand
                 throw new TinaException($"Unknown method(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Known)}.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
             var zooDir = r.GetValue(zoo);
+            var promptFile = r.GetValue(prompts);
+            if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
             if (names.Contains(FineTunedMethod.Name) && zooDir is null) throw new TinaException("--methods finetune needs --zoo DIR (the fine-tuned p-Models).");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
@@ -52,45 +55,56 @@ internal static class EvalCommand
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), dataset.ClassNames, CliContext.ArtifactsDir(r), null, device, out _) // the encoder (if any) lives until the process exits
                 : null;
-            var splits = manifest is null
+            var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, tina?.MaxClasses ?? dataset.NumClasses);
+            var splits = userTasks is not null ? [("prompts", userTasks)]
+                : manifest is null
                 ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
                 : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
                     .Where(s => s.Item2.Count > 0).ToList();
 
-            var results = new List<(string Split, int Tasks, PAccResult Result)>();
+            var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list) in splits)
                 foreach (var name in names)
                 {
                     if (name == FineTunedMethod.Name)
                     {
-                        results.Add((split, list.Count, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
+                        results.Add((split, list, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
                         continue;
                     }
                     using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps));
-                    results.Add((split, list.Count, ProgressView.Run($"p-Acc {split} {name}", p =>
+                    results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
 
-            var table = new Table().Title($"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)")
-                .AddColumn("tasks").AddColumn("method").AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
-            foreach (var (split, n, res) in results) table.AddRow($"{split} ({n})", res.Method, $"{res.Mean:F2}", $"{res.Std:F2}");
-            AnsiConsole.Write(table);
+            var title = $"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
+            if (userTasks is not null) WritePerPrompt(title, userTasks, results.Select(x => x.Result).ToList());
+            else WriteTable(title, results);
 
             if (r.GetValue(json) is { } path)
             {
                 var doc = new JsonObject
                 {
                     ["dataset"] = dataset.Name, ["arch"] = arch.ToName(), ["split"] = "test",
-                    ["tasks"] = results.Count > 0 ? results[0].Tasks : 0,
-                    ["taskSource"] = manifest is null ? $"random (seed {r.GetValue(seed)}, {r.GetValue(k)} classes)" : Path.GetFullPath(zooDir!),
+                    ["tasks"] = results.Count > 0 ? results[0].Tasks.Count : 0,
+                    ["taskSource"] = userTasks is not null ? Path.GetFullPath(promptFile!)
+                        : manifest is null ? $"random (seed {r.GetValue(seed)}, {r.GetValue(k)} classes)" : Path.GetFullPath(zooDir!),
                     ["genericTestAccuracy"] = generic.Card.TestAccuracy,
                 };
                 foreach (var group in results.GroupBy(x => x.Split))
                 {
                     var m = new JsonObject();
-                    foreach (var (_, _, res) in group) m[res.Method] = new JsonObject { ["pAcc"] = Math.Round(res.Mean, 3), ["std"] = Math.Round(res.Std, 3) };
+                    foreach (var (_, list, res) in group)
+                    {
+                        var entry = new JsonObject { ["pAcc"] = Math.Round(res.Mean, 3), ["std"] = Math.Round(res.Std, 3) };
+                        var byCount = ByClassCount(list, res);
+                        if (byCount.Count > 1)
+                            entry["byClasses"] = new JsonObject(byCount.Select(c => KeyValuePair.Create(c.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)new JsonObject { ["tasks"] = c.Tasks, ["pAcc"] = Math.Round(c.Mean, 3) })));
+                        if (userTasks is not null)
+                            entry["perPrompt"] = new JsonArray(list.Select((t, i) => (JsonNode?)new JsonObject { ["prompt"] = t.Prompt, ["pAcc"] = Math.Round(res.PerTask[i], 3) }).ToArray());
+                        m[res.Method] = entry;
+                    }
                     if (manifest is null) doc["methods"] = m;
-                    else doc[group.Key == "ID" ? "id" : "ood"] = new JsonObject { ["tasks"] = group.First().Tasks, ["methods"] = m };
+                    else doc[group.Key == "ID" ? "id" : "ood"] = new JsonObject { ["tasks"] = group.First().Tasks.Count, ["methods"] = m };
                 }
                 AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/]");
@@ -98,6 +112,43 @@ internal static class EvalCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>Mean p-Acc of the tasks of each class count, smallest count first.</summary>
+    internal static IReadOnlyList<(int Classes, int Tasks, double Mean)> ByClassCount(IReadOnlyList<PersonalizationTask> tasks, PAccResult result) =>
+        tasks.Select((t, i) => (t.Count, result.PerTask[i])).GroupBy(x => x.Count).OrderBy(g => g.Key)
+            .Select(g => (g.Key, g.Count(), g.Average(x => x.Item2))).ToList();
+
+    /// <summary>One row per split and method, then (when the tasks have several class counts) one row per count.</summary>
+    private static void WriteTable(string title, List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)> results)
+    {
+        var table = new Table().Title(title)
+            .AddColumn("tasks").AddColumn("method").AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
+        foreach (var (split, list, res) in results) table.AddRow($"{split} ({list.Count})", res.Method, $"{res.Mean:F2}", $"{res.Std:F2}");
+        AnsiConsole.Write(table);
+        var counted = results.Where(x => x.Tasks.Select(t => t.Count).Distinct().Count() > 1).ToList();
+        if (counted.Count == 0) return;
+        var methods = counted.Select(x => x.Result.Method).Distinct().ToList();
+        var byCount = new Table().Title("p-Acc % by class count").AddColumn("tasks").AddColumn(new TableColumn("classes").RightAligned()).AddColumn(new TableColumn("n").RightAligned());
+        foreach (var m in methods) byCount.AddColumn(new TableColumn(m).RightAligned());
+        foreach (var split in counted.GroupBy(x => x.Split))
+        {
+            var per = split.ToDictionary(x => x.Result.Method, x => ByClassCount(x.Tasks, x.Result));
+            foreach (var (classes, n, _) in per.Values.First())
+                byCount.AddRow([split.Key, classes.ToString(), n.ToString(), .. methods.Select(m => per.TryGetValue(m, out var rows) ? $"{rows.First(x => x.Classes == classes).Mean:F2}" : "")]);
+        }
+        AnsiConsole.Write(byCount);
+    }
+
+    /// <summary>One row per prompt of a <c>--prompts</c> file, one column per method, and the mean.</summary>
+    private static void WritePerPrompt(string title, IReadOnlyList<PersonalizationTask> tasks, IReadOnlyList<PAccResult> results)
+    {
+        var table = new Table().Title(title).AddColumn("#").AddColumn("class list");
+        foreach (var res in results) table.AddColumn(new TableColumn(res.Method).RightAligned());
+        for (int i = 0; i < tasks.Count; i++)
+            table.AddRow([(i + 1).ToString(), Markup.Escape(tasks[i].Prompt), .. results.Select(x => $"{x.PerTask[i]:F2}")]);
+        table.AddRow(["", $"mean over {tasks.Count} lists", .. results.Select(x => $"{x.Mean:F2}")]);
+        AnsiConsole.Write(table);
     }
 
     private sealed class Owned(IPersonalizationMethod method) : IDisposable

@@ -45,7 +45,7 @@ internal static class TinaCommands
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
-        var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How fc.weight is tokenized: rows (default: one classifier row per token) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "rows" };
+        var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How fc.weight is tokenized: rows (default: one classifier row per token), shared (rows, one coder shared by all row tokens and one by all class slots, row k given class k) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "rows" };
         var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
@@ -64,10 +64,11 @@ internal static class TinaCommands
                 TaskMixingProbability = r.GetValue(mix),
                 ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
                 {
-                    "rows" => true,
+                    "rows" or "shared" => true,
                     "chunks" => false,
-                    var x => throw new TinaException($"Unknown classifier tokenization '{x}'. Use chunks or rows."),
+                    var x => throw new TinaException($"Unknown classifier tokenization '{x}'. Use rows, shared or chunks."),
                 },
+                SharedSlots = r.GetValue(classifierTokens)!.Trim().Equals("shared", StringComparison.OrdinalIgnoreCase),
                 Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
                 {
                     "none" => ParameterNormalization.None,

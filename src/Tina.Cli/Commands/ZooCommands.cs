@@ -28,10 +28,11 @@ internal static class ZooCommands
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k — measured faster than 32 here —, 250 for resnet20)." };
         var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.01 cnn5k, 0.05 heads)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
+        var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, seed, outDir,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, seed, classes, outDir,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -42,9 +43,11 @@ internal static class ZooCommands
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
             if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || r.GetValue(epochs) < 1) throw new TinaException("--tasks and --epochs must be ≥ 1 and --ood ≥ 0.");
+            var (minClasses, maxClasses) = ParseClassRange(r.GetValue(classes));
             var options = new ZooBuildOptions
             {
                 TrainTasks = r.GetValue(tasks), OodTasks = r.GetValue(ood), Seed = r.GetValue(seed),
+                ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
                     Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr),
@@ -52,13 +55,24 @@ internal static class ZooCommands
                 },
             };
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch));
-            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once.");
+            var counts = minClasses == maxClasses ? $"{maxClasses} classes" : $"{minClasses}-{maxClasses} classes";
+            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once.");
             var manifest = ProgressView.Run($"zoo {arch.ToName()}", p =>
                 new ZooBuilder(generic, genericPath, data, options).Build(dir, new Sink(p), cancel));
             Summarize(manifest);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>"10" → (10, 10); "2-10" → (2, 10).</summary>
+    internal static (int Min, int Max) ParseClassRange(string? text)
+    {
+        var parts = (text ?? "").Split('-', StringSplitOptions.TrimEntries);
+        bool ok = (parts.Length == 1 || parts.Length == 2) && parts.All(p => int.TryParse(p, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _));
+        int min = ok ? int.Parse(parts[0], System.Globalization.CultureInfo.InvariantCulture) : 0, max = ok ? int.Parse(parts[^1], System.Globalization.CultureInfo.InvariantCulture) : 0;
+        if (!ok || min < 2 || min > max) throw new TinaException($"--classes takes a class count N ≥ 2 or a range MIN-MAX with 2 ≤ MIN ≤ MAX (e.g. 10 or 2-10); got '{text}'.");
+        return (min, max);
     }
 
     private static Command Show()
@@ -75,7 +89,9 @@ internal static class ZooCommands
 
     private static void Summarize(ZooManifest m)
     {
-        var table = new Table().Title($"zoo {m.Dataset} {m.Arch}: {m.Shards.Sum(s => s.Count)}/{m.Tasks.Count} p-Models")
+        var counts = m.ClassCounts();
+        var title = $"zoo {m.Dataset} {m.Arch}: {m.Shards.Sum(s => s.Count)}/{m.Tasks.Count} p-Models, " + (counts.Count == 1 ? $"{counts[0]} classes each" : $"{counts[0]}-{counts[^1]} classes");
+        var table = new Table().Title(title)
             .AddColumn("split").AddColumn(new TableColumn("p-Models").RightAligned()).AddColumn(new TableColumn("mean p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
         foreach (var split in new[] { "train", "ood" })
         {

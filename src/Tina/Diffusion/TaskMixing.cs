@@ -13,7 +13,8 @@ namespace Tina.Diffusion;
 public sealed class TaskMixing
 {
     private readonly ParameterLayout _layout;
-    private readonly int _classesPerTask, _slots;
+    private readonly int _slots;
+    private readonly int[] _counts; // classes of each p-Model
     private readonly (int Entry, int Slot)[][] _occurrences; // per class id: where its rows are
     private readonly int[] _classes;
 
@@ -28,16 +29,16 @@ public sealed class TaskMixing
         if (classesOfEntries.Count == 0) throw new ArgumentException("The zoo has no p-Models.", nameof(classesOfEntries));
         _layout = layout;
         _slots = layout.NumClasses;
-        _classesPerTask = classesOfEntries[0].Length;
-        if (classesOfEntries.Any(c => c.Length != _classesPerTask)) throw new ArgumentException("Every p-Model must have the same number of classes.", nameof(classesOfEntries));
-        if (_classesPerTask > layout.NumClasses) throw new ArgumentException($"{_classesPerTask} classes do not fit {layout.NumClasses} classifier rows.");
+        _counts = classesOfEntries.Select(c => c.Length).ToArray();
+        int most = _counts.Max();
+        if (most > layout.NumClasses) throw new ArgumentException($"{most} classes do not fit {layout.NumClasses} classifier rows.");
         int maxClass = classesOfEntries.Max(c => c.Max());
         var lists = Enumerable.Range(0, maxClass + 1).Select(_ => new List<(int, int)>()).ToArray();
         for (int i = 0; i < classesOfEntries.Count; i++)
-            for (int s = 0; s < _classesPerTask; s++) lists[classesOfEntries[i][s]].Add((i, s));
+            for (int s = 0; s < _counts[i]; s++) lists[classesOfEntries[i][s]].Add((i, s));
         _occurrences = lists.Select(l => l.ToArray()).ToArray();
         _classes = Enumerable.Range(0, lists.Length).Where(c => lists[c].Count > 0).ToArray();
-        if (_classes.Length < _classesPerTask) throw new ArgumentException($"The zoo has only {_classes.Length} classes; a task needs {_classesPerTask}.");
+        if (_classes.Length < most) throw new ArgumentException($"The zoo has only {_classes.Length} classes; a task needs {most}.");
     }
 
     /// <summary>The class ids that occur in the zoo.</summary>
@@ -47,7 +48,8 @@ public sealed class TaskMixing
     /// Gather indices for a batch drawn from p-Models <paramref name="entries"/>: <c>ParameterIndex</c> [B·P] into the
     /// zoo's vectors flattened [N·P], <c>SlotIndex</c> [B·K] into its class tokens flattened [N·K]. Sample b is mixed
     /// when <c>mixed[b]</c>: new random classes, each with the row, bias and text token of a random p-Model that has it.
-    /// Unmixed samples (and the padding slots) are gathered unchanged.
+    /// A mixed sample keeps the class count of the p-Model it replaces. Unmixed samples (and the padding slots) are
+    /// gathered unchanged.
     /// </summary>
     public (long[] ParameterIndex, long[] SlotIndex) Indices(IReadOnlyList<int> entries, IReadOnlyList<bool> mixed, Random rng)
     {
@@ -68,7 +70,7 @@ public sealed class TaskMixing
             if (!mixed[i]) continue;
             var classes = (int[])_classes.Clone();
             rng.Shuffle(classes);
-            for (int s = 0; s < _classesPerTask; s++)
+            for (int s = 0; s < _counts[entries[i]]; s++)
             {
                 var occ = _occurrences[classes[s]];
                 var (entry, slot) = occ[rng.Next(occ.Length)];

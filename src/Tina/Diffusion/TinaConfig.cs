@@ -19,6 +19,12 @@ namespace Tina.Diffusion;
 /// Tokenize fc.weight one classifier row per token, whatever <paramref name="ChunkSize"/> (the paper: off — every tensor
 /// in chunks of M). See <see cref="ParameterTokenizer"/>; measured in docs/RESULTS.md.
 /// </param>
+/// <param name="SharedSlots">
+/// Needs <paramref name="ClassifierRowTokens"/>. One encoder and one decoder for all classifier-row tokens and one
+/// encoder for all class tokens (the paper: one of each per slot), and row token k also receives class token k's
+/// encoding, so every slot teaches the same text → row mapping and a row knows its class without having to find it
+/// by attention. Classifier augmentation makes the slots exchangeable anyway; sharing builds that in (docs/RESULTS.md).
+/// </param>
 public sealed record TinaConfig(
     int HiddenSize,
     int Layers,
@@ -28,7 +34,8 @@ public sealed record TinaConfig(
     int MaxClasses = SequencePadding.DefaultMaxClasses,
     double Dropout = 0.0,
     bool MergedTextToken = false,
-    bool ClassifierRowTokens = false)
+    bool ClassifierRowTokens = false,
+    bool SharedSlots = false)
 {
     /// <summary>For unit tests: d 64, 2 layers, 4 heads.</summary>
     public static TinaConfig Tiny => new(64, 2, 4);
@@ -51,6 +58,8 @@ public sealed record TinaConfig(
             throw new ArgumentException($"Hidden size {HiddenSize} is not divisible by {Heads} heads.");
         if (Dropout is < 0 or >= 1)
             throw new ArgumentException($"Dropout {Dropout} must be in [0, 1).");
+        if (SharedSlots && (!ClassifierRowTokens || MergedTextToken))
+            throw new ArgumentException("Shared slots need classifier-row tokens and one text token per class.");
         return this;
     }
 }

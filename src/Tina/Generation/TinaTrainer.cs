@@ -58,7 +58,8 @@ public sealed class TinaTrainer
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
         var arch = PModelArchNames.Parse(manifest.Arch);
-        int zooClasses = manifest.ClassesPerTask;
+        int zooClasses = manifest.ClassesPerTask;          // the largest task of the zoo
+        var entryClasses = entries.Select(e => e.Task.Names.Length).ToArray();
         if (zooClasses > o.MaxClasses) throw new TinaException($"The zoo's tasks have {zooClasses} classes, more than the {o.MaxClasses} class slots; raise MaxClasses.");
         var padding = new SequencePadding(arch, o.MaxClasses);
 
@@ -101,14 +102,14 @@ public sealed class TinaTrainer
         var nameIndex = names.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
         {
-            padding.Pad(entries[i].Parameters, zooClasses).CopyTo(zooData, (long)i * p);
+            padding.Pad(entries[i].Parameters, entryClasses[i]).CopyTo(zooData, (long)i * p);
             for (int s = 0; s < k; s++)
             {
-                var src = s < zooClasses ? vectors[nameIndex[entries[i].Task.Names[s]]] : padVector;
+                var src = s < entryClasses[i] ? vectors[nameIndex[entries[i].Task.Names[s]]] : padVector;
                 src.CopyTo(tokenData, ((long)i * k + s) * textDim);
             }
         }
-        using var baseMask = tensor(padding.Mask(zooClasses));
+        using var baseMask = padding.MaskTensor(entryClasses);
         using var rawZoo = tensor(zooData, [n, p]);
         var normalizer = ParameterNormalizer.Fit(o.Normalization, padding.Layout, rawZoo, baseMask);
         using var zoo = normalizer.Normalize(rawZoo, baseMask).to(device);
@@ -179,7 +180,10 @@ public sealed class TinaTrainer
                 var idx = order.AsSpan(s * o.BatchSize, b).ToArray();
                 var counts = new int[b];
                 for (int i = 0; i < b; i++)
-                    counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, zooClasses + 1) : zooClasses;
+                {
+                    int own = entryClasses[idx[i]];
+                    counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, own + 1) : own;
+                }
                 // No random draws without task mixing, so runs without it see the same batches as before it existed.
                 var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
                 double lossValue;
@@ -189,7 +193,7 @@ public sealed class TinaTrainer
                     var x0 = zoo.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
                     var c = tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
                     if (o.ClassifierAugmentation)
-                        (x0, c, _) = augmentation.Apply(x0, c, Enumerable.Repeat(zooClasses, b).ToArray(), gen);
+                        (x0, c, _) = augmentation.Apply(x0, c, idx.Select(i => entryClasses[i]).ToArray(), gen);
                     var mask = padding.MaskTensor(counts).to(device);
                     x0 = x0 * mask;
                     var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);

@@ -26,6 +26,12 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public bool ClassifierRowTokens { get; init; } = true;
 
+    /// <summary>
+    /// With <see cref="ClassifierRowTokens"/>: the row tokens share one encoder/decoder, the class slots one encoder, and
+    /// row k receives class k's encoding (see <see cref="TinaConfig.SharedSlots"/>). Not in the paper.
+    /// </summary>
+    public bool SharedSlots { get; init; }
+
     /// <summary>Epochs over the zoo's training p-Models (the paper: 300–400 over ~1,000 p-Models).</summary>
     public int Epochs { get; init; } = 300;
 
@@ -114,7 +120,7 @@ public sealed record TinaTrainingOptions
         var config = preset with
         {
             TextDim = textDim, MaxClasses = MaxClasses, ChunkSize = ChunkSize ?? preset.ChunkSize,
-            ClassifierRowTokens = ClassifierRowTokens,
+            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots,
         };
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new TinaException(e.Message); }

@@ -70,6 +70,24 @@ public sealed class ParameterLayout
         return new ParameterLayout(arch, numClasses, entries);
     }
 
+    /// <summary>
+    /// The same p-Model laid out for <paramref name="numClasses"/> classes: classifier rows and biases past the smaller
+    /// of the two class counts are dropped (fewer classes) or zero (more); every other tensor is copied. The class
+    /// dimension leads fc.weight and fc.bias, so the rows kept are a prefix of each tensor.
+    /// </summary>
+    public float[] Resize(float[] vector, int numClasses)
+    {
+        if (vector.Length != Count) throw new ArgumentException($"A {NumClasses}-class {Arch.ToName()} vector has {Count} numbers; got {vector.Length}.", nameof(vector));
+        var target = For(Arch, numClasses);
+        var result = new float[target.Count];
+        foreach (var e in Entries)
+        {
+            var t = target[e.Name];
+            vector.AsSpan(e.Offset, Math.Min(e.Length, t.Length)).CopyTo(result.AsSpan(t.Offset));
+        }
+        return result;
+    }
+
     /// <summary>The slice of <paramref name="vector"/> that holds <paramref name="name"/>.</summary>
     public Span<float> Slice(float[] vector, string name)
     {

@@ -27,7 +27,9 @@ public sealed record SampledTask(PersonalizationTask Task, TaskKind Kind);
 /// Draws the tasks of a p-Model zoo as the paper does: class frequencies kept balanced (every draw prefers the
 /// least-used classes, ties broken at random), random class order inside a task, every task distinct as a set,
 /// and held-out (OOD) tasks disjoint from the training tasks as sets. For CIFAR-100 the three kinds of the paper's
-/// appendix are mixed 3:2:1; other datasets get balanced random mixes. Deterministic for a seed.
+/// appendix are mixed 3:2:1; other datasets get balanced random mixes. Tasks may have a range of class counts
+/// (sequence padding lets one generator serve them all): the counts then come in shuffled blocks holding every count
+/// of the range once, so they are uniform and every prefix of the task list is balanced. Deterministic for a seed.
 /// </summary>
 public sealed class TaskSampler
 {
@@ -35,15 +37,24 @@ public sealed class TaskSampler
     private readonly Random _rng;
     private readonly int[] _uses;
     private readonly HashSet<string> _seen = [];
-    private readonly int _k;
+    private readonly int _min, _max;
 
     /// <summary>Creates a sampler of <paramref name="classesPerTask"/>-class tasks over <paramref name="dataset"/>.</summary>
-    public TaskSampler(ImageDataset dataset, int classesPerTask = 10, int seed = 0)
+    public TaskSampler(ImageDataset dataset, int classesPerTask = 10, int seed = 0) : this(dataset, classesPerTask, classesPerTask, seed)
     {
-        if (classesPerTask < 2 || classesPerTask > dataset.NumClasses)
-            throw new TinaException($"Tasks need between 2 and {dataset.NumClasses} classes; got {classesPerTask}.");
+    }
+
+    /// <summary>
+    /// Creates a sampler of tasks with <paramref name="minClasses"/> to <paramref name="maxClasses"/> classes over
+    /// <paramref name="dataset"/>, every count equally often.
+    /// </summary>
+    public TaskSampler(ImageDataset dataset, int minClasses, int maxClasses, int seed)
+    {
+        if (minClasses < 2 || maxClasses > dataset.NumClasses || minClasses > maxClasses)
+            throw new TinaException($"Tasks need between 2 and {dataset.NumClasses} classes, the minimum not above the maximum; got {minClasses}–{maxClasses}.");
         _data = dataset;
-        _k = classesPerTask;
+        _min = minClasses;
+        _max = maxClasses;
         _rng = new Random(seed);
         _uses = new int[dataset.NumClasses];
     }
@@ -57,7 +68,8 @@ public sealed class TaskSampler
     /// <summary>Draws <paramref name="count"/> new tasks (none equal as a set to any task drawn before).</summary>
     public IReadOnlyList<SampledTask> Draw(int count)
     {
-        bool superclasses = _data.ClassToSuperclass is not null && _k == 10 && _data.SuperclassNames!.Count >= _k;
+        // The paper's kinds need at most 10 classes (two superclasses of CIFAR-100 hold 10) and enough superclasses.
+        bool superclasses = _data.ClassToSuperclass is not null && _max <= 10 && _data.SuperclassNames!.Count >= _max;
         var kinds = new List<TaskKind>();
         // 3:2:1 in blocks of six, shuffled within each block.
         while (kinds.Count < count)
@@ -69,8 +81,15 @@ public sealed class TaskSampler
             _rng.Shuffle(block);
             kinds.AddRange(block);
         }
+        var sizes = new List<int>();
+        while (sizes.Count < count)
+        {
+            var block = Enumerable.Range(_min, _max - _min + 1).ToArray();
+            if (block.Length > 1) _rng.Shuffle(block); // one count: no draw, so fixed-count zoos keep their tasks
+            sizes.AddRange(block);
+        }
         var result = new List<SampledTask>(count);
-        foreach (var wanted in kinds.Take(count))
+        foreach (var (wanted, k) in kinds.Take(count).Zip(sizes))
         {
             var kind = wanted;
             for (int attempt = 0; ; attempt++)
@@ -80,10 +99,10 @@ public sealed class TaskSampler
                 if (attempt > 1000) throw new TinaException($"Could not draw a new distinct task of kind {kind} after 1000 attempts; ask for fewer tasks.");
                 var classes = kind switch
                 {
-                    TaskKind.DistinctSuperclasses => Distinct(_k, exclude: -1),
-                    TaskKind.SharedSuperclass => Shared(),
-                    TaskKind.TwoSuperclasses => TwoSupers(),
-                    _ => LeastUsed(Enumerable.Range(0, _data.NumClasses), _k),
+                    TaskKind.DistinctSuperclasses => Distinct(k, exclude: -1),
+                    TaskKind.SharedSuperclass => Shared(k),
+                    TaskKind.TwoSuperclasses => TwoSupers(k),
+                    _ => LeastUsed(Enumerable.Range(0, _data.NumClasses), k),
                 };
                 if (!_seen.Add(string.Join(",", classes.Order()))) continue;
                 _rng.Shuffle(classes);
@@ -109,18 +128,18 @@ public sealed class TaskSampler
     private int[] Distinct(int n, int exclude) =>
         SupersByNeed(exclude).Take(n).Select(s => LeastUsed(ClassesOf(s), 1)[0]).ToArray();
 
-    private int[] Shared()
+    private int[] Shared(int k)
     {
         int super = SupersByNeed(-1)[0];
-        int m = _rng.Next(2, Math.Min(5, ClassesOf(super).Count()) + 1);
-        return LeastUsed(ClassesOf(super), m).Concat(Distinct(_k - m, super)).ToArray();
+        int m = _rng.Next(2, Math.Min(Math.Min(5, k), ClassesOf(super).Count()) + 1);
+        return LeastUsed(ClassesOf(super), m).Concat(Distinct(k - m, super)).ToArray();
     }
 
-    private int[] TwoSupers()
+    private int[] TwoSupers(int k)
     {
         var supers = SupersByNeed(-1);
         int a = supers[0], b = supers[1 + _rng.Next(supers.Length - 1)];
-        int fromA = _k / 2;
-        return LeastUsed(ClassesOf(a), fromA).Concat(LeastUsed(ClassesOf(b), _k - fromA)).ToArray();
+        int fromA = k / 2;
+        return LeastUsed(ClassesOf(a), fromA).Concat(LeastUsed(ClassesOf(b), k - fromA)).ToArray();
     }
 }

@@ -42,14 +42,18 @@ public sealed class FineTuner : IDisposable
     private double Lr => _o.LearningRate ?? (_generic.Arch == PModelArch.Cnn5k ? 0.01 : 0.05);
 
     /// <summary>
-    /// Fine-tunes one group of tasks (all with the same class count) together; <paramref name="progress"/> receives
+    /// Fine-tunes one group of tasks (of any class counts) together; <paramref name="progress"/> receives
     /// the fraction of the group's steps done.
     /// </summary>
     public IReadOnlyList<FineTuned> Train(IReadOnlyList<(PersonalizationTask Task, int Seed)> group, CancellationToken cancel = default, IProgress<double>? progress = null)
     {
-        int m = group.Count, c = group[0].Task.Count, b = _o.BatchSize;
-        if (group.Any(g => g.Task.Count != c)) throw new ArgumentException("All tasks of a group need the same number of classes.");
-        var init = group.Select(g => ClassifierSelection.Create(_generic, g.Task).Parameters).ToList();
+        int m = group.Count, b = _o.BatchSize;
+        var counts = group.Select(g => g.Task.Count).ToArray();
+        int c = counts.Max();
+        // Tasks with fewer classes than the group's largest get zero extra rows whose logits are masked to -1e9: they
+        // get no gradient, stay zero and are cut off again, so each p-Model trains exactly as it would alone.
+        var init = group.Select(g => ParameterLayout.For(_generic.Arch, g.Task.Count).Resize(ClassifierSelection.Create(_generic, g.Task).Parameters, c)).ToList();
+        using var classMask = counts.All(x => x == c) ? null : LogitMask(counts, c);
         using BatchedPModels models = _generic.Arch == PModelArch.Cnn5k ? new BatchedCnn5k(init, c) : new BatchedHeads(init, c);
         var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay);
 
@@ -87,7 +91,7 @@ public sealed class FineTuner : IDisposable
                 }
                 using var scope = NewDisposeScope();
                 var input = Input(batchIdx, train: true, rngs);
-                var logits = models.Forward(input);                                   // [M, B, C]
+                var logits = Masked(models.Forward(input), classMask);                // [M, B, C]
                 var y = tensor(labels).view(m, b);
                 var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None).view(m, b);
                 var loss = (perSample.mean([1L]) * tensor(active)).sum();
@@ -96,12 +100,24 @@ public sealed class FineTuner : IDisposable
                 progress?.Report((epoch * maxSteps + s + 1.0) / (_o.Epochs * maxSteps));
             }
         }
-        var pacc = Evaluate(models, group.Select(g => g.Task).ToArray());
-        return group.Select((g, k) => new FineTuned(g.Task, g.Seed, models.Vector(k), pacc[k])).ToList();
+        var pacc = Evaluate(models, group.Select(g => g.Task).ToArray(), classMask);
+        var layout = ParameterLayout.For(_generic.Arch, c);
+        return group.Select((g, k) => new FineTuned(g.Task, g.Seed, layout.Resize(models.Vector(k), counts[k]), pacc[k])).ToList();
     }
 
+    /// <summary>[M, 1, C]: 0 for each model's real classes, −1e9 for its padding classes.</summary>
+    private static Tensor LogitMask(int[] counts, int c)
+    {
+        var data = new float[counts.Length * c];
+        for (int k = 0; k < counts.Length; k++)
+            for (int j = counts[k]; j < c; j++) data[k * c + j] = -1e9f;
+        return tensor(data, [counts.Length, 1, c]);
+    }
+
+    private static Tensor Masked(Tensor logits, Tensor? mask) => mask is null ? logits : logits.Plus(mask);
+
     /// <summary>p-Acc (%) of each of the stacked models on its own task's test images.</summary>
-    private double[] Evaluate(BatchedPModels models, PersonalizationTask[] tasks)
+    private double[] Evaluate(BatchedPModels models, PersonalizationTask[] tasks, Tensor? classMask)
     {
         using var _ = no_grad();
         int m = tasks.Length;
@@ -115,7 +131,7 @@ public sealed class FineTuner : IDisposable
             // Shorter test sets are padded by repeating their first image; padded rows are not counted.
             var idx = testIdx.Select(ix => Enumerable.Range(s, n).Select(j => j < ix.Length ? ix[j] : ix[0]).ToArray()).ToArray();
             using var scope = NewDisposeScope();
-            var pred = models.Forward(Input(idx, train: false, null)).argmax(2L).data<long>().ToArray();
+            var pred = Masked(models.Forward(Input(idx, train: false, null)), classMask).argmax(2L).data<long>().ToArray();
             for (int k = 0; k < m; k++)
                 for (int j = 0; j < n && s + j < testIdx[k].Length; j++)
                     if (pred[k * n + j] == relabel[k][_data.Test.Labels[idx[k][j]]]) correct[k]++;

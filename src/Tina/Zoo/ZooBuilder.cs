@@ -18,8 +18,14 @@ public sealed record ZooBuildOptions
     /// <summary>Held-out (OOD) tasks; the paper: 150.</summary>
     public int OodTasks { get; init; } = 150;
 
-    /// <summary>Classes per task.</summary>
+    /// <summary>Classes per task; with <see cref="MinClassesPerTask"/>, the largest count.</summary>
     public int ClassesPerTask { get; init; } = 10;
+
+    /// <summary>
+    /// Smallest class count of a task; null means every task has <see cref="ClassesPerTask"/> classes. With a range,
+    /// every count from this one to <see cref="ClassesPerTask"/> is drawn equally often (<see cref="TaskSampler"/>).
+    /// </summary>
+    public int? MinClassesPerTask { get; init; }
 
     /// <summary>Seed of the task sampler and per-task seeds.</summary>
     public int Seed { get; init; }
@@ -76,7 +82,7 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             var inGroup = new Progress(f => progress?.Report(new ZooProgress(finished, total, trainedNow / Math.Max(1e-9, sw.Elapsed.TotalMinutes), MeanPAcc(manifest), f * tasks.Count)));
             var results = tuner.Train(tasks.Select(t => (new PersonalizationTask(t.Classes, t.Names), t.Seed)).ToList(), cancel, inGroup);
             var file = $"shard-{first:D6}.safetensors";
-            WriteShard(Path.Combine(dir, file), tasks, results);
+            WriteShard(Path.Combine(dir, file), tasks, results, ParameterLayout.For(generic.Arch, manifest.ClassesPerTask));
             manifest.Shards.Add(new ZooShard { File = file, First = first, Count = tasks.Count, PAcc = results.Select(r => Math.Round(r.PAcc, 3)).ToArray() });
             manifest.Shards.Sort((a, b) => a.First.CompareTo(b.First));
             manifest.Save(dir);
@@ -95,7 +101,7 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
 
     private ZooManifest Plan()
     {
-        var sampler = new TaskSampler(data, options.ClassesPerTask, options.Seed);
+        var sampler = new TaskSampler(data, options.MinClassesPerTask ?? options.ClassesPerTask, options.ClassesPerTask, options.Seed);
         var (train, ood) = sampler.Split(options.TrainTasks, options.OodTasks);
         var tasks = train.Select(t => (t, "train")).Concat(ood.Select(t => (t, "ood")))
             .Select((p, i) => new ZooTask
@@ -106,23 +112,26 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
         return new ZooManifest
         {
             Dataset = data.Name, Arch = generic.Arch.ToName(), ClassesPerTask = options.ClassesPerTask, Seed = options.Seed,
+            MinClassesPerTask = options.MinClassesPerTask is { } min && min != options.ClassesPerTask ? min : null,
             ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
             GenericModel = Path.GetFullPath(genericPath), FineTune = options.FineTune, Tasks = tasks,
         };
     }
 
     private static bool SameSettings(ZooManifest a, ZooManifest b) =>
-        a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask
+        a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask && a.MinClassesPerTask == b.MinClassesPerTask
         && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count
         && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed);
 
     private static double MeanPAcc(ZooManifest m) => m.Shards.Count == 0 ? 0 : m.Shards.SelectMany(s => s.PAcc).Average();
 
-    private static void WriteShard(string path, IReadOnlyList<ZooTask> tasks, IReadOnlyList<FineTuned> results)
+    /// <summary>Every p-Model is stored in the zoo's largest layout (missing classifier rows zero; see <see cref="ZooReader"/>).</summary>
+    private static void WriteShard(string path, IReadOnlyList<ZooTask> tasks, IReadOnlyList<FineTuned> results, ParameterLayout stored)
     {
-        int p = results[0].Parameters.Length;
+        int p = stored.Count;
         var data = new float[results.Count * p];
-        for (int i = 0; i < results.Count; i++) results[i].Parameters.CopyTo(data, i * p);
+        for (int i = 0; i < results.Count; i++)
+            ParameterLayout.For(stored.Arch, results[i].Task.Count).Resize(results[i].Parameters, stored.NumClasses).CopyTo(data, i * p);
         var meta = new Dictionary<string, string>
         {
             ["format"] = "tina-zoo-shard-v1",

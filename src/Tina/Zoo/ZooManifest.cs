@@ -60,11 +60,17 @@ public sealed record ZooManifest
     /// <summary>p-Model architecture.</summary>
     public required string Arch { get; init; }
 
-    /// <summary>Length of each p-Model's parameter vector.</summary>
+    /// <summary>Length of each stored parameter vector (the layout of <see cref="ClassesPerTask"/> classes).</summary>
     public required int ParameterCount { get; init; }
 
-    /// <summary>Classes per task.</summary>
+    /// <summary>Classes per task; with <see cref="MinClassesPerTask"/>, the largest count (shards store every p-Model in its layout).</summary>
     public required int ClassesPerTask { get; init; }
+
+    /// <summary>Smallest class count of a task, or null when every task has <see cref="ClassesPerTask"/> classes.</summary>
+    public int? MinClassesPerTask { get; init; }
+
+    /// <summary>The class counts the zoo's tasks have, smallest first.</summary>
+    public IReadOnlyList<int> ClassCounts() => Tasks.Select(t => t.Classes.Length).Distinct().Order().ToList();
 
     /// <summary>Seed of the task sampler and of the per-task seeds.</summary>
     public required int Seed { get; init; }

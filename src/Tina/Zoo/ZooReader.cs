@@ -6,14 +6,17 @@ namespace Tina.Zoo;
 /// <summary>A stored p-Model: its task, split and p-Acc, and its parameter vector.</summary>
 /// <param name="Task">Task description from the manifest.</param>
 /// <param name="PAcc">p-Acc (%) measured when it was trained.</param>
-/// <param name="Parameters">Flat parameters.</param>
+/// <param name="Parameters">Flat parameters in the layout of the task's own class count.</param>
 public sealed record ZooEntry(ZooTask Task, double PAcc, float[] Parameters)
 {
     /// <summary>The task as a <see cref="PersonalizationTask"/>.</summary>
     public PersonalizationTask AsTask() => new(Task.Classes, Task.Names);
 }
 
-/// <summary>Reads a zoo folder written by <see cref="ZooBuilder"/>.</summary>
+/// <summary>
+/// Reads a zoo folder written by <see cref="ZooBuilder"/>. Shards store every p-Model in the layout of the zoo's
+/// largest class count; an entry is cut back to its own task's classes.
+/// </summary>
 public static class ZooReader
 {
     /// <summary>All finished p-Models of the zoo in <paramref name="dir"/>, in task order.</summary>
@@ -28,8 +31,14 @@ public static class ZooReader
             var (tensors, _) = SafeTensors.Load(path);
             if (!tensors.TryGetValue("parameters", out var t) || t.Shape.Length != 2 || t.Shape[0] != shard.Count || t.Shape[1] != manifest.ParameterCount)
                 throw new CorruptFileException(path, $"expected a 'parameters' tensor of shape [{shard.Count}, {manifest.ParameterCount}]");
+            var stored = PModels.ParameterLayout.For(PModels.PModelArchNames.Parse(manifest.Arch), manifest.ClassesPerTask);
+            if (stored.Count != manifest.ParameterCount) throw new CorruptFileException(Path.Combine(dir, ZooManifest.FileName), $"a {manifest.ClassesPerTask}-class {manifest.Arch} p-Model has {stored.Count} parameters, not {manifest.ParameterCount}");
             for (int i = 0; i < shard.Count; i++)
-                entries.Add(new ZooEntry(manifest.Tasks[shard.First + i], shard.PAcc[i], t.Data.AsSpan(i * manifest.ParameterCount, manifest.ParameterCount).ToArray()));
+            {
+                var task = manifest.Tasks[shard.First + i];
+                var vector = t.Data.AsSpan(i * manifest.ParameterCount, manifest.ParameterCount).ToArray();
+                entries.Add(new ZooEntry(task, shard.PAcc[i], task.Classes.Length == stored.NumClasses ? vector : stored.Resize(vector, task.Classes.Length)));
+            }
         }
         return entries;
     }
