@@ -79,6 +79,7 @@ internal static class EvalCommand
             var title = $"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
             if (userTasks is not null) WritePerPrompt(title, userTasks, results.Select(x => x.Result).ToList());
             else WriteTable(title, results);
+            foreach (var line in Verdicts(results)) AnsiConsole.MarkupLine(line);
 
             if (r.GetValue(json) is { } path)
             {
@@ -96,7 +97,7 @@ internal static class EvalCommand
                     foreach (var (_, list, res) in group)
                     {
                         var entry = new JsonObject { ["pAcc"] = Math.Round(res.Mean, 3), ["std"] = Math.Round(res.Std, 3) };
-                        var byCount = ByClassCount(list, res);
+                        var byCount = res.ByClassCount(list);
                         if (byCount.Count > 1)
                             entry["byClasses"] = new JsonObject(byCount.Select(c => KeyValuePair.Create(c.Classes.ToString(System.Globalization.CultureInfo.InvariantCulture), (JsonNode?)new JsonObject { ["tasks"] = c.Tasks, ["pAcc"] = Math.Round(c.Mean, 3) })));
                         if (userTasks is not null)
@@ -114,11 +115,6 @@ internal static class EvalCommand
         return cmd;
     }
 
-    /// <summary>Mean p-Acc of the tasks of each class count, smallest count first.</summary>
-    internal static IReadOnlyList<(int Classes, int Tasks, double Mean)> ByClassCount(IReadOnlyList<PersonalizationTask> tasks, PAccResult result) =>
-        tasks.Select((t, i) => (t.Count, result.PerTask[i])).GroupBy(x => x.Count).OrderBy(g => g.Key)
-            .Select(g => (g.Key, g.Count(), g.Average(x => x.Item2))).ToList();
-
     /// <summary>One row per split and method, then (when the tasks have several class counts) one row per count.</summary>
     private static void WriteTable(string title, List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)> results)
     {
@@ -133,11 +129,26 @@ internal static class EvalCommand
         foreach (var m in methods) byCount.AddColumn(new TableColumn(m).RightAligned());
         foreach (var split in counted.GroupBy(x => x.Split))
         {
-            var per = split.ToDictionary(x => x.Result.Method, x => ByClassCount(x.Tasks, x.Result));
+            var per = split.ToDictionary(x => x.Result.Method, x => x.Result.ByClassCount(x.Tasks));
             foreach (var (classes, n, _) in per.Values.First())
                 byCount.AddRow([split.Key, classes.ToString(), n.ToString(), .. methods.Select(m => per.TryGetValue(m, out var rows) ? $"{rows.First(x => x.Classes == classes).Mean:F2}" : "")]);
         }
         AnsiConsole.Write(byCount);
+    }
+
+    /// <summary>One plain line per split that has Tina and classifier selection: who is ahead, by how many points.</summary>
+    private static IEnumerable<string> Verdicts(List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)> results)
+    {
+        foreach (var split in results.GroupBy(x => x.Split))
+        {
+            var byName = split.ToDictionary(x => x.Result.Method, x => x.Result);
+            var tina = byName.GetValueOrDefault("tina") ?? byName.GetValueOrDefault("tina-ddpm");
+            if (tina is null || !byName.TryGetValue("classifier-selection", out var cs)) continue;
+            double gap = tina.Mean - cs.Mean;
+            var who = gap >= 0 ? $"[green]Tina beats classifier selection by {gap:F2} points[/]" : $"[red]Tina is {-gap:F2} points below classifier selection[/]";
+            var ft = byName.TryGetValue(FineTunedMethod.Name, out var f) ? $"; fine-tuned p-Models {f.Mean:F2} % (Tina = {100 * tina.Mean / f.Mean:F1} % of them)" : "";
+            yield return $"Verdict, {Markup.Escape(split.Key)} ({split.First().Tasks.Count} class lists): {who} (Tina {tina.Mean:F2} %, classifier selection {cs.Mean:F2} %{ft}).";
+        }
     }
 
     /// <summary>One row per prompt of a <c>--prompts</c> file, one column per method, and the mean.</summary>

@@ -10,10 +10,13 @@ namespace Tina.Diffusion;
 /// Tina's denoiser G_φ (§2.2.2–2.2.3; G.pt's transformer with text tokens): predicts the clean p-Model parameters x0
 /// from noisy ones x_t, the prompt's class embeddings and the step t. Sequence = [parameter tokens…, one token per
 /// class slot in prompt order, one timestep token]; each parameter token has its own linear encoder (no bias) and
-/// decoder, each class slot its own linear (with <see cref="TinaConfig.SharedSlots"/>: the row tokens share one encoder
-/// and decoder, the class slots one linear, and row k adds class k's encoding). After the encoders: LayerNorm + a learned positional embedding
+/// decoder, each class slot its own linear. After the encoders: LayerNorm + a learned positional embedding
 /// (zero-initialised); then GPT-2 pre-LN blocks without a causal mask, a final LayerNorm, and the decoders on the
 /// parameter tokens only. Linear weights start N(0, 0.02), biases 0.
+/// With <see cref="TinaConfig.SharedSlots"/> (not the paper's) the classifier is one token per class slot instead:
+/// [body tokens…, slot tokens (row k and bias k, encoded by one shared linear, plus class k's text through one shared
+/// linear), timestep token]; one shared decoder gives each slot's row and bias back, and all slot tokens share one
+/// position. The slots are then exchangeable by construction: permuting the prompt permutes the generated rows.
 /// </summary>
 public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
 {
@@ -23,8 +26,7 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly Parameter pos_emb;
     private readonly Dropout emb_drop;
     private readonly ModuleList<TransformerBlock> blocks;
-    private readonly int[] _coderOf;   // parameter token → its encoder/decoder
-    private readonly int[] _rowSlot;   // parameter token → class slot of its classifier row, or −1
+    private readonly int _bodyTokens; // parameter tokens before the classifier
 
     /// <summary>Builds the transformer for <paramref name="tokenizer"/>'s tokens; weights drawn from <paramref name="seed"/>.</summary>
     public TinaTransformer(TinaConfig config, ParameterTokenizer tokenizer, long seed = 0) : base(nameof(TinaTransformer))
@@ -34,19 +36,20 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
         if (tokenizer.ChunkSize != config.ChunkSize || tokenizer.Layout.NumClasses != config.MaxClasses || tokenizer.ClassifierRowTokens != config.ClassifierRowTokens)
             throw new ArgumentException($"Tokenizer (chunk {tokenizer.ChunkSize}, row tokens {tokenizer.ClassifierRowTokens}, {tokenizer.Layout.NumClasses} classes) does not match the config (chunk {config.ChunkSize}, row tokens {config.ClassifierRowTokens}, {config.MaxClasses} classes).");
         int d = config.HiddenSize;
-        int rowOffset = tokenizer.Layout["fc.weight"].Offset, rowLength = (int)tokenizer.Layout["fc.weight"].Shape[1];
-        _rowSlot = tokenizer.Tokens.Select(t => config.SharedSlots && t.TensorName == "fc.weight" ? (t.Offset - rowOffset) / rowLength : -1).ToArray();
-        // Own coder per token; with shared slots every row token uses the first row token's coder.
-        int firstRow = Array.FindIndex(_rowSlot, s => s >= 0);
-        var owners = tokenizer.Tokens.Select((t, i) => _rowSlot[i] >= 0 ? firstRow : i).ToArray();
-        var distinct = owners.Distinct().ToArray();
-        _coderOf = owners.Select(o => Array.IndexOf(distinct, o)).ToArray();
-        param_encoders = ModuleList(distinct.Select(i => Linear(tokenizer.Tokens[i].Length, d, hasBias: false)).ToArray());
-        param_decoders = ModuleList(distinct.Select(i => Linear(d, tokenizer.Tokens[i].Length)).ToArray());
+        var layout = tokenizer.Layout;
+        _bodyTokens = tokenizer.Tokens.Count(t => t.Offset < layout["fc.weight"].Offset);
+        if (config.SharedSlots && (layout["fc.bias"].Offset != layout["fc.weight"].Offset + layout["fc.weight"].Length || layout["fc.bias"].Offset + layout["fc.bias"].Length != layout.Count))
+            throw new ArgumentException("Shared slots need a layout that ends with fc.weight, then fc.bias.");
+        // Shared slots: own coders for the body tokens, then one coder for every slot's row + bias.
+        var sizes = config.SharedSlots
+            ? tokenizer.Tokens.Take(_bodyTokens).Select(t => t.Length).Append(layout.FeatureDim + 1).ToArray()
+            : tokenizer.Tokens.Select(t => t.Length).ToArray();
+        param_encoders = ModuleList(sizes.Select(n => Linear(n, d, hasBias: false)).ToArray());
+        param_decoders = ModuleList(sizes.Select(n => Linear(d, n)).ToArray());
         class_encoders = ModuleList(Enumerable.Range(0, config.MergedTextToken || config.SharedSlots ? 1 : config.MaxClasses).Select(_ => Linear(config.TextDim, d)).ToArray());
         time_encoder = Linear(TimestepFeatures.Size, d);
         ln_in = LayerNorm(d);
-        pos_emb = Parameter(zeros(1, SequenceLength, d));
+        pos_emb = Parameter(zeros(1, config.SharedSlots ? _bodyTokens + 2 : SequenceLength, d));
         emb_drop = Dropout(config.Dropout);
         blocks = ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(d, config.Heads, config.Dropout)).ToArray());
         ln_f = LayerNorm(d);
@@ -69,8 +72,8 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
     /// <summary>Length P of the generated parameter vectors.</summary>
     public int ParameterCount => Tokenizer.ParameterCount;
 
-    /// <summary>Tokens per sequence: parameter tokens + text tokens + 1 timestep token.</summary>
-    public int SequenceLength => Tokenizer.Count + (Config.MergedTextToken ? 1 : Config.MaxClasses) + 1;
+    /// <summary>Tokens per sequence: parameter tokens + text tokens + 1 timestep token (shared slots: body tokens + slot tokens + 1).</summary>
+    public int SequenceLength => Config.SharedSlots ? _bodyTokens + Config.MaxClasses + 1 : Tokenizer.Count + (Config.MergedTextToken ? 1 : Config.MaxClasses) + 1;
 
     /// <summary>
     /// Predicts x0 [B, P] from noisy vectors <paramref name="xt"/> [B, P], class embeddings
@@ -81,21 +84,40 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
     {
         if (classTokens.ndim != 3 || classTokens.shape[1] != Config.MaxClasses || classTokens.shape[2] != Config.TextDim)
             throw new ArgumentException($"Class tokens must be [B, {Config.MaxClasses}, {Config.TextDim}]; got [{string.Join(", ", classTokens.shape)}].", nameof(classTokens));
+        if (Config.SharedSlots) return ForwardSharedSlots(xt, classTokens, t);
         using var scope = NewDisposeScope();
-        var classes = Config.MergedTextToken ? [class_encoders[0].forward(classTokens.mean([1L]))]
-            : Config.SharedSlots ? Enumerable.Range(0, Config.MaxClasses).Select(k => class_encoders[0].forward(classTokens.select(1, k))).ToList()
-            : class_encoders.Select((enc, k) => enc.forward(classTokens.select(1, k))).ToList();
-        var parts = Tokenizer.Split(xt).Select((chunk, i) =>
-        {
-            var e = param_encoders[_coderOf[i]].forward(chunk);
-            return _rowSlot[i] >= 0 ? e.Plus(classes[_rowSlot[i]]) : e;
-        }).ToList();
-        parts.AddRange(classes);
+        var parts = Tokenizer.Split(xt).Select((chunk, i) => param_encoders[i].forward(chunk)).ToList();
+        if (Config.MergedTextToken) parts.Add(class_encoders[0].forward(classTokens.mean([1L])));
+        else parts.AddRange(class_encoders.Select((enc, k) => enc.forward(classTokens.select(1, k))));
         parts.Add(time_encoder.forward(TimestepFeatures.Encode(t)));
         var h = emb_drop.forward(ln_in.forward(stack(parts, 1)).Plus(pos_emb));
         foreach (var block in blocks) h = block.forward(h);
         h = ln_f.forward(h);
-        var outputs = Enumerable.Range(0, Tokenizer.Count).Select(i => param_decoders[_coderOf[i]].forward(h.select(1, i))).ToList();
+        var outputs = param_decoders.Select((dec, i) => dec.forward(h.select(1, i))).ToList();
+        return cat(outputs, 1).MoveToOuterDisposeScope();
+    }
+
+    private Tensor ForwardSharedSlots(Tensor xt, Tensor classTokens, Tensor t)
+    {
+        using var scope = NewDisposeScope();
+        var layout = Tokenizer.Layout;
+        long b = xt.shape[0], k = Config.MaxClasses, f = layout.FeatureDim, d = Config.HiddenSize;
+        int nb = _bodyTokens;
+        var chunks = Tokenizer.Split(xt);
+        var body = Enumerable.Range(0, nb).Select(i => param_encoders[i].forward(chunks[i])).ToList();
+        var rows = xt.narrow(1, layout["fc.weight"].Offset, k * f).view(b, k, f);
+        var biases = xt.narrow(1, layout["fc.bias"].Offset, k).view(b, k, 1);
+        var slots = param_encoders[nb].forward(cat([rows, biases], 2)).Plus(class_encoders[0].forward(classTokens)); // [B, K, d]
+        var time = time_encoder.forward(TimestepFeatures.Encode(t)).unsqueeze(1);
+        var tokens = nb > 0 ? cat([stack(body, 1), slots, time], 1) : cat([slots, time], 1);
+        var pos = cat([pos_emb.narrow(1, 0, nb), pos_emb.narrow(1, nb, 1).expand(1, k, d), pos_emb.narrow(1, nb + 1, 1)], 1);
+        var h = emb_drop.forward(ln_in.forward(tokens).Plus(pos));
+        foreach (var block in blocks) h = block.forward(h);
+        h = ln_f.forward(h);
+        var outputs = Enumerable.Range(0, nb).Select(i => param_decoders[i].forward(h.select(1, i))).ToList();
+        var slotOut = param_decoders[nb].forward(h.narrow(1, nb, k));                                           // [B, K, f + 1]
+        outputs.Add(slotOut.narrow(2, 0, f).reshape(b, k * f));
+        outputs.Add(slotOut.narrow(2, f, 1).reshape(b, k));
         return cat(outputs, 1).MoveToOuterDisposeScope();
     }
 

@@ -8,7 +8,19 @@ namespace Tina.Evaluation;
 /// <param name="Mean">Mean p-Acc, %.</param>
 /// <param name="Std">Population standard deviation over tasks, %.</param>
 /// <param name="PerTask">p-Acc of each task, %, in task order.</param>
-public sealed record PAccResult(string Method, double Mean, double Std, double[] PerTask);
+public sealed record PAccResult(string Method, double Mean, double Std, double[] PerTask)
+{
+    /// <summary>
+    /// Mean p-Acc of the tasks of each class count, smallest count first; <paramref name="tasks"/> are the tasks of
+    /// <see cref="PerTask"/>, in the same order.
+    /// </summary>
+    public IReadOnlyList<(int Classes, int Tasks, double Mean)> ByClassCount(IReadOnlyList<PersonalizationTask> tasks)
+    {
+        if (tasks.Count != PerTask.Length) throw new ArgumentException($"{PerTask.Length} p-Acc values but {tasks.Count} tasks.", nameof(tasks));
+        return tasks.Select((t, i) => (t.Count, PerTask[i])).GroupBy(x => x.Count).OrderBy(g => g.Key)
+            .Select(g => (g.Key, g.Count(), g.Average(x => x.Item2))).ToList();
+    }
+}
 
 /// <summary>
 /// The paper's personalized accuracy: restrict the test split to the task's classes, relabel each image by the

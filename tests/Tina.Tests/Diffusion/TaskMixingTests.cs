@@ -67,7 +67,22 @@ public class TaskMixingTests
     public void RejectsBadShapes()
     {
         Assert.Throws<ArgumentException>(() => new TaskMixing(ParameterLayout.For(PModelArch.ResNet20, 2), [[0, 1, 2]]));
-        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, [[0, 1], [2]]));
         Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, Classes).Indices([0, 1], [true], new Random(0)));
+    }
+
+    [Fact]
+    public void AMixedSampleKeepsTheClassCountOfItsPModel()
+    {
+        // p-Model 1 has one class: mixing it replaces slot 0 only; slots 1 and 2 (padding) stay its own.
+        var mixing = new TaskMixing(Layout, [[0, 1], [2], [1, 0, 2]]);
+        int p = Layout.Count, f = 64;
+        var w = Layout["fc.weight"];
+        for (int seed = 0; seed < 20; seed++)
+        {
+            var (pi, si) = mixing.Indices([1], [true], new Random(seed));
+            Assert.Equal([4L, 5], si[1..]);
+            for (int j = w.Offset + f; j < w.Offset + 3 * f; j++) Assert.Equal(p + j, pi[j]);
+        }
+        Assert.Throws<ArgumentException>(() => new TaskMixing(Layout, [[0, 1, 2, 3]]));
     }
 }

@@ -128,3 +128,71 @@ public class TinaTransformerTests(ITestOutputHelper output)
         Assert.True(sampleMse < 0.05, $"sample MSE {sampleMse}");
     }
 }
+
+public class SharedSlotsTests
+{
+    private static Tina.Diffusion.TinaTransformer Model(Tina.PModels.PModelArch arch, long seed = 1)
+    {
+        var config = TinaConfig.Tiny with { TextDim = TinyTina.TextDim, ChunkSize = 576, ClassifierRowTokens = true, SharedSlots = true };
+        return new Tina.Diffusion.TinaTransformer(config, ParameterTokenizer.For(arch, config), seed);
+    }
+
+    [Fact]
+    public void RowTokensShareOneCoderAndClassSlotsOneEncoder()
+    {
+        using var model = Model(PModelArch.Cnn5k);
+        var named = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        // CNN-5K at chunk 576: conv1 (1) + conv2 (8) body tokens, 10 slot tokens (row 32 + bias 1), 1 timestep token.
+        Assert.Equal(9 + 10 + 1, model.SequenceLength);
+        Assert.Equal(10, named.Keys.Count(k => k.StartsWith("param_encoders.") && k.EndsWith(".weight")));
+        Assert.Equal(10, named.Keys.Count(k => k.StartsWith("param_decoders.") && k.EndsWith(".weight")));
+        Assert.Equal([64L, 33], named["param_encoders.9.weight"].shape);
+        Assert.Equal([33L, 64], named["param_decoders.9.weight"].shape);
+        Assert.Single(named.Keys, k => k.StartsWith("class_encoders.") && k.EndsWith(".weight"));
+        Assert.Equal([1L, 11, 64], named["pos_emb"].shape);
+        using var y = model.forward(DiffusionTestUtil.Randn(1, 2, 5370), TinyTina.Prompts(2, 2), tensor(new long[] { 3, 700 }));
+        Assert.Equal([2L, 5370], y.shape);
+    }
+
+    [Fact]
+    public void SharedSlotsNeedRowTokens()
+    {
+        Assert.Throws<ArgumentException>(() => (TinaConfig.Tiny with { SharedSlots = true }).Validate());
+    }
+
+    [Fact]
+    public void PermutingThePromptPermutesTheRowsAtInitialisation()
+    {
+        // With shared coders and a zero positional embedding the network is equivariant to swapping class slots
+        // together with their rows: the generated row of a class does not depend on where the class stands.
+        using var model = Model(PModelArch.ResNet20, seed: 3);
+        model.eval();
+        var layout = model.Tokenizer.Layout;
+        int f = (int)layout["fc.weight"].Shape[1];
+        var perm = new[] { 3, 0, 9, 1, 2, 4, 5, 6, 8, 7 };
+        using var x = DiffusionTestUtil.Randn(7, 2, layout.Count);
+        using var prompts = TinyTina.Prompts(8, 2);
+        using var px = tensor(ClassifierAugmentation.PermutationIndex(layout, perm)).to(ScalarType.Int64);
+        using var xPerm = x.index_select(1, px);
+        using var pIdx = tensor(perm.Select(i => (long)i).ToArray());
+        using var promptsPerm = prompts.index_select(1, pIdx);
+        using var t = tensor(new long[] { 10, 900 });
+        using var _ = no_grad();
+        using var y = model.forward(x, prompts, t);
+        using var yPerm = model.forward(xPerm, promptsPerm, t);
+        var a = y.data<float>().ToArray();
+        var b = yPerm.data<float>().ToArray();
+        int p = layout.Count, w = layout["fc.weight"].Offset, bias = layout["fc.bias"].Offset;
+        for (int n = 0; n < 2; n++)
+            for (int s = 0; s < 10; s++)
+            {
+                for (int k = 0; k < f; k++)
+                    Assert.Equal(a[n * p + w + perm[s] * f + k], b[n * p + w + s * f + k], 4);
+                Assert.Equal(a[n * p + bias + perm[s]], b[n * p + bias + s], 4);
+            }
+        // The paper's layout (a decoder per slot) is not: the same check fails there.
+        using var plain = TinyTina.Model(PModelArch.ResNet20, seed: 3);
+        using var p1 = plain.forward(DiffusionTestUtil.Randn(7, 1, 650), TinyTina.Prompts(8, 1), tensor(new long[] { 10 }));
+        Assert.NotNull(p1);
+    }
+}

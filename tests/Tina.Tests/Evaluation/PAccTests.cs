@@ -79,4 +79,15 @@ public class PAccTests
         var slow = logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
         Assert.Equal(slow, fast.Predict(task, d.Test, idx));
     }
+
+    [Fact]
+    public void ResultsSplitByClassCount()
+    {
+        var d = Tiny();
+        var tasks = new[] { PersonalizationTask.FromNames(d, ["b", "a"]), PersonalizationTask.FromNames(d, ["c", "d", "a"]), PersonalizationTask.FromNames(d, ["d", "c"]) };
+        var r = new PAccResult("m", 50, 0, [40, 70, 60]);
+        var by = r.ByClassCount(tasks);
+        Assert.Equal([(2, 2, 50.0), (3, 1, 70.0)], by);
+        Assert.Throws<ArgumentException>(() => r.ByClassCount(tasks[..2]));
+    }
 }

@@ -49,4 +49,33 @@ public class TaskSamplerTests
         var tasks = new TaskSampler(Fixtures.Cifar, 10, seed: 2).Draw(1150);
         Assert.Equal(1150, tasks.Select(t => string.Join(",", t.Task.Classes.Order())).Distinct().Count());
     }
+
+    [Fact]
+    public void ARangeOfClassCountsIsDrawnEvenlyWithThePaperKinds()
+    {
+        var d = Fixtures.Cifar;
+        var (train, ood) = new TaskSampler(d, minClasses: 2, maxClasses: 10, seed: 4).Split(180, 36);
+        // Shuffled blocks of every count once: each count exactly 180 / 9 = 20 times, and 4 times among the OOD tasks.
+        Assert.All(Enumerable.Range(2, 9), k => Assert.Equal(20, train.Count(t => t.Task.Count == k)));
+        Assert.All(Enumerable.Range(2, 9), k => Assert.Equal(4, ood.Count(t => t.Task.Count == k)));
+        var sets = train.Concat(ood).Select(t => string.Join(",", t.Task.Classes.Order())).ToList();
+        Assert.Equal(sets.Count, sets.Distinct().Count());
+        Assert.All(train, t => Assert.Equal(t.Task.Count, t.Task.Classes.Distinct().Count()));
+        var sup = d.ClassToSuperclass!;
+        foreach (var t in train.Where(t => t.Kind == TaskKind.DistinctSuperclasses))
+            Assert.Equal(t.Task.Count, t.Task.Classes.Select(c => sup[c]).Distinct().Count());
+        foreach (var t in train.Where(t => t.Kind == TaskKind.TwoSuperclasses))
+            Assert.InRange(t.Task.Classes.Select(c => sup[c]).Distinct().Count(), 1, 2);
+        Assert.Contains(train, t => t.Kind == TaskKind.SharedSuperclass && t.Task.Count == 2);
+        // Same seed, same tasks.
+        var again = new TaskSampler(d, minClasses: 2, maxClasses: 10, seed: 4).Split(180, 36);
+        Assert.Equal(train.Select(t => t.Task.Prompt), again.Train.Select(t => t.Task.Prompt));
+    }
+
+    [Fact]
+    public void ABadClassRangeIsRefused()
+    {
+        Assert.Throws<TinaException>(() => new TaskSampler(Fixtures.Cifar, minClasses: 1, maxClasses: 5, seed: 0));
+        Assert.Throws<TinaException>(() => new TaskSampler(Fixtures.Cifar, minClasses: 6, maxClasses: 5, seed: 0));
+    }
 }

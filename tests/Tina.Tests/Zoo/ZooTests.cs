@@ -46,6 +46,50 @@ public class ZooTests
         }
     }
 
+    [Theory]
+    [InlineData(PModelArch.Cnn5k)]
+    [InlineData(PModelArch.ResNet20)]
+    public void AGroupOfMixedClassCountsEqualsOneAtATime(PModelArch arch)
+    {
+        using var generic = Generic(arch);
+        var sampler = new TaskSampler(Data.Value, minClasses: 2, maxClasses: 5, seed: 6);
+        var tasks = sampler.Draw(4).Select((t, i) => (t.Task, Seed: 200 + i)).ToList();
+        Assert.True(tasks.Select(t => t.Task.Count).Distinct().Count() > 1);
+        using var tuner = new FineTuner(generic, Data.Value, new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = 4 });
+        var together = tuner.Train(tasks);
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            var alone = tuner.Train([tasks[i]])[0];
+            Assert.Equal(ParameterLayout.For(arch, tasks[i].Task.Count).Count, together[i].Parameters.Length);
+            var maxDiff = together[i].Parameters.Zip(alone.Parameters).Max(p => Math.Abs(p.First - p.Second));
+            Assert.True(maxDiff < 1e-4, $"task {i} ({tasks[i].Task.Count} classes): max |Δw| = {maxDiff}");
+            Assert.Equal(alone.PAcc, together[i].PAcc, 6);
+        }
+    }
+
+    [Fact]
+    public void AZooOfMixedClassCountsStoresTheLargestLayoutAndReadsEachBack()
+    {
+        using var generic = Generic(PModelArch.ResNet20);
+        var dir = TestData.TempDir();
+        var options = Options(group: 3) with { ClassesPerTask = 5, MinClassesPerTask = 2, TrainTasks = 8, OodTasks = 4 };
+        var m = new ZooBuilder(generic, "generic", Data.Value, options).Build(dir);
+        Assert.Equal(2, m.MinClassesPerTask);
+        Assert.Equal([2, 3, 4, 5], m.ClassCounts());
+        Assert.Equal(ParameterLayout.For(PModelArch.ResNet20, 5).Count, m.ParameterCount);
+        var entries = ZooReader.ReadAll(dir, out _);
+        Assert.Equal(12, entries.Count);
+        foreach (var e in entries)
+        {
+            Assert.Equal(ParameterLayout.For(PModelArch.ResNet20, e.Task.Names.Length).Count, e.Parameters.Length);
+            // Each p-Model moved away from its classifier-selection start, row by row.
+            var start = ClassifierSelection.Create(generic, e.AsTask()).Parameters;
+            Assert.True(start.Zip(e.Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-4);
+        }
+        // The same zoo asked for with another class range is refused.
+        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { MinClassesPerTask = 3 }).Build(dir));
+    }
+
     [Fact]
     public void KilledBuildResumesWithoutLosingOrRedoingShards()
     {
