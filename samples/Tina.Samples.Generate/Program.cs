@@ -13,6 +13,7 @@ using Tina;
 using Tina.Generation;
 using Tina.MLNet.MLNet;
 using Tina.MLNet.Text;
+using Tina.Tasks;
 using Tina.Text;
 
 if (args.Length < 2)
@@ -21,12 +22,14 @@ if (args.Length < 2)
     return 1;
 }
 var generatorDir = args[0];
-var classes = args[1].Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 var images = args.Skip(2).Select(Path.GetFullPath).ToArray();
 var zipPath = Path.GetFullPath("tina-generated.zip");
 
 try
 {
+    // The prompt is parsed as everywhere in Tina: classes separated by commas, semicolons or new lines.
+    var classes = ClassList.Parse(args[1]);
+
     // Open the text encoder only if a class is not among the zoo's names stored with the checkpoint.
     ITextEncoder? encoder = null;
     using (var probe = TinaGenerator.Load(generatorDir))
@@ -38,7 +41,7 @@ try
     var estimator = ml.Transforms.TinaGenerate(new TinaGenerateOptions
     {
         GeneratorPath = generatorDir,
-        Classes = classes,
+        Prompt = args[1],
         TextEncoder = encoder,
         Seed = 0,
     });

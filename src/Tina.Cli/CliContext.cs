@@ -37,11 +37,14 @@ internal static class CliContext
         return TorchRuntime.ParseDevice(r.GetValue(Device));
     }
 
-    /// <summary>Splits a comma-separated class list ("apple, pear, orange") into trimmed names.</summary>
-    public static IReadOnlyList<string> SplitClasses(string? text) => SplitList(text);
+    /// <summary>
+    /// What every option that takes classes says about their format (class lists are parsed by
+    /// <see cref="Tina.Tasks.ClassList"/>, never split here).
+    /// </summary>
+    public const string ClassListFormat = "separated by commas, semicolons or new lines";
 
-    /// <summary>Splits a comma-separated list into trimmed, non-empty items.</summary>
-    private static string[] SplitList(string? text) =>
+    /// <summary>Splits a comma-separated list of option values (method names, numbers — not classes) into trimmed, non-empty items.</summary>
+    public static string[] SplitList(string? text) =>
         (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Parses a comma-separated list of positive integers ("50,20,10") given to <paramref name="option"/>.</summary>

@@ -36,7 +36,9 @@ namespace Tina.Cli
             try { code = body(r, Cancellation); }
             catch (TinaException e)
             {
-                AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
+                // The message as it is, on one line: markup would wrap it at the console width (80 columns when redirected).
+                AnsiConsole.Markup("[red]error:[/] ");
+                AnsiConsole.Profile.Out.Writer.WriteLine(e.Message);
                 code = 2;
             }
             catch (OperationCanceledException)

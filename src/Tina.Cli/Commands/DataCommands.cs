@@ -64,7 +64,7 @@ internal static class DataCommands
 
     private static Command Images()
     {
-        var classes = new Option<string>("--classes") { Description = "Comma-separated class names.", Required = true };
+        var classes = new Option<string>("--classes") { Description = $"Class names, {CliContext.ClassListFormat}.", Required = true };
         var perClass = new Option<int>("--per-class") { Description = "Test images per class.", DefaultValueFactory = _ => 2 };
         var output = new Option<string>("--out") { Description = "Folder for the PNG files.", Required = true };
         var cmd = new Command("images", "Write real test-split images of some classes as PNG files (named CLASS_N.png), e.g. to try 'tina predict'.")
@@ -73,8 +73,9 @@ internal static class DataCommands
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
+            var names = ClassList.Parse(r.GetValue(classes));   // before the dataset is decoded: a bad list fails at once
             var d = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
-            var task = PersonalizationTask.FromNames(d, CliContext.SplitClasses(r.GetValue(classes)), d.NumClasses);
+            var task = PersonalizationTask.FromNames(d, names, d.NumClasses);
             var dir = Path.GetFullPath(r.GetValue(output)!);
             Directory.CreateDirectory(dir);
             int written = 0;

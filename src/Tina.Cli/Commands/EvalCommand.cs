@@ -35,7 +35,7 @@ internal static class EvalCommand
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
-            var names = CliContext.SplitClasses(r.GetValue(methods)).Select(m => m.ToLowerInvariant()).Distinct().ToList();
+            var names = CliContext.SplitList(r.GetValue(methods)).Select(m => m.ToLowerInvariant()).Distinct().ToList();
             var unknown = names.Where(n => !Known.Contains(n)).ToList();
             if (names.Count == 0 || unknown.Count > 0)
                 throw new TinaException($"Unknown method(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Known)}.");

@@ -15,7 +15,7 @@ internal static class ExportCommand
     public static Command Create()
     {
         var method = new Option<string>("--method") { Description = "How to personalize: classifier-selection (the paper's strong baseline).", DefaultValueFactory = _ => "classifier-selection" };
-        var classes = new Option<string>("--classes") { Description = "Comma-separated class names in output order, e.g. \"apple, pear, orange\".", Required = true };
+        var classes = new Option<string>("--classes") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\".", Required = true };
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
         var cmd = new Command("export", "Export a personalized classifier for the given classes as ONNX (input image [N,3,32,32] in [0,1]; outputs scores, class_index).")
@@ -27,9 +27,10 @@ internal static class ExportCommand
             var m = r.GetValue(method)!.Trim().ToLowerInvariant();
             if (m != "classifier-selection") throw new TinaException($"Unknown method '{m}'. Available: classifier-selection.");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            var names = ClassList.Parse(r.GetValue(classes));   // before the dataset is decoded: a bad list fails at once
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
-            var task = PersonalizationTask.FromNames(data, CliContext.SplitClasses(r.GetValue(classes)), data.NumClasses);
+            var task = PersonalizationTask.FromNames(data, names, data.NumClasses);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var pmodel = ClassifierSelection.Create(generic, task);
             var path = Path.GetFullPath(r.GetValue(output)!);

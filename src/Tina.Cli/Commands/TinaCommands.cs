@@ -9,6 +9,7 @@ using Tina.MLNet.Export;
 using Tina.MLNet.MLNet;
 using Tina.MLNet.Text;
 using Tina.PModels;
+using Tina.Tasks;
 using Tina.Text;
 
 namespace Tina.Cli.Commands;
@@ -107,7 +108,7 @@ internal static class TinaCommands
 
     private static Command Generate()
     {
-        var prompt = new Option<string>("--prompt") { Description = "Comma-separated class names in output order, e.g. \"apple, pear, orange\".", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\".", Required = true };
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
         var sampler = SamplerOption();
@@ -120,8 +121,8 @@ internal static class TinaCommands
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
+            var classes = ClassList.Parse(r.GetValue(prompt));   // first: a bad prompt fails before anything is loaded
             var device = CliContext.TorchDevice(r);
-            var classes = CliContext.SplitClasses(r.GetValue(prompt));
             using var gen = OpenGenerator(RequireGenerator(r), classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
             using var ownedEncoder = encoder;
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw) };
@@ -189,7 +190,7 @@ internal static class TinaCommands
         var runs = new Option<int>("--runs") { Description = "Timed DDIM runs (after one warm-up).", DefaultValueFactory = _ => 20 };
         var ddpmRuns = new Option<int>("--ddpm-runs") { Description = "Timed DDPM-1000 runs (0 to skip).", DefaultValueFactory = _ => 1 };
         var steps = new Option<string>("--steps") { Description = "DDIM step counts, comma-separated: one table row each (e.g. 50,20,10).", DefaultValueFactory = _ => "50" };
-        var prompt = new Option<string?>("--prompt") { Description = "Class list (default: the first 10 class names of the training zoo)." };
+        var prompt = new Option<string?>("--prompt") { Description = $"Class names, {CliContext.ClassListFormat} (default: the first 10 class names of the training zoo)." };
         var cmd = new Command("generate", "Time prompt → ONNX bytes with a trained Tina: p50/p90 ms for DDIM and DDPM-1000.")
         {
             GeneratorOption, runs, ddpmRuns, steps, prompt, TextCommands.ClipModelOption,
@@ -197,10 +198,11 @@ internal static class TinaCommands
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
             var ddimSteps = CliContext.ParsePositiveInts(r.GetValue(steps), "--steps");
+            var given = r.GetValue(prompt) is { } p ? ClassList.Parse(p) : null;
             var device = CliContext.TorchDevice(r);
             var ckpt = RequireGenerator(r);
             var state = TinaCheckpoint.Load(ckpt);
-            var classes = r.GetValue(prompt) is { } p ? CliContext.SplitClasses(p) : state.TextNames[..^1].Take(state.Config.MaxClasses).ToArray();
+            IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
             using var gen = OpenGenerator(ckpt, classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
             using var ownedEncoder = encoder;
             var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes, {device}, {Environment.ProcessorCount} cores")

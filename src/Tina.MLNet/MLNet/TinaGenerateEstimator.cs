@@ -23,8 +23,13 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
     private readonly string[] _classes;
     private readonly Lazy<PModel> _model;
 
-    /// <summary>Creates the estimator; prefer the catalog extension <c>TinaGenerate</c>.</summary>
-    /// <exception cref="ArgumentException">Neither or both of the generator path and the generator are set.</exception>
+    /// <summary>
+    /// Creates the estimator; prefer the catalog extension <c>TinaGenerate</c>. The prompt is parsed and checked here
+    /// (<see cref="TinaGenerateOptions.ParseClasses"/>); the generator's limit on the number of classes and its
+    /// vocabulary are checked when the model is generated.
+    /// </summary>
+    /// <exception cref="ArgumentException">Neither or both of the generator path and the generator are set, or neither or both of the prompt and the class list.</exception>
+    /// <exception cref="InvalidPromptException">The class list is empty, too long, or has an invalid or repeated name.</exception>
     public TinaGenerateEstimator(TransformsCatalog catalog, TinaGenerateOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -33,7 +38,7 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
             throw new ArgumentException($"Set exactly one of {nameof(TinaGenerateOptions.GeneratorPath)} and {nameof(TinaGenerateOptions.Generator)}.", nameof(options));
         _catalog = catalog;
         _options = options;
-        _classes = (options.Classes ?? []).ToArray();
+        _classes = [.. options.ParseClasses(options.Generator?.MaxClasses ?? int.MaxValue)];
         _model = new Lazy<PModel>(Generate, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 

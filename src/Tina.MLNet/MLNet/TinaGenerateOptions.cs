@@ -1,6 +1,7 @@
 using Microsoft.ML.Transforms.Image;
 using Tina.Diffusion;
 using Tina.Generation;
+using Tina.Tasks;
 using Tina.Text;
 
 namespace Tina.MLNet.MLNet;
@@ -8,7 +9,8 @@ namespace Tina.MLNet.MLNet;
 /// <summary>
 /// Options of <see cref="TinaGenerateEstimator"/> (<c>mlContext.Transforms.TinaGenerate(options)</c>): which trained
 /// Tina generator, which prompt (class list), how to sample, and the columns of the resulting image classifier.
-/// Set exactly one of <see cref="GeneratorPath"/> and <see cref="Generator"/>.
+/// Set exactly one of <see cref="GeneratorPath"/> and <see cref="Generator"/>, and exactly one of <see cref="Prompt"/>
+/// and <see cref="Classes"/>.
 /// </summary>
 public sealed class TinaGenerateOptions
 {
@@ -18,7 +20,20 @@ public sealed class TinaGenerateOptions
     /// <summary>An already loaded generator (not owned), alternative to <see cref="GeneratorPath"/>; lets many pipelines share one.</summary>
     public TinaGenerator? Generator { get; set; }
 
-    /// <summary>The prompt: class names in output order (1 to 10, distinct). Output i of the classifier is <c>Classes[i]</c>.</summary>
+    /// <summary>
+    /// The prompt as text: class names in output order separated by commas, semicolons or line breaks, e.g.
+    /// <c>"apple, pear, orange"</c> (parsed by <see cref="ClassList"/>: whitespace collapsed, empty items skipped,
+    /// duplicates, control characters and names over 64 characters rejected). The alternative to <see cref="Classes"/>;
+    /// set exactly one of the two. Output i of the classifier is the i-th class.
+    /// </summary>
+    public string? Prompt { get; set; }
+
+    /// <summary>
+    /// The prompt as a list: class names in output order (1 to the generator's maximum, usually 10, distinct). Output i
+    /// of the classifier is the i-th class. Parsed like <see cref="Prompt"/>, so an item that itself holds separators
+    /// (<c>["apple, pear", "orange"]</c>) is split into several classes. The alternative to <see cref="Prompt"/>; set
+    /// exactly one of the two (an empty list counts as not set).
+    /// </summary>
     public IReadOnlyList<string> Classes { get; set; } = [];
 
     /// <summary>
@@ -56,6 +71,23 @@ public sealed class TinaGenerateOptions
 
     /// <summary>How images that are not 32×32 are brought to 32×32.</summary>
     public ImageResizingEstimator.ResizingKind Resizing { get; set; } = ImageResizingEstimator.ResizingKind.IsoCrop;
+
+    /// <summary>
+    /// The class list these options name: <see cref="Prompt"/> or <see cref="Classes"/>, parsed by
+    /// <see cref="ClassList.Parse(IEnumerable{string?}, int)"/>.
+    /// </summary>
+    /// <param name="maxClasses">Most classes accepted (the generator's maximum); no limit by default.</param>
+    /// <exception cref="ArgumentException">Neither or both of <see cref="Prompt"/> and <see cref="Classes"/> are set.</exception>
+    /// <exception cref="InvalidPromptException">The class list is empty, too long, or has an invalid or repeated name.</exception>
+    public ClassList ParseClasses(int maxClasses = int.MaxValue)
+    {
+        bool hasPrompt = Prompt is not null, hasClasses = Classes is { Count: > 0 };
+        if (hasPrompt && hasClasses)
+            throw new ArgumentException($"Set only one of {nameof(TinaGenerateOptions)}.{nameof(Prompt)} and {nameof(TinaGenerateOptions)}.{nameof(Classes)}; both are set.");
+        if (!hasPrompt && !hasClasses)
+            throw new ArgumentException($"Set {nameof(TinaGenerateOptions)}.{nameof(Prompt)} (e.g. \"apple, pear, orange\") or {nameof(TinaGenerateOptions)}.{nameof(Classes)} (e.g. [\"apple\", \"pear\", \"orange\"]); neither is set.");
+        return hasPrompt ? ClassList.Parse(Prompt, maxClasses) : ClassList.Parse(Classes, maxClasses);
+    }
 
     /// <summary>The sampling settings as <see cref="GenerateOptions"/>.</summary>
     public GenerateOptions ToGenerateOptions() => new() { Sampler = Sampler, Steps = Steps, Seed = Seed, UseEma = UseEma };

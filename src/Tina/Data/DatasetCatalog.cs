@@ -11,7 +11,11 @@ public static class DatasetCatalog
         "cifar100", "CIFAR-100", Data.Cifar100.ArchiveName,
         "https://www.cs.toronto.edu/~kriz/cifar-100-binary.tar.gz", Data.Cifar100.ArchiveName, null,
         100, 50_000, 10_000, ["cifar-100", "cifar_100", "cifar"],
-        "Official train/test split; 20 superclasses of 5 classes each.");
+        "Official train/test split; 20 superclasses of 5 classes each.")
+    {
+        // The official release names the five trees maple_tree, oak_tree, …; some copies (ours) just maple, oak, ….
+        ClassSynonyms = [("maple", "maple tree"), ("oak", "oak tree"), ("palm", "palm tree"), ("pine", "pine tree"), ("willow", "willow tree")],
+    };
 
     /// <summary>
     /// Caltech-101 (Fei-Fei et al. 2004), read from <c>101_ObjectCategories.tar.gz</c>. The official site distributes

@@ -25,4 +25,12 @@ public sealed record DatasetDescriptor(
     int? ExpectedTrain,
     int? ExpectedTest,
     IReadOnlyList<string> Aliases,
-    string Notes);
+    string Notes)
+{
+    /// <summary>
+    /// Pairs of names that mean the same class of this dataset, for copies whose archives spell a class differently
+    /// (CIFAR-100's official <c>maple_tree</c> and the short <c>maple</c>). Whichever of the two the archive has is the
+    /// class's name; the other is accepted by <see cref="ImageDataset.ClassIndex"/> as well.
+    /// </summary>
+    public IReadOnlyList<(string A, string B)> ClassSynonyms { get; init; } = [];
+}

@@ -1,3 +1,5 @@
+using Tina.Tasks;
+
 namespace Tina.Data;
 
 /// <summary>
@@ -20,8 +22,15 @@ public sealed class ImageDataset
             foreach (var l in set.Labels)
                 if ((uint)l >= (uint)classNames.Count)
                     throw new ArgumentException($"Label {l} is outside the {classNames.Count} classes of {name}.");
-        _index = new Dictionary<string, int>(StringComparer.OrdinalIgnoreCase);
-        for (int i = 0; i < classNames.Count; i++) _index[classNames[i]] = i;
+        _index = new Dictionary<string, int>(StringComparer.Ordinal);
+        for (int i = 0; i < classNames.Count; i++) _index.TryAdd(ClassList.Key(classNames[i]), i);
+        if (DatasetCatalog.TryResolve(name, out var descriptor))
+            foreach (var (a, b) in descriptor.ClassSynonyms)
+            {
+                string ka = ClassList.Key(a), kb = ClassList.Key(b);
+                if (_index.TryGetValue(ka, out var ia)) _index.TryAdd(kb, ia);
+                else if (_index.TryGetValue(kb, out var ib)) _index.TryAdd(ka, ib);
+            }
     }
 
     private readonly Dictionary<string, int> _index;
@@ -48,16 +57,25 @@ public sealed class ImageDataset
     public int NumClasses => ClassNames.Count;
 
     /// <summary>
-    /// Resolves a class name (case-insensitive; underscores are accepted for spaces) to its label.
+    /// Resolves a class name to its label. Names are compared by <see cref="ClassList.Key"/> — ignoring case and extra
+    /// whitespace, with '_' the same as a space ("Maple Tree", "maple_tree" and "maple tree" are one class) — and the
+    /// dataset's <see cref="DatasetDescriptor.ClassSynonyms"/> are accepted (CIFAR-100: "maple tree" for "maple").
     /// </summary>
     /// <exception cref="InvalidPromptException">The dataset has no such class; the message suggests close names.</exception>
     public int ClassIndex(string name)
     {
-        var key = name.Trim().Replace('_', ' ');
+        ArgumentNullException.ThrowIfNull(name);
+        var key = ClassList.Key(name);
         if (_index.TryGetValue(key, out var i)) return i;
-        var close = ClassNames.Where(c => c.Contains(key, StringComparison.OrdinalIgnoreCase) || key.Contains(c, StringComparison.OrdinalIgnoreCase)).Take(5).ToList();
-        var hint = close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?" : $" Run 'tina data list --classes {Name}' to see them.";
-        throw new InvalidPromptException($"Unknown class '{name}' for dataset {Name}.{hint}");
+        var close = ClassNames.Where(c => ClassList.Key(c) is var k && k.Length > 0 && key.Length > 0 && (k.Contains(key, StringComparison.Ordinal) || key.Contains(k, StringComparison.Ordinal)))
+            .Take(5).ToList();
+        // "apple pear" (a missing comma) names two classes: say so rather than suggesting one of them.
+        var words = key.Split(' ');
+        var hint = words.Length > 1 && words.All(_index.ContainsKey)
+            ? $" Its words are classes of their own: separate classes with commas, e.g. \"{string.Join(", ", words.Select(w => ClassNames[_index[w]]))}\"."
+            : close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?"
+            : $" Run 'tina data list --classes {Name}' to see them.";
+        throw new InvalidPromptException($"Unknown class {ClassList.Show(name)} for dataset {Name}.{hint}");
     }
 
     /// <summary>Turns a display name from a file ("aquarium_fish") into the user-facing form ("aquarium fish").</summary>

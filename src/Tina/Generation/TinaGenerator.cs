@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Tina.Diffusion;
 using Tina.IO;
 using Tina.PModels;
+using Tina.Tasks;
 using Tina.Text;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -50,6 +51,7 @@ public sealed class TinaGenerator : IDisposable
     private readonly float[] _pad;
     private readonly ITextEncoder? _encoder;
     private readonly Lock _encoderLock = new();
+    private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
 
     private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
         SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
@@ -66,6 +68,8 @@ public sealed class TinaGenerator : IDisposable
         _pad = pad;
         _encoder = encoder;
         Device = device;
+        foreach (var stored in state.TextNames.AsSpan(0, state.TextNames.Length - 1))
+            _storedByKey.TryAdd(ClassList.Key(stored), stored);
     }
 
     /// <summary>The checkpoint's state (config, options, epochs, loss curve).</summary>
@@ -142,21 +146,32 @@ public sealed class TinaGenerator : IDisposable
         return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, frozen, embeddings, pad, encoder, device);
     }
 
-    /// <summary>Generates the p-Model of one prompt (class names in output order).</summary>
-    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, or words that cannot be encoded.</exception>
+    /// <summary>
+    /// Generates the p-Model of one prompt, given as its class names in output order. The names are parsed by
+    /// <see cref="ClassList.Parse(IEnumerable{string?}, int)"/> (an item "apple; pear" is two classes); the labels are
+    /// the parsed names.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
     public PModel Generate(IReadOnlyList<string> classes, GenerateOptions? options = null) => Generate([classes], options)[0];
+
+    /// <summary>
+    /// Generates the p-Model of a prompt text such as <c>"apple, pear, orange"</c> (classes separated by commas,
+    /// semicolons or line breaks; see <see cref="ClassList"/>).
+    /// </summary>
+    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    public PModel Generate(string prompt, GenerateOptions? options = null) => Generate([ClassList.Parse(prompt, MaxClasses)], options)[0];
 
     /// <summary>
     /// Generates the p-Models of several prompts in one batched sampling call (one noise draw of [B, P] from the
     /// seed, so prompt i of a batch is not the same sample as prompt i alone).
     /// </summary>
-    /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it.</exception>
+    /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it (its position in the batch when there are several).</exception>
     public IReadOnlyList<PModel> Generate(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(prompts);
         options ??= new GenerateOptions();
         if (prompts.Count == 0) return [];
-        var cleaned = prompts.Select(Validate).ToList();
+        var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
         var vectors = Embed(cleaned);
         int b = cleaned.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
         var tokenData = new float[b * k * d];
@@ -184,19 +199,14 @@ public sealed class TinaGenerator : IDisposable
     public IReadOnlyList<string> UnknownClasses(IEnumerable<string> classes) =>
         classes.Select(c => c.Trim()).Where(c => c.Length > 0 && Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
 
-    /// <summary>Trims the names and checks count and duplicates (case-insensitive).</summary>
-    private string[] Validate(IReadOnlyList<string> classes)
+    /// <summary>Parses prompt <paramref name="index"/> of <paramref name="count"/> with <see cref="ClassList"/> (at most <see cref="MaxClasses"/> classes).</summary>
+    private string[] Validate(IReadOnlyList<string> classes, int index, int count)
     {
-        if (classes is null || classes.Count == 0 || classes.All(string.IsNullOrWhiteSpace))
-            throw new InvalidPromptException("The class list is empty. Give comma-separated class names, e.g. \"apple, pear, orange\".");
-        if (classes.Any(string.IsNullOrWhiteSpace))
-            throw new InvalidPromptException($"The class list [{string.Join(", ", classes)}] has an empty class name.");
-        var names = classes.Select(c => c.Trim()).ToArray();
-        if (names.Length > MaxClasses)
-            throw new InvalidPromptException($"The class list has {names.Length} classes; this generator supports at most {MaxClasses}.");
-        var dup = names.GroupBy(c => c, StringComparer.OrdinalIgnoreCase).Where(g => g.Count() > 1).Select(g => g.Key).ToList();
-        if (dup.Count > 0) throw new InvalidPromptException($"Duplicate classes in the list: {string.Join(", ", dup)}.");
-        return names;
+        try { return [.. ClassList.Parse(classes, MaxClasses)]; }
+        catch (InvalidPromptException e) when (count > 1)
+        {
+            throw new InvalidPromptException($"Prompt {index + 1} of {count}: {e.Message}");
+        }
     }
 
     /// <summary>The embedding of every class of every prompt: stored ones first, the encoder (once per new name) for the rest.</summary>
@@ -217,12 +227,8 @@ public sealed class TinaGenerator : IDisposable
     private float[]? Lookup(string name)
     {
         if (_embeddings.TryGetValue(name, out var v)) return v;
-        // Zoo names use underscores ("maple_tree"); accept spaces and any case for them.
-        var key = name.Replace(' ', '_');
-        foreach (var stored in State.TextNames.AsSpan(0, State.TextNames.Length - 1))
-            if (string.Equals(stored, key, StringComparison.OrdinalIgnoreCase) || string.Equals(stored, name, StringComparison.OrdinalIgnoreCase))
-                return _embeddings[stored];
-        return null;
+        // A zoo's names may use underscores ("aquarium_fish"): match them as ClassList does (any case, '_' = ' ').
+        return _storedByKey.TryGetValue(ClassList.Key(name), out var stored) ? _embeddings[stored] : null;
     }
 
     /// <inheritdoc />

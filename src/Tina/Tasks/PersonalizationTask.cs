@@ -17,17 +17,42 @@ public sealed record PersonalizationTask(int[] Classes, string[] Names)
     /// <summary>Position of dataset label <paramref name="label"/> in the task, or −1.</summary>
     public int PositionOf(int label) => Array.IndexOf(Classes, label);
 
-    /// <summary>Builds a task from class names of <paramref name="dataset"/>, validating them.</summary>
-    /// <exception cref="InvalidPromptException">Empty, too many, duplicated or unknown classes.</exception>
+    /// <summary>
+    /// Builds a task from class names of <paramref name="dataset"/>. The names are parsed by
+    /// <see cref="ClassList.Parse(IEnumerable{string?}, int)"/> (so an item "apple; pear" is two classes) and resolved
+    /// by <see cref="Data.ImageDataset.ClassIndex"/>; the task's names are the dataset's spellings.
+    /// </summary>
+    /// <param name="dataset">The dataset whose classes are named.</param>
+    /// <param name="names">Class names in output order.</param>
+    /// <param name="maxClasses">Most classes accepted.</param>
+    /// <exception cref="InvalidPromptException">Empty, too many, invalid, duplicated or unknown classes; the message names the class.</exception>
     public static PersonalizationTask FromNames(Data.ImageDataset dataset, IReadOnlyList<string> names, int maxClasses = 100)
     {
-        if (names.Count == 0) throw new InvalidPromptException("The class list is empty. Give comma-separated class names, e.g. \"apple, pear, orange\".");
-        if (names.Count > maxClasses) throw new InvalidPromptException($"The class list has {names.Count} classes; at most {maxClasses} are supported.");
-        var labels = names.Select(dataset.ClassIndex).ToArray();
-        var dup = labels.GroupBy(l => l).Where(g => g.Count() > 1).Select(g => dataset.ClassNames[g.Key]).ToList();
-        if (dup.Count > 0) throw new InvalidPromptException($"Duplicate classes in the list: {string.Join(", ", dup)}.");
+        ArgumentNullException.ThrowIfNull(dataset);
+        var list = ClassList.Parse(names, maxClasses);
+        var labels = list.Select(dataset.ClassIndex).ToArray();
+        // Distinct names can still be one class through a dataset's synonyms ("maple" and "maple tree").
+        for (int i = 1; i < labels.Length; i++)
+        {
+            int first = Array.IndexOf(labels, labels[i], 0, i);
+            if (first < 0) continue;
+            var name = dataset.ClassNames[labels[i]];
+            var which = ClassList.SameClass(name, list[first]) ? "" : $" ({name})";
+            throw new InvalidPromptException($"Duplicate class: class {i + 1}, {ClassList.Show(list[i])}, is the same class of {dataset.Name} as class {first + 1}, {ClassList.Show(list[first])}{which}.");
+        }
         return new PersonalizationTask(labels, labels.Select(l => dataset.ClassNames[l]).ToArray());
     }
+
+    /// <summary>
+    /// Builds a task from a prompt such as <c>"apple, pear; orange"</c>: <see cref="ClassList.Parse(string?, int)"/>,
+    /// then <see cref="FromNames"/>.
+    /// </summary>
+    /// <param name="dataset">The dataset whose classes are named.</param>
+    /// <param name="prompt">Class names separated by commas, semicolons or line breaks, in output order.</param>
+    /// <param name="maxClasses">Most classes accepted.</param>
+    /// <exception cref="InvalidPromptException">Empty, too many, invalid, duplicated or unknown classes; the message names the class.</exception>
+    public static PersonalizationTask FromPrompt(Data.ImageDataset dataset, string prompt, int maxClasses = 100) =>
+        FromNames(dataset, ClassList.Parse(prompt, maxClasses), maxClasses);
 
     /// <inheritdoc />
     public override string ToString() => Prompt;

@@ -7,7 +7,7 @@ public class CliErrorTests
 
     [Theory]
     [InlineData("Unknown class 'zebra'", "export", "--classes", "apple, zebra", "--out", "/tmp/tina-cli-test.onnx")]
-    [InlineData("Duplicate classes in the list: apple", "export", "--classes", "apple, Apple", "--out", "/tmp/tina-cli-test.onnx")]
+    [InlineData("Duplicate class: class 2, 'Apple', is the same as class 1, 'apple'", "export", "--classes", "apple, Apple", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("The class list is empty", "export", "--classes", " , ", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("File not found: /nonexistent/m.onnx", "predict", "--model", "/nonexistent/m.onnx", "--image", "a.png")]
     [InlineData("Unknown method(s): foo", "eval", "--methods", "foo")]
@@ -24,6 +24,37 @@ public class CliErrorTests
         Assert.Equal(2, code);
         Assert.Contains(expected, output.Replace("\n", " ").Replace("  ", " "));
         Assert.DoesNotContain("   at ", output);
+    }
+
+    [Theory]
+    [InlineData("Class 2, 'pe\\u0007ar', contains the control character U+0007", "export", "--classes", "apple;pe\u0007ar")]
+    [InlineData("Duplicate class: class 3, 'APPLE', is the same as class 1, 'apple'", "export", "--classes", "apple\npear\r\nAPPLE")]
+    [InlineData("Duplicate class: class 2, 'maple tree', is the same as class 1, 'maple_tree'", "data", "images", "--classes", "maple_tree;maple tree")]
+    [InlineData("The class list is empty", "data", "images", "--classes", " ;\n, ")]
+    [InlineData("is 120,000 characters long", "generate", "--generator", "/nonexistent", "--prompt", "@long")]
+    [InlineData("Duplicate class: class 2, 'Pear', is the same as class 1, 'pear'", "bench", "generate", "--generator", "/nonexistent", "--prompt", "pear; Pear")]
+    public void OddPromptsAreOneLineWithExitCode2AndWriteNothing(string expected, params string[] args)
+    {
+        var dir = TestData.TempDir();
+        var output = Path.Combine(dir, "out");
+        var all = args.Select(a => a == "@long" ? new string('a', 120_000) : a).ToList();
+        if (args[0] != "bench") all.AddRange(args[0] == "data" ? ["--out", output] : ["--out", output + ".onnx", "--mlnet", output + ".zip"]);
+        var (code, text) = TinaProcess.Run(dir, [.. all]);
+        Assert.Equal(2, code);
+        var line = Assert.Single(text.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("error: ", line);
+        Assert.Contains(expected, line);
+        Assert.True(line.Length < 300, line);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public void DataImagesAcceptsMapleTree()
+    {
+        var dir = TestData.TempDir();
+        var (code, output) = Tina("data", "images", "--classes", "Maple Tree; pear", "--per-class", "1", "--out", dir);
+        Assert.True(code == 0, output);
+        Assert.Equal(["maple_0.png", "pear_0.png"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
     }
 
     [Fact]

@@ -111,13 +111,27 @@ public class TinaGenerationTests(ITestOutputHelper output)
         using var withEncoder = TinaGenerator.Load(GenerationFixture.CheckpointDir, enc);
         using var without = TinaGenerator.Load(GenerationFixture.CheckpointDir);
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(Array.Empty<string>()));
-        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", " "]));
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([" ", ";"]));
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(" ,; "));
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "pe\u0007ar"]));
+        Assert.Contains("at most 10", Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(string.Join(";", Enumerable.Range(0, 11).Select(i => $"class{(char)('a' + i)}")))).Message);
+        // In a batch, the message says which prompt is wrong.
+        var second = Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([["apple", "bear"], ["bear", "Bear"]])).Message;
+        Assert.StartsWith("Prompt 2 of 2: Duplicate class: class 2, 'Bear'", second);
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(Enumerable.Range(0, 11).Select(i => $"class{(char)('a' + i)}").ToArray()));
         var dup = Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "bear", "Apple"]));
         Assert.Contains("apple", dup.Message, StringComparison.OrdinalIgnoreCase);
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "zzzq"]));
         var unknown = Assert.Throws<InvalidPromptException>(() => without.Generate(["apple", "pear"]));
         Assert.Contains("pear", unknown.Message);
+        // Every form of a prompt is parsed alike: a text, a list, list items holding separators, extra whitespace.
+        var reference = without.Generate(["apple", "bear"], new GenerateOptions { Seed = 2 });
+        Assert.Equal(["apple", "bear"], reference.Labels);
+        foreach (var same in new[] { without.Generate("apple;  bear\n", new GenerateOptions { Seed = 2 }), without.Generate(["apple, bear"], new GenerateOptions { Seed = 2 }), without.Generate([" apple ", "", "bear"], new GenerateOptions { Seed = 2 }) })
+        {
+            Assert.Equal(reference.Labels, same.Labels);
+            Assert.True(reference.Parameters.AsSpan().SequenceEqual(same.Parameters));
+        }
         // With the encoder, a class outside the zoo is fine.
         Assert.Equal(["apple", "pear"], withEncoder.Generate(["apple", "pear"]).Labels);
         // An encoder other than the training one is refused.

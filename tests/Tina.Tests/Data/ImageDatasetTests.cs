@@ -1,0 +1,77 @@
+using Tina.Data;
+using Tina.Tasks;
+
+namespace Tina.Tests.Data;
+
+/// <summary>How class names given by users resolve to a dataset's classes.</summary>
+public class ImageDatasetTests
+{
+    private static ImageDataset Named(string name, params string[] classes)
+    {
+        var labels = Enumerable.Range(0, classes.Length).ToArray();
+        var set = new ImageSet(new byte[labels.Length * ImageSet.ImageBytes], labels);
+        return new ImageDataset(name, classes, set, set);
+    }
+
+    [Theory]
+    [InlineData("maple tree")]
+    [InlineData("Maple Tree")]
+    [InlineData("maple_tree")]
+    [InlineData("MAPLE_TREE")]
+    [InlineData("  maple   tree ")]
+    public void SpellingsOfOneClassResolveToIt(string name)
+    {
+        var d = Named("tiny", "apple", "maple tree", "pear");
+        Assert.Equal(1, d.ClassIndex(name));
+        Assert.Equal(["maple tree", "pear"], PersonalizationTask.FromPrompt(d, $"{name}; pear").Names);
+    }
+
+    [Theory]
+    [InlineData("maple tree")]
+    [InlineData("Maple Tree")]
+    [InlineData("maple_tree")]
+    [InlineData("maple")]
+    public void Cifar100TreesResolveByTheirOfficialAndShortNames(string name)
+    {
+        // Copies of CIFAR-100 name the class "maple" (ours) or, as the official release, "maple_tree".
+        Assert.Equal(1, Named("cifar100", "apple", "maple", "pear").ClassIndex(name));
+        Assert.Equal(1, Named("cifar100", "apple", "maple tree", "pear").ClassIndex(name));
+        // Other datasets have no such synonyms.
+        Assert.Throws<InvalidPromptException>(() => Named("tiny", "apple", "maple", "pear").ClassIndex("maple tree"));
+    }
+
+    [Fact]
+    public void TheRealCifar100KnowsMapleTree()
+    {
+        var cifar = Fixtures.Cifar;
+        var task = PersonalizationTask.FromPrompt(cifar, "apple;Maple Tree\npear, oak_tree");
+        Assert.Equal(["apple", cifar.ClassNames[cifar.ClassIndex("maple")], "pear", cifar.ClassNames[cifar.ClassIndex("oak")]], task.Names);
+        var dup = Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromPrompt(cifar, "maple, pear, maple tree")).Message;
+        Assert.StartsWith("Duplicate class: class 3, 'maple tree', is the same class of cifar100 as class 1, 'maple'", dup);
+    }
+
+    [Fact]
+    public void UnknownNamesGetAHint()
+    {
+        var d = Named("tiny", "apple", "maple tree", "pear", "aquarium fish");
+        var close = Assert.Throws<InvalidPromptException>(() => d.ClassIndex("maple")).Message;
+        Assert.Equal("Unknown class 'maple' for dataset tiny. Did you mean: maple tree?", close);
+        var fish = Assert.Throws<InvalidPromptException>(() => d.ClassIndex("Aquarium_Fishes")).Message;
+        Assert.Contains("Did you mean: aquarium fish?", fish);
+        var none = Assert.Throws<InvalidPromptException>(() => d.ClassIndex("zebra")).Message;
+        Assert.Equal("Unknown class 'zebra' for dataset tiny. Run 'tina data list --classes tiny' to see them.", none);
+        // A missing comma: every word is a class.
+        var comma = Assert.Throws<InvalidPromptException>(() => d.ClassIndex("apple pear")).Message;
+        Assert.Contains("separate classes with commas, e.g. \"apple, pear\"", comma);
+    }
+
+    [Fact]
+    public void FromNamesParsesItsItems()
+    {
+        var d = Named("tiny", "apple", "maple tree", "pear", "orange");
+        Assert.Equal([2, 0, 3], PersonalizationTask.FromNames(d, ["pear; apple", "orange"]).Classes);
+        Assert.Equal([0, 2, 3], PersonalizationTask.FromNames(d, ["apple, pear, orange"]).Classes);
+        Assert.Contains("at most 2", Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromNames(d, ["apple, pear, orange"], maxClasses: 2)).Message);
+        Assert.Contains("control character", Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromPrompt(d, "apple\u0001")).Message);
+    }
+}
