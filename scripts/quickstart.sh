@@ -14,9 +14,10 @@ export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
 ARCH=resnet20
 GENERIC_EPOCHS="${GENERIC_EPOCHS:-3}"    # paper: 50 (the generic model is reused if one exists)
 ZOO_TASKS="${ZOO_TASKS:-1000}"           # paper: 1000 ID tasks
-ZOO_OOD="${ZOO_OOD:-100}"                # paper: 150 held-out tasks
+ZOO_OOD="${ZOO_OOD:-150}"                # paper: 150 held-out tasks
+ZOO_CLASSES="${ZOO_CLASSES:-2-10}"       # every prompt length from 2 to 10 classes, equally often (paper: 10)
 TINA_EPOCHS="${TINA_EPOCHS:-30}"         # paper: 300-400
-EVAL_TASKS="${EVAL_TASKS:-50}"           # per split
+TINA_TOKENS="${TINA_TOKENS:-shared}"     # one token per class (row + bias + text), docs/RESULTS.md
 CLASSES="${CLASSES:-apple, pear, orange, sweet pepper, mushroom}"
 
 dotnet build src/Tina.Cli -c Release -nologo -v q
@@ -29,17 +30,17 @@ echo "== 1. datasets"
 tina data list
 echo "== 2. stage 1: generic $ARCH on CIFAR-100 ($GENERIC_EPOCHS epochs; reused if already trained)"
 tina generic train --dataset cifar100 --arch $ARCH --epochs "$GENERIC_EPOCHS"
-echo "== 3. stage 2: a zoo of $ZOO_TASKS + $ZOO_OOD fine-tuned p-Models (resumes if interrupted)"
-tina zoo build --arch $ARCH --tasks "$ZOO_TASKS" --ood "$ZOO_OOD" --out "$out/zoo"
-echo "== 4. stage 3: Tina (small config, one token per classifier row) trained on the zoo (resumes if interrupted)"
-tina train --zoo "$out/zoo" --config small --chunk-size 64 --batch-size 16 --lr 1e-3 --epochs "$TINA_EPOCHS" --out "$out/tina"
-echo "== 5. p-Acc on $EVAL_TASKS ID + $EVAL_TASKS OOD tasks of the zoo: generic, classifier selection, fine-tuned, Tina (DDIM-50)"
-tina eval --arch $ARCH --zoo "$out/zoo" --tasks "$EVAL_TASKS" --methods generic,classifier-selection,finetune,tina \
-  --generator "$out/tina" --json "$out/eval.json"
-echo "== 6. Tina generates a classifier for: $CLASSES"
+echo "== 3. stage 2: a zoo of $ZOO_TASKS + $ZOO_OOD fine-tuned p-Models of $ZOO_CLASSES classes (resumes if interrupted)"
+tina zoo build --arch $ARCH --tasks "$ZOO_TASKS" --ood "$ZOO_OOD" --classes "$ZOO_CLASSES" --out "$out/zoo"
+echo "== 4. stage 3: Tina (small config) trained on the zoo (resumes if interrupted)"
+tina train --zoo "$out/zoo" --config small --classifier-tokens "$TINA_TOKENS" --batch-size 16 --lr 1e-3 --epochs "$TINA_EPOCHS" --out "$out/tina"
+echo "== 5. Tina generates a classifier for: $CLASSES"
 tina generate --generator "$out/tina" --prompt "$CLASSES" --out "$out/classifier.onnx" --mlnet "$out/classifier.zip"
-echo "== 7. real CIFAR-100 test images of those classes, predicted through ML.NET's PredictionEngine"
+echo "== 6. real CIFAR-100 test images of those classes, predicted through ML.NET's PredictionEngine"
 rm -rf "$out/images"
 tina data images --dataset cifar100 --classes "$CLASSES" --per-class 2 --out "$out/images"
 tina predict --model "$out/classifier.zip" --image "$out"/images/*.png
+echo "== 7. p-Acc on the zoo's held-out (OOD) class lists, never seen in training: generic, classifier selection, fine-tuned, Tina (DDIM-50)"
+tina eval --arch $ARCH --zoo "$out/zoo" --tasks "$ZOO_OOD" --methods generic,classifier-selection,finetune,tina \
+  --generator "$out/tina" --json "$out/eval.json"
 echo "quickstart: done in $((SECONDS - start)) s (after the build)"

@@ -56,4 +56,14 @@ internal static class CliContext
         return items.Select(item => int.TryParse(item, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
             ? n : throw new TinaException($"{option}: '{item}' is not a positive integer.")).ToArray();
     }
+
+    /// <summary>Parses a comma-separated list of non-negative numbers ("0.05,0.2") given to <paramref name="option"/>.</summary>
+    /// <exception cref="TinaException">The list is empty or an item is not a non-negative number.</exception>
+    public static double[] ParseNumbers(string? text, string option)
+    {
+        var items = SplitList(text);
+        if (items.Length == 0) throw new TinaException($"{option} needs at least one number, e.g. 0.05,0.2.");
+        return items.Select(item => double.TryParse(item, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) && x >= 0 && double.IsFinite(x)
+            ? x : throw new TinaException($"{option}: '{item}' is not a non-negative number.")).ToArray();
+    }
 }

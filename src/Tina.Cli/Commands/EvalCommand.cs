@@ -79,7 +79,6 @@ internal static class EvalCommand
             var title = $"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
             if (userTasks is not null) WritePerPrompt(title, userTasks, results.Select(x => x.Result).ToList());
             else WriteTable(title, results);
-            foreach (var line in Verdicts(results)) AnsiConsole.MarkupLine(line);
 
             if (r.GetValue(json) is { } path)
             {
@@ -110,6 +109,7 @@ internal static class EvalCommand
                 AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/]");
             }
+            foreach (var line in Verdicts(results)) AnsiConsole.MarkupLine(line);
             return 0;
         }));
         return cmd;

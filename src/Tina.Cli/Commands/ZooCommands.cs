@@ -15,6 +15,7 @@ internal static class ZooCommands
         var cmd = new Command("zoo", "Stage 2: the p-Model zoo — (task, fine-tuned p-Model, p-Acc) triples Tina trains on.");
         cmd.Subcommands.Add(Build());
         cmd.Subcommands.Add(Show());
+        cmd.Subcommands.Add(Tune());
         return cmd;
     }
 
@@ -28,11 +29,12 @@ internal static class ZooCommands
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k — measured faster than 32 here —, 250 for resnet20)." };
         var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.01 cnn5k, 0.05 heads)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
+        var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, seed, classes, outDir,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, outDir,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -50,7 +52,7 @@ internal static class ZooCommands
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
-                    Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr),
+                    Epochs = r.GetValue(epochs), LearningRate = r.GetValue(lr), LabelSmoothing = r.GetValue(smoothing),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250),
                 },
             };
@@ -63,6 +65,57 @@ internal static class ZooCommands
             return 0;
         }));
         return cmd;
+    }
+
+    private static Command Tune()
+    {
+        var tasks = new Option<int>("--tasks") { Description = "Tasks fine-tuned with every recipe.", DefaultValueFactory = _ => 40 };
+        var classes = new Option<string>("--classes") { Description = "Classes per task: N or MIN-MAX.", DefaultValueFactory = _ => "2-10" };
+        var lr = new Option<string>("--lr") { Description = "Peak SGD learning rates to try.", DefaultValueFactory = _ => "0.05,0.2" };
+        var epochs = new Option<string>("--epochs") { Description = "Fine-tuning epochs to try.", DefaultValueFactory = _ => "10,20" };
+        var smoothing = new Option<string>("--label-smoothing") { Description = "Label smoothing values to try.", DefaultValueFactory = _ => "0,0.1" };
+        var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split.", DefaultValueFactory = _ => 0.1 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the validation split and the tasks.", DefaultValueFactory = _ => 0 };
+        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k, 250 for resnet20)." };
+        var cmd = new Command("tune", "Choose the stage-2 recipe on a validation split carved from the training images (never the test split): every combination of the given values fine-tunes the same tasks.")
+        {
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, fraction, seed, group,
+        };
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            var (minClasses, maxClasses) = ParseClassRange(r.GetValue(classes));
+            var lrs = CliContext.ParseNumbers(r.GetValue(lr), "--lr");
+            var eps = CliContext.ParsePositiveInts(r.GetValue(epochs), "--epochs");
+            var lss = CliContext.ParseNumbers(r.GetValue(smoothing), "--label-smoothing");
+            if (lrs.Any(x => x == 0)) throw new TinaException("--lr values must be positive.");
+            if (lss.Any(x => x >= 1)) throw new TinaException("--label-smoothing values must be below 1.");
+            if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
+            CliContext.TorchDevice(r);
+            var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
+            using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
+            int perGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250);
+            var recipes = (from l in lrs from e in eps from s in lss
+                           select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, ModelsPerGroup = perGroup }).ToList();
+            AnsiConsole.MarkupLine($"Trying {recipes.Count} recipes on {r.GetValue(tasks)} tasks of {minClasses}-{maxClasses} classes, validation = {r.GetValue(fraction):P0} of each class's training images.");
+            var result = ProgressView.Run("recipes", p => RecipeSearch.Run(generic, data, recipes, r.GetValue(tasks), minClasses, maxClasses, r.GetValue(fraction), r.GetValue(seed),
+                new RecipeSink(p, recipes.Count), cancel));
+            var table = new Table().Title($"validation p-Acc % ({result.Tasks.Count} tasks; classifier selection {result.ClassifierSelection:F2} %)")
+                .AddColumn(new TableColumn("lr").RightAligned()).AddColumn(new TableColumn("epochs").RightAligned()).AddColumn(new TableColumn("label smoothing").RightAligned())
+                .AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("− CS").RightAligned()).AddColumn(new TableColumn("std").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
+            foreach (var t in result.Trials.OrderByDescending(t => t.PAcc))
+                table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
+            AnsiConsole.Write(table);
+            var best = result.Best.Options;
+            AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private sealed class RecipeSink(IProgress<Step> p, int recipes) : IProgress<(int Recipe, double Fraction)>
+    {
+        public void Report((int Recipe, double Fraction) x) => p.Report(new Step((x.Recipe + x.Fraction) / recipes, $"recipe {x.Recipe + 1}/{recipes}"));
     }
 
     /// <summary>"10" → (10, 10); "2-10" → (2, 10).</summary>

@@ -57,6 +57,30 @@ public sealed class ImageDataset
     public int NumClasses => ClassNames.Count;
 
     /// <summary>
+    /// For choosing settings without touching the test split: a dataset whose training split is this one's minus a
+    /// seeded <paramref name="fraction"/> of every class's training images, and whose test split is that held-out part
+    /// (the validation split). The real test split is not used.
+    /// </summary>
+    public ImageDataset WithValidationSplit(double fraction, int seed)
+    {
+        if (!(fraction > 0 && fraction < 1)) throw new ArgumentOutOfRangeException(nameof(fraction), $"The validation fraction must be in (0, 1); got {fraction}.");
+        var rng = new Random(seed);
+        var train = new List<int>();
+        var val = new List<int>();
+        for (int c = 0; c < NumClasses; c++)
+        {
+            var ofClass = Train.IndicesOf(new HashSet<int> { c });
+            rng.Shuffle(ofClass);
+            int n = (int)Math.Round(ofClass.Length * fraction);
+            val.AddRange(ofClass[..n]);
+            train.AddRange(ofClass[n..]);
+        }
+        train.Sort();
+        val.Sort();
+        return new ImageDataset(Name, ClassNames, Train.Subset(train), Train.Subset(val), SuperclassNames, ClassToSuperclass);
+    }
+
+    /// <summary>
     /// Resolves a class name to its label. Names are compared by <see cref="ClassList.Key"/> — ignoring case and extra
     /// whitespace, with '_' the same as a space ("Maple Tree", "maple_tree" and "maple tree" are one class) — and the
     /// dataset's <see cref="DatasetDescriptor.ClassSynonyms"/> are accepted (CIFAR-100: "maple tree" for "maple").

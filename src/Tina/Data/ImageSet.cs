@@ -33,6 +33,19 @@ public sealed class ImageSet
     /// <summary>The 3,072 bytes of image <paramref name="i"/>.</summary>
     public ReadOnlySpan<byte> Image(int i) => Pixels.AsSpan(i * ImageBytes, ImageBytes);
 
+    /// <summary>A new set holding copies of the images at <paramref name="indices"/>, in that order.</summary>
+    public ImageSet Subset(IReadOnlyList<int> indices)
+    {
+        var pixels = new byte[indices.Count * ImageBytes];
+        var labels = new int[indices.Count];
+        for (int k = 0; k < indices.Count; k++)
+        {
+            Image(indices[k]).CopyTo(pixels.AsSpan(k * ImageBytes, ImageBytes));
+            labels[k] = Labels[indices[k]];
+        }
+        return new ImageSet(pixels, labels);
+    }
+
     /// <summary>Indices of the images whose label is in <paramref name="classes"/>.</summary>
     public int[] IndicesOf(IReadOnlySet<int> classes)
     {

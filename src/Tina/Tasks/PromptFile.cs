@@ -3,7 +3,8 @@ using Tina.Data;
 namespace Tina.Tasks;
 
 /// <summary>
-/// A user's own class lists to score: a text file with one comma-separated class list per line, in prompt order.
+/// A user's own class lists to score: a text file with one class list per line, in prompt order, its classes separated
+/// by commas or semicolons (<see cref="ClassList"/>).
 /// Blank lines and lines starting with <c>#</c> are skipped. Every list must name classes of the dataset (their test
 /// images are what p-Acc is measured on).
 /// </summary>
@@ -23,7 +24,7 @@ public static class PromptFile
             if (line.Length == 0 || line.StartsWith('#')) continue;
             try
             {
-                var task = PersonalizationTask.FromNames(dataset, line.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries), maxClasses);
+                var task = PersonalizationTask.FromPrompt(dataset, line, maxClasses);
                 if (task.Count < 2) throw new InvalidPromptException("p-Acc needs at least 2 classes.");
                 tasks.Add(task);
             }

@@ -18,6 +18,12 @@ public sealed record FineTuneOptions
     /// <summary>Random crop + flip for CNN-5K (heads train on cached features of un-augmented images).</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>
+    /// Label smoothing of the fine-tuning cross-entropy (0 = none). For a p-Model with padded classes (a group of mixed
+    /// class counts) the smoothing mass on the masked classes has no gradient, so it is the same as training alone.
+    /// </summary>
+    public double LabelSmoothing { get; init; }
+
     /// <summary>How many p-Models train at once (the model dimension). 1 is one-at-a-time training.</summary>
     public int ModelsPerGroup { get; init; } = 8;
 }

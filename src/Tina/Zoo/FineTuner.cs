@@ -28,13 +28,18 @@ public sealed class FineTuner : IDisposable
     private readonly ImageDataset _data;
     private readonly FineTuneOptions _o;
     private readonly Tensor? _trainFeatures, _testFeatures;
+    private readonly bool _ownsFeatures; // features passed in stay the caller's
 
-    /// <summary>Prepares fine-tuning; for ResNet-20 computes (or takes) the backbone features of both splits.</summary>
+    /// <summary>
+    /// Prepares fine-tuning; for ResNet-20 computes the backbone features of both splits, or takes
+    /// <paramref name="features"/> (which stay the caller's to dispose).
+    /// </summary>
     public FineTuner(GenericModel generic, ImageDataset data, FineTuneOptions options, (Tensor Train, Tensor Test)? features = null)
     {
         _generic = generic;
         _data = data;
         _o = options;
+        _ownsFeatures = features is null;
         if (generic.Arch == PModelArch.ResNet20)
             (_trainFeatures, _testFeatures) = features ?? (Accuracy.Features(generic.Network, data.Train), Accuracy.Features(generic.Network, data.Test));
     }
@@ -93,7 +98,7 @@ public sealed class FineTuner : IDisposable
                 var input = Input(batchIdx, train: true, rngs);
                 var logits = Masked(models.Forward(input), classMask);                // [M, B, C]
                 var y = tensor(labels).view(m, b);
-                var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None).view(m, b);
+                var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None, label_smoothing: _o.LabelSmoothing).view(m, b);
                 var loss = (perSample.mean([1L]) * tensor(active)).sum();
                 loss.backward();
                 sgd.Step(lr, active);
@@ -168,6 +173,7 @@ public sealed class FineTuner : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
+        if (!_ownsFeatures) return;
         _trainFeatures?.Dispose();
         _testFeatures?.Dispose();
     }
