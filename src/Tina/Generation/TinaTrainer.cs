@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Tina.Diffusion;
 using Tina.Generic;
@@ -136,17 +134,17 @@ public sealed class TinaTrainer
             var theirs = JsonSerializer.Serialize(st.Options, TinaCheckpoint.Json);
             if (mine != theirs || st.ZooPath != zooDir || st.TextEncoderId != _encoder.Id || st.TrainModels != n || st.Config != config)
                 throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings (zoo {st.ZooPath}, encoder {st.TextEncoderId}, {st.Options.ConfigName}, {st.Epochs} epochs, seed {st.Options.Seed}). Delete it or use the same settings.");
-            var (t, _) = SafeTensors.Load(Path.Combine(checkpointDir, st.WeightsFile));
-            StateDict.Import(model, TinaCheckpoint.WithPrefix(t, "model."), st.WeightsFile);
-            var emaT = TinaCheckpoint.WithPrefix(t, "ema.");
+            var weights = TinaWeights.Load(checkpointDir, st);
+            StateDict.Import(model, weights.Model, Path.Combine(checkpointDir, st.WeightsFile));
             using (no_grad())
                 for (int i = 0; i < named.Count; i++)
                 {
-                    if (!emaT.TryGetValue(named[i].name, out var e)) throw new CorruptFileException(st.WeightsFile, $"EMA tensor '{named[i].name}' is missing");
+                    // TinaWeights.Load checked that the EMA has the model's tensors, StateDict.Import that they are the model's.
+                    var e = weights.Ema[named[i].name];
                     using var src = tensor(e.Data, e.Shape);
                     ema[i].copy_(src);
                 }
-            opt.LoadState(Path.Combine(checkpointDir, st.OptimizerFile));
+            TinaCheckpoint.LoadOptimizer(checkpointDir, st, opt);
             startEpoch = st.Epoch;
             losses.AddRange(st.EpochLoss);
             seconds = st.Seconds;
@@ -220,7 +218,7 @@ public sealed class TinaTrainer
                 TextEncoderId = _encoder.Id, TextNames = textNames, PadFromEncoder = padFromEncoder, ZooPath = zooDir,
                 Dataset = manifest.Dataset, ZooClassesPerTask = zooClasses, TrainModels = n, GenericModelPath = genericPath,
                 Normalizer = normalizer.ToJson(), EpochLoss = [.. losses], Seconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 2),
-                WeightsFile = $"weights-e{epoch + 1}.safetensors", OptimizerFile = $"optim-e{epoch + 1}.safetensors",
+                WeightsFile = TinaCheckpoint.WeightsFileName(epoch + 1), OptimizerFile = TinaCheckpoint.OptimizerFileName(epoch + 1),
             });
         }
         foreach (var e in ema) e.Dispose();
@@ -241,29 +239,12 @@ public sealed class TinaTrainer
     private static void SaveCheckpoint(string dir, TinaTransformer model, List<(string name, Parameter parameter)> named, List<Tensor> ema,
         Optimizer opt, Dictionary<string, NamedTensor>? frozen, float[] table, int rows, int textDim, TinaCheckpointState state)
     {
-        var tensors = new Dictionary<string, NamedTensor>();
-        foreach (var (k, v) in StateDict.Export(model)) tensors["model." + k] = v;
+        var emaTensors = new Dictionary<string, NamedTensor>();
         for (int i = 0; i < named.Count; i++)
         {
             using var c = ema[i].detach().cpu().contiguous();
-            tensors["ema." + named[i].name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
+            emaTensors[named[i].name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
         }
-        tensors["text.embeddings"] = new NamedTensor([rows, textDim], table);
-        if (frozen is not null)
-            foreach (var (k, v) in frozen) tensors["frozen." + k] = v;
-        SafeTensors.Save(Path.Combine(dir, state.WeightsFile), tensors,
-            new Dictionary<string, string> { ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch, ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["textEncoder"] = state.TextEncoderId });
-        opt.SaveState(Path.Combine(dir, state.OptimizerFile));
-        var csv = new StringBuilder("epoch,loss\n");
-        for (int i = 0; i < state.EpochLoss.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{state.EpochLoss[i]:R}\n");
-        AtomicFile.WriteAllText(Path.Combine(dir, TinaCheckpoint.LossFile), csv.ToString());
-        // state.json is the commit point: it only names files that are completely written.
-        TinaCheckpoint.Save(dir, state);
-        foreach (var old in Directory.GetFiles(dir, "*-e*.*"))
-        {
-            var name = Path.GetFileName(old);
-            if (name != state.WeightsFile && name != state.OptimizerFile && (name.StartsWith("weights-e", StringComparison.Ordinal) || name.StartsWith("optim-e", StringComparison.Ordinal)))
-                File.Delete(old);
-        }
+        TinaCheckpoint.Commit(dir, state, new TinaWeights(StateDict.Export(model), emaTensors, new NamedTensor([rows, textDim], table), frozen), opt);
     }
 }
