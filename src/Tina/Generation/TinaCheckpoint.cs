@@ -1,7 +1,11 @@
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Tina.Diffusion;
 using Tina.IO;
+using Tina.PModels;
+using Tina.Runtime.Optim;
 
 namespace Tina.Generation;
 
@@ -74,6 +78,82 @@ public sealed record TinaCheckpointState
     public required string OptimizerFile { get; init; }
 }
 
+/// <summary>
+/// The tensors of one epoch's weights file (<see cref="TinaCheckpointState.WeightsFile"/>), a safetensors file whose
+/// tensor names carry a prefix per part: <c>model.*</c> (the transformer's state dict), <c>ema.*</c> (the exponential
+/// moving average of every <c>model.*</c> tensor), <c>text.embeddings</c> (the text table, one row per
+/// <see cref="TinaCheckpointState.TextNames"/> entry) and, for ResNet-20 p-Models only, <c>frozen.*</c> (the generic
+/// model's backbone, everything but the classifier). The parts are written in that order, each in the order given.
+/// </summary>
+/// <param name="Model">The transformer's weights by state-dict name.</param>
+/// <param name="Ema">The EMA weights: the same names and shapes as <paramref name="Model"/>.</param>
+/// <param name="TextEmbeddings">The text table, shape [text names, text dimension].</param>
+/// <param name="Frozen">The frozen backbone of ResNet-20 p-Models by state-dict name; null for CNN-5K.</param>
+public sealed record TinaWeights(
+    IReadOnlyDictionary<string, NamedTensor> Model,
+    IReadOnlyDictionary<string, NamedTensor> Ema,
+    NamedTensor TextEmbeddings,
+    IReadOnlyDictionary<string, NamedTensor>? Frozen)
+{
+    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.";
+
+    /// <summary>Reads and checks the weights file of the checkpoint in <paramref name="checkpointDir"/> whose state is <paramref name="state"/>.</summary>
+    /// <exception cref="TinaFileNotFoundException">The state names a weights file that is missing.</exception>
+    /// <exception cref="CorruptFileException">
+    /// The file is unreadable or does not fit the state: no model tensors, EMA tensors other than the model's, a text
+    /// table of another shape, or frozen backbone tensors missing (ResNet-20) or present (CNN-5K). The message names
+    /// the file and the problem.
+    /// </exception>
+    public static TinaWeights Load(string checkpointDir, TinaCheckpointState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var path = Path.Combine(checkpointDir, state.WeightsFile);
+        if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "The checkpoint's state names a weights file that is missing.");
+        var (tensors, _) = SafeTensors.Load(path);
+
+        var model = WithPrefix(tensors, ModelPrefix);
+        if (model.Count == 0) throw new CorruptFileException(path, $"no '{ModelPrefix}*' tensors");
+        var ema = WithPrefix(tensors, EmaPrefix);
+        foreach (var (name, m) in model)
+            if (!ema.TryGetValue(name, out var e) || !e.Shape.SequenceEqual(m.Shape))
+                throw new CorruptFileException(path, $"EMA tensor '{name}' is missing or has another shape than the model's");
+        if (ema.Count != model.Count)
+            throw new CorruptFileException(path, $"EMA tensor '{ema.Keys.First(k => !model.ContainsKey(k))}' has no model tensor");
+
+        int rows = state.TextNames.Length, dim = state.Config.TextDim;
+        if (!tensors.TryGetValue(TextEmbeddingsName, out var table) || table.Shape.Length != 2 || table.Shape[0] != rows || table.Shape[1] != dim)
+            throw new CorruptFileException(path, $"expected a '{TextEmbeddingsName}' tensor of shape [{rows}, {dim}]");
+
+        var frozen = WithPrefix(tensors, FrozenPrefix);
+        bool needsFrozen = PModelArchNames.Parse(state.Arch) == PModelArch.ResNet20;
+        if (needsFrozen && frozen.Count == 0)
+            throw new CorruptFileException(path, $"a ResNet-20 generator needs the frozen backbone tensors ('{FrozenPrefix}*')");
+        if (!needsFrozen && frozen.Count > 0)
+            throw new CorruptFileException(path, $"a {state.Arch} generator has no frozen backbone, but the file holds '{FrozenPrefix}*' tensors");
+        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null);
+    }
+
+    /// <summary>Writes the weights file named by <paramref name="state"/> into <paramref name="checkpointDir"/>, atomically.</summary>
+    internal void Save(string checkpointDir, TinaCheckpointState state)
+    {
+        var tensors = new List<KeyValuePair<string, NamedTensor>>();
+        foreach (var (k, v) in Model) tensors.Add(new(ModelPrefix + k, v));
+        foreach (var (k, v) in Ema) tensors.Add(new(EmaPrefix + k, v));
+        tensors.Add(new(TextEmbeddingsName, TextEmbeddings));
+        if (Frozen is not null)
+            foreach (var (k, v) in Frozen) tensors.Add(new(FrozenPrefix + k, v));
+        SafeTensors.Save(Path.Combine(checkpointDir, state.WeightsFile), tensors, new Dictionary<string, string>
+        {
+            ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch,
+            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["textEncoder"] = state.TextEncoderId,
+        });
+    }
+
+    /// <summary>Tensors under <paramref name="prefix"/> (e.g. <c>model.</c>), with the prefix removed, in file order.</summary>
+    private static Dictionary<string, NamedTensor> WithPrefix(IReadOnlyDictionary<string, NamedTensor> tensors, string prefix) =>
+        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+}
+
 /// <summary>Reading and writing Tina checkpoint folders.</summary>
 public static class TinaCheckpoint
 {
@@ -85,6 +165,8 @@ public static class TinaCheckpoint
 
     /// <summary>The per-epoch loss curve (CSV: epoch,loss).</summary>
     public const string LossFile = "loss.csv";
+
+    private const string WeightsPrefix = "weights-e", OptimizerPrefix = "optim-e";
 
     /// <summary>JSON options (camelCase, indented, enums as names).</summary>
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
@@ -112,11 +194,36 @@ public static class TinaCheckpoint
         catch (JsonException e) { throw new CorruptFileException(path, e.Message, e); }
     }
 
-    /// <summary>Writes the state atomically (the commit point).</summary>
-    internal static void Save(string dir, TinaCheckpointState state) =>
-        AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, Json));
+    /// <summary>The weights file name of the checkpoint after <paramref name="epoch"/> epochs.</summary>
+    internal static string WeightsFileName(int epoch) => $"{WeightsPrefix}{epoch}.safetensors";
 
-    /// <summary>Tensors under <paramref name="prefix"/> (e.g. <c>model.</c>), with the prefix removed.</summary>
-    internal static Dictionary<string, NamedTensor> WithPrefix(IReadOnlyDictionary<string, NamedTensor> tensors, string prefix) =>
-        tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal)).ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value);
+    /// <summary>The optimizer state file name of the checkpoint after <paramref name="epoch"/> epochs.</summary>
+    internal static string OptimizerFileName(int epoch) => $"{OptimizerPrefix}{epoch}.safetensors";
+
+    /// <summary>
+    /// Commits an epoch: writes the weights file, the optimizer state and <see cref="LossFile"/>, then
+    /// <see cref="StateFile"/> (the commit point: it only names files that are completely written), then deletes the
+    /// weights and optimizer files of earlier epochs. Every file is written atomically.
+    /// </summary>
+    internal static void Commit(string dir, TinaCheckpointState state, TinaWeights weights, Optimizer optimizer)
+    {
+        weights.Save(dir, state);
+        optimizer.SaveState(Path.Combine(dir, state.OptimizerFile));
+        var csv = new StringBuilder("epoch,loss\n");
+        for (int i = 0; i < state.EpochLoss.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{state.EpochLoss[i]:R}\n");
+        AtomicFile.WriteAllText(Path.Combine(dir, LossFile), csv.ToString());
+        AtomicFile.WriteAllText(Path.Combine(dir, StateFile), JsonSerializer.Serialize(state, Json));
+        foreach (var old in Directory.GetFiles(dir, "*-e*.*"))
+        {
+            var name = Path.GetFileName(old);
+            if (name != state.WeightsFile && name != state.OptimizerFile
+                && (name.StartsWith(WeightsPrefix, StringComparison.Ordinal) || name.StartsWith(OptimizerPrefix, StringComparison.Ordinal)))
+                File.Delete(old);
+        }
+    }
+
+    /// <summary>Restores <paramref name="optimizer"/> from the optimizer state of the checkpoint in <paramref name="dir"/>.</summary>
+    /// <exception cref="CorruptFileException">The state file does not fit the optimizer.</exception>
+    internal static void LoadOptimizer(string dir, TinaCheckpointState state, Optimizer optimizer) =>
+        optimizer.LoadState(Path.Combine(dir, state.OptimizerFile));
 }

@@ -108,42 +108,32 @@ public sealed class TinaGenerator : IDisposable
         if (encoder is not null && encoder.Id != state.TextEncoderId)
             throw new TinaException($"The generator in {checkpointDir} was trained with the text encoder {state.TextEncoderId}, not {encoder.Id}.");
         device ??= CPU;
+        var weights = TinaWeights.Load(checkpointDir, state);
         var weightsPath = Path.Combine(checkpointDir, state.WeightsFile);
-        if (!File.Exists(weightsPath)) throw new TinaFileNotFoundException(weightsPath, "The checkpoint's state names a weights file that is missing.");
-        var (tensors, _) = SafeTensors.Load(weightsPath);
         var arch = PModelArchNames.Parse(state.Arch);
         var padding = new SequencePadding(arch, state.Config.MaxClasses);
         var tokenizer = new ParameterTokenizer(padding.Layout, state.Config.ChunkSize, state.Config.ClassifierRowTokens);
         var normalizer = ParameterNormalizer.FromJson(state.Normalizer, Path.Combine(checkpointDir, TinaCheckpoint.StateFile));
 
-        TinaTransformer Build(string prefix)
+        TinaTransformer Build(IReadOnlyDictionary<string, NamedTensor> tensors)
         {
             var m = new TinaTransformer(state.Config, tokenizer, 0);
-            StateDict.Import(m, TinaCheckpoint.WithPrefix(tensors, prefix), weightsPath);
+            StateDict.Import(m, tensors, weightsPath);
             m.to(device);
             m.eval();
             foreach (var p in m.parameters()) p.requires_grad = false;
             return m;
         }
-        var raw = Build("model.");
-        var ema = Build("ema.");
+        var raw = Build(weights.Model);
+        var ema = Build(weights.Ema);
 
-        if (!tensors.TryGetValue("text.embeddings", out var table) || table.Shape.Length != 2 || table.Shape[0] != state.TextNames.Length || table.Shape[1] != state.Config.TextDim)
-            throw new CorruptFileException(weightsPath, $"expected a 'text.embeddings' tensor of shape [{state.TextNames.Length}, {state.Config.TextDim}]");
         int d = state.Config.TextDim;
+        var table = weights.TextEmbeddings.Data;
         var embeddings = new ConcurrentDictionary<string, float[]>(StringComparer.Ordinal);
         for (int i = 0; i < state.TextNames.Length - 1; i++)
-            embeddings[state.TextNames[i]] = table.Data.AsSpan(i * d, d).ToArray();
-        var pad = table.Data.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
-
-        IReadOnlyDictionary<string, NamedTensor>? frozen = null;
-        if (arch == PModelArch.ResNet20)
-        {
-            var f = TinaCheckpoint.WithPrefix(tensors, "frozen.");
-            if (f.Count == 0) throw new CorruptFileException(weightsPath, "a ResNet-20 generator needs the frozen backbone tensors ('frozen.*')");
-            frozen = f;
-        }
-        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, frozen, embeddings, pad, encoder, device);
+            embeddings[state.TextNames[i]] = table.AsSpan(i * d, d).ToArray();
+        var pad = table.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, device);
     }
 
     /// <summary>

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text;
 using System.Text.Json;
 using Tina.Diffusion;
 using Tina.Generic;
@@ -52,9 +50,29 @@ public sealed class TinaTrainer
     public TinaTrainingResult Train(string zooDir, string checkpointDir, IProgress<TinaTrainingProgress>? progress = null, CancellationToken cancel = default)
     {
         var o = _options;
-        var device = o.Device ?? CPU;
-        zooDir = Path.GetFullPath(zooDir);
         checkpointDir = Path.GetFullPath(checkpointDir);
+        using var zoo = Prepare(Path.GetFullPath(zooDir));
+        Directory.CreateDirectory(checkpointDir);
+        using var run = new TrainingRun(o, zoo);
+        if (TinaCheckpoint.Exists(checkpointDir)) Resume(run, checkpointDir, progress);
+        run.Clock.Start();
+        for (int epoch = run.StartEpoch; epoch < o.Epochs; epoch++)
+        {
+            run.EpochLoss.Add(TrainEpoch(run, epoch, progress, cancel));
+            if ((epoch + 1) % o.CheckpointEvery == 0 || epoch + 1 == o.Epochs) Save(run, checkpointDir, epoch + 1);
+        }
+        return new TinaTrainingResult(checkpointDir, run.EpochLoss, run.Seconds, run.StartEpoch);
+    }
+
+    /// <summary>
+    /// Reads the zoo's training p-Models and turns them into training tensors: the parameter vectors padded to the
+    /// class slots and normalised, one text token per slot (the class's embedding, '&lt;-&gt;' after the last class),
+    /// the text table stored with every checkpoint and, for ResNet-20, the generic model's frozen backbone.
+    /// </summary>
+    private PreparedZoo Prepare(string zooDir)
+    {
+        var o = _options;
+        var device = o.Device ?? CPU;
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
         var arch = PModelArchNames.Parse(manifest.Arch);
@@ -79,10 +97,7 @@ public sealed class TinaTrainer
         var table = new float[textNames.Length * textDim];
         for (int i = 0; i < names.Count; i++) vectors[i].CopyTo(table, i * textDim);
         padVector.CopyTo(table, names.Count * textDim);
-
         var config = o.ResolveConfig(textDim);
-        var tokenizer = new ParameterTokenizer(padding.Layout, config.ChunkSize, config.ClassifierRowTokens);
-        Directory.CreateDirectory(checkpointDir);
 
         // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
         Dictionary<string, NamedTensor>? frozen = null;
@@ -112,158 +127,233 @@ public sealed class TinaTrainer
         using var baseMask = padding.MaskTensor(entryClasses);
         using var rawZoo = tensor(zooData, [n, p]);
         var normalizer = ParameterNormalizer.Fit(o.Normalization, padding.Layout, rawZoo, baseMask);
-        using var zoo = normalizer.Normalize(rawZoo, baseMask).to(device);
-        using var tokens = tensor(tokenData, [n, k, textDim]).to(device);
-        using var padRow = tensor(padVector).to(device);
-
-        var model = new TinaTransformer(config, tokenizer, o.Seed);
-        model.to(device);
-        var (decay, noDecay) = model.ParameterGroups();
-        using var opt = new AdamW([new ParameterGroup(decay.ToArray(), o.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);
-        var named = model.named_parameters().ToList();
-        var ema = named.Select(x => x.parameter.detach().clone()).ToList();
-
-        int steps = (n + o.BatchSize - 1) / o.BatchSize;
-        long totalSteps = (long)steps * o.Epochs;
-        long warmup = Math.Min((long)o.WarmupEpochs * steps, totalSteps / 2);
-        var losses = new List<double>();
-        int startEpoch = 0;
-        double seconds = 0;
-        if (TinaCheckpoint.Exists(checkpointDir))
+        return new PreparedZoo
         {
-            var st = TinaCheckpoint.Load(checkpointDir);
-            var mine = JsonSerializer.Serialize(o, TinaCheckpoint.Json);
-            var theirs = JsonSerializer.Serialize(st.Options, TinaCheckpoint.Json);
-            if (mine != theirs || st.ZooPath != zooDir || st.TextEncoderId != _encoder.Id || st.TrainModels != n || st.Config != config)
-                throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings (zoo {st.ZooPath}, encoder {st.TextEncoderId}, {st.Options.ConfigName}, {st.Epochs} epochs, seed {st.Options.Seed}). Delete it or use the same settings.");
-            var (t, _) = SafeTensors.Load(Path.Combine(checkpointDir, st.WeightsFile));
-            StateDict.Import(model, TinaCheckpoint.WithPrefix(t, "model."), st.WeightsFile);
-            var emaT = TinaCheckpoint.WithPrefix(t, "ema.");
-            using (no_grad())
-                for (int i = 0; i < named.Count; i++)
-                {
-                    if (!emaT.TryGetValue(named[i].name, out var e)) throw new CorruptFileException(st.WeightsFile, $"EMA tensor '{named[i].name}' is missing");
-                    using var src = tensor(e.Data, e.Shape);
-                    ema[i].copy_(src);
-                }
-            opt.LoadState(Path.Combine(checkpointDir, st.OptimizerFile));
-            startEpoch = st.Epoch;
-            losses.AddRange(st.EpochLoss);
-            seconds = st.Seconds;
-            progress?.Report(new TinaTrainingProgress(startEpoch, o.Epochs, steps, steps, losses.LastOrDefault(), TimeSpan.Zero, $"resumed after epoch {startEpoch}"));
-        }
+            ZooDir = zooDir, Dataset = manifest.Dataset, ZooClasses = zooClasses, GenericPath = genericPath, Arch = arch,
+            Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
+            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Normalizer = normalizer,
+            Mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList()),
+            Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
+            Tokens = tensor(tokenData, [n, k, textDim]).to(device),
+            PadRow = tensor(padVector).to(device),
+        };
+    }
 
-        var diffusion = new GaussianDiffusion();
-        var augmentation = new ClassifierAugmentation(padding.Layout);
-        var mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList());
-        using var lossWeights = tensor(LossWeights.For(padding.Layout, o.LossWeighting)).to(device);
-        var sw = Stopwatch.StartNew();
-        long doneThisRun = 0;
-        for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
-        {
-            model.train();
-            // Data order, class counts, augmentation and noise depend only on (seed, epoch): a resumed run sees the same batches.
-            var rng = new Random(Seeds.Derive(o.Seed, epoch, 0x7E1));
-            using var gen = new Generator((ulong)Seeds.Derive(o.Seed, epoch, 0x7E2), CPU);
-            var order = Enumerable.Range(0, n).ToArray();
-            rng.Shuffle(order);
-            double lossSum = 0;
-            long seen = 0;
-            for (int s = 0; s < steps; s++)
+    /// <summary>Continues from the checkpoint committed in <paramref name="dir"/>, which must have been made with the same settings.</summary>
+    private void Resume(TrainingRun run, string dir, IProgress<TinaTrainingProgress>? progress)
+    {
+        var o = _options;
+        var zoo = run.Zoo;
+        var st = TinaCheckpoint.Load(dir);
+        var mine = JsonSerializer.Serialize(o, TinaCheckpoint.Json);
+        var theirs = JsonSerializer.Serialize(st.Options, TinaCheckpoint.Json);
+        if (mine != theirs || st.ZooPath != zoo.ZooDir || st.TextEncoderId != _encoder.Id || st.TrainModels != zoo.Count || st.Config != zoo.Config)
+            throw new TinaException($"The checkpoint in {dir} was made with other settings (zoo {st.ZooPath}, encoder {st.TextEncoderId}, {st.Options.ConfigName}, {st.Epochs} epochs, seed {st.Options.Seed}). Delete it or use the same settings.");
+        var weights = TinaWeights.Load(dir, st);
+        StateDict.Import(run.Model, weights.Model, Path.Combine(dir, st.WeightsFile));
+        using (no_grad())
+            foreach (var (name, _, average) in run.Ema)
             {
-                cancel.ThrowIfCancellationRequested();
-                long global = (long)epoch * steps + s;
-                double lr = global < warmup ? o.LearningRate * (global + 1) / warmup
-                    : 0.5 * o.LearningRate * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
-                opt.LearningRate = lr;
-                int b = Math.Min(o.BatchSize, n - s * o.BatchSize);
-                var idx = order.AsSpan(s * o.BatchSize, b).ToArray();
-                var counts = new int[b];
-                for (int i = 0; i < b; i++)
-                {
-                    int own = entryClasses[idx[i]];
-                    counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, own + 1) : own;
-                }
-                // No random draws without task mixing, so runs without it see the same batches as before it existed.
-                var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
-                double lossValue;
-                using (var scope = NewDisposeScope())
-                {
-                    var (pi, si) = mixing.Indices(idx, mixed, rng);
-                    var x0 = zoo.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
-                    var c = tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
-                    if (o.ClassifierAugmentation)
-                        (x0, c, _) = augmentation.Apply(x0, c, idx.Select(i => entryClasses[i]).ToArray(), gen);
-                    var mask = padding.MaskTensor(counts).to(device);
-                    x0 = x0 * mask;
-                    var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
-                    c = (c * slot).Plus(padRow.view(1, 1, textDim) * slot.SubtractFrom(1));
-                    var loss = diffusion.TrainingLoss(model, x0, c, mask * lossWeights, gen);
-                    opt.ZeroGrad();
-                    loss.backward();
-                    if (o.GradientClip > 0) nn.utils.clip_grad_norm_(model.parameters(), o.GradientClip);
-                    opt.Step();
-                    lossValue = loss.item<float>();
-                }
-                UpdateEma(named, ema, o, global);
-                lossSum += lossValue * b;
-                seen += b;
-                doneThisRun++;
-                var eta = TimeSpan.FromSeconds(sw.Elapsed.TotalSeconds / doneThisRun * (totalSteps - global - 1));
-                progress?.Report(new TinaTrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, eta));
+                // TinaWeights.Load checked that the EMA has the model's tensors, StateDict.Import that they are the model's.
+                var e = weights.Ema[name];
+                using var src = tensor(e.Data, e.Shape);
+                average.copy_(src);
             }
-            losses.Add(lossSum / seen);
-            if ((epoch + 1) % o.CheckpointEvery != 0 && epoch + 1 != o.Epochs) continue;
-            SaveCheckpoint(checkpointDir, model, named, ema, opt, frozen, table, textNames.Length, textDim, new TinaCheckpointState
+        TinaCheckpoint.LoadOptimizer(dir, st, run.Optimizer);
+        run.StartEpoch = st.Epoch;
+        run.EpochLoss.AddRange(st.EpochLoss);
+        run.PriorSeconds = st.Seconds;
+        progress?.Report(new TinaTrainingProgress(run.StartEpoch, o.Epochs, run.StepsPerEpoch, run.StepsPerEpoch, run.EpochLoss.LastOrDefault(), TimeSpan.Zero, $"resumed after epoch {run.StartEpoch}"));
+    }
+
+    /// <summary>One epoch of optimizer steps (0-based <paramref name="epoch"/>); returns its mean loss per p-Model.</summary>
+    private double TrainEpoch(TrainingRun run, int epoch, IProgress<TinaTrainingProgress>? progress, CancellationToken cancel)
+    {
+        var o = _options;
+        var zoo = run.Zoo;
+        int n = zoo.Count, steps = run.StepsPerEpoch;
+        run.Model.train();
+        // Data order, class counts, augmentation and noise depend only on (seed, epoch): a resumed run sees the same batches.
+        var rng = new Random(Seeds.Derive(o.Seed, epoch, 0x7E1));
+        using var gen = new Generator((ulong)Seeds.Derive(o.Seed, epoch, 0x7E2), CPU);
+        var order = Enumerable.Range(0, n).ToArray();
+        rng.Shuffle(order);
+        double lossSum = 0;
+        long seen = 0;
+        for (int s = 0; s < steps; s++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            long global = (long)epoch * steps + s;
+            run.Optimizer.LearningRate = run.Schedule.At(global);
+            int b = Math.Min(o.BatchSize, n - s * o.BatchSize);
+            var idx = order.AsSpan(s * o.BatchSize, b).ToArray();
+            var counts = new int[b];
+            for (int i = 0; i < b; i++)
             {
-                Epoch = epoch + 1, Epochs = o.Epochs, StepsPerEpoch = steps, Arch = arch.ToName(), Config = config, Options = o,
-                TextEncoderId = _encoder.Id, TextNames = textNames, PadFromEncoder = padFromEncoder, ZooPath = zooDir,
-                Dataset = manifest.Dataset, ZooClassesPerTask = zooClasses, TrainModels = n, GenericModelPath = genericPath,
-                Normalizer = normalizer.ToJson(), EpochLoss = [.. losses], Seconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 2),
-                WeightsFile = $"weights-e{epoch + 1}.safetensors", OptimizerFile = $"optim-e{epoch + 1}.safetensors",
-            });
+                int own = zoo.EntryClasses[idx[i]];
+                counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, own + 1) : own;
+            }
+            // No random draws without task mixing, so runs without it see the same batches as before it existed.
+            var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
+            double lossValue = Step(run, idx, counts, mixed, rng, gen);
+            UpdateEma(run, global);
+            lossSum += lossValue * b;
+            seen += b;
+            run.StepsThisRun++;
+            var eta = TimeSpan.FromSeconds(run.Clock.Elapsed.TotalSeconds / run.StepsThisRun * (run.TotalSteps - global - 1));
+            progress?.Report(new TinaTrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, eta));
         }
-        foreach (var e in ema) e.Dispose();
-        model.Dispose();
-        return new TinaTrainingResult(checkpointDir, losses, seconds + sw.Elapsed.TotalSeconds, startEpoch);
+        return lossSum / seen;
+    }
+
+    /// <summary>
+    /// One optimizer step on the p-Models <paramref name="idx"/>, each trained on its first <paramref name="counts"/>
+    /// classes (the rest padded) or, where <paramref name="mixed"/>, on a mixed task; returns the step's loss.
+    /// </summary>
+    private double Step(TrainingRun run, int[] idx, int[] counts, bool[] mixed, Random rng, Generator gen)
+    {
+        var o = _options;
+        var zoo = run.Zoo;
+        var device = zoo.Device;
+        int b = idx.Length, p = zoo.Padding.Layout.Count, k = o.MaxClasses, textDim = zoo.TextDim;
+        using var scope = NewDisposeScope();
+        var (pi, si) = zoo.Mixing.Indices(idx, mixed, rng);
+        var x0 = zoo.Parameters.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
+        var c = zoo.Tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
+        if (o.ClassifierAugmentation)
+            (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
+        var mask = zoo.Padding.MaskTensor(counts).to(device);
+        x0 = x0 * mask;
+        var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
+        c = (c * slot).Plus(zoo.PadRow.view(1, 1, textDim) * slot.SubtractFrom(1));
+        var loss = run.DiffusionProcess.TrainingLoss(run.Model, x0, c, mask * run.ParameterWeights, gen);
+        run.Optimizer.ZeroGrad();
+        loss.backward();
+        if (o.GradientClip > 0) nn.utils.clip_grad_norm_(run.Model.parameters(), o.GradientClip);
+        run.Optimizer.Step();
+        return loss.item<float>();
+    }
+
+    /// <summary>Commits the checkpoint after <paramref name="epochs"/> finished epochs.</summary>
+    private void Save(TrainingRun run, string dir, int epochs)
+    {
+        var zoo = run.Zoo;
+        var ema = new Dictionary<string, NamedTensor>();
+        foreach (var (name, _, average) in run.Ema)
+        {
+            using var c = average.detach().cpu().contiguous();
+            ema[name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
+        }
+        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen);
+        TinaCheckpoint.Commit(dir, new TinaCheckpointState
+        {
+            Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
+            Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
+            ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
+            GenericModelPath = zoo.GenericPath, Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
+            Seconds = Math.Round(run.Seconds, 2),
+            WeightsFile = TinaCheckpoint.WeightsFileName(epochs), OptimizerFile = TinaCheckpoint.OptimizerFileName(epochs),
+        }, weights, run.Optimizer);
     }
 
     private float[][] Encode(IReadOnlyList<string> texts) => _cache is null ? _encoder.Encode(texts) : _cache.GetOrEncode(_encoder, texts);
 
-    private static void UpdateEma(List<(string name, Parameter parameter)> named, List<Tensor> ema, TinaTrainingOptions o, long update)
+    private void UpdateEma(TrainingRun run, long update)
     {
+        var o = _options;
         double d = o.EmaWarmup ? Math.Min(o.EmaDecay, (1.0 + update) / (10.0 + update)) : o.EmaDecay;
         using var _ = no_grad();
-        for (int i = 0; i < named.Count; i++)
-            ema[i].TimesInPlace(d).PlusInPlace(named[i].parameter.detach(), 1 - d);
+        foreach (var (_, parameter, average) in run.Ema)
+            average.TimesInPlace(d).PlusInPlace(parameter.detach(), 1 - d);
     }
 
-    private static void SaveCheckpoint(string dir, TinaTransformer model, List<(string name, Parameter parameter)> named, List<Tensor> ema,
-        Optimizer opt, Dictionary<string, NamedTensor>? frozen, float[] table, int rows, int textDim, TinaCheckpointState state)
+    /// <summary>The zoo's training p-Models as tensors on the training device, with what a checkpoint records about them.</summary>
+    private sealed class PreparedZoo : IDisposable
     {
-        var tensors = new Dictionary<string, NamedTensor>();
-        foreach (var (k, v) in StateDict.Export(model)) tensors["model." + k] = v;
-        for (int i = 0; i < named.Count; i++)
+        public required string ZooDir { get; init; }
+        public required string Dataset { get; init; }
+        public required int ZooClasses { get; init; }
+        public required string? GenericPath { get; init; }
+        public required PModelArch Arch { get; init; }
+        public required Device Device { get; init; }
+        public required TinaConfig Config { get; init; }
+        public required SequencePadding Padding { get; init; }
+        /// <summary>Classes of each training p-Model.</summary>
+        public required int[] EntryClasses { get; init; }
+        /// <summary>The texts of the text table: the zoo's class names, then '&lt;-&gt;'.</summary>
+        public required string[] TextNames { get; init; }
+        /// <summary>[TextNames, TextDim] row-major.</summary>
+        public required float[] TextTable { get; init; }
+        public required bool PadFromEncoder { get; init; }
+        public required Dictionary<string, NamedTensor>? Frozen { get; init; }
+        public required ParameterNormalizer Normalizer { get; init; }
+        public required TaskMixing Mixing { get; init; }
+        /// <summary>Padded, normalised parameter vectors [N, P].</summary>
+        public required Tensor Parameters { get; init; }
+        /// <summary>Class tokens [N, K, D].</summary>
+        public required Tensor Tokens { get; init; }
+        /// <summary>The '&lt;-&gt;' embedding [D].</summary>
+        public required Tensor PadRow { get; init; }
+
+        public int Count => EntryClasses.Length;
+        public int TextDim => Config.TextDim;
+
+        public void Dispose()
         {
-            using var c = ema[i].detach().cpu().contiguous();
-            tensors["ema." + named[i].name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
+            Parameters.Dispose();
+            Tokens.Dispose();
+            PadRow.Dispose();
         }
-        tensors["text.embeddings"] = new NamedTensor([rows, textDim], table);
-        if (frozen is not null)
-            foreach (var (k, v) in frozen) tensors["frozen." + k] = v;
-        SafeTensors.Save(Path.Combine(dir, state.WeightsFile), tensors,
-            new Dictionary<string, string> { ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch, ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture), ["textEncoder"] = state.TextEncoderId });
-        opt.SaveState(Path.Combine(dir, state.OptimizerFile));
-        var csv = new StringBuilder("epoch,loss\n");
-        for (int i = 0; i < state.EpochLoss.Count; i++) csv.Append(CultureInfo.InvariantCulture, $"{i + 1},{state.EpochLoss[i]:R}\n");
-        AtomicFile.WriteAllText(Path.Combine(dir, TinaCheckpoint.LossFile), csv.ToString());
-        // state.json is the commit point: it only names files that are completely written.
-        TinaCheckpoint.Save(dir, state);
-        foreach (var old in Directory.GetFiles(dir, "*-e*.*"))
+    }
+
+    /// <summary>The state of one training run: the transformer, its optimizer and EMA copy, the schedule, the losses so far.</summary>
+    private sealed class TrainingRun : IDisposable
+    {
+        public TrainingRun(TinaTrainingOptions o, PreparedZoo zoo)
         {
-            var name = Path.GetFileName(old);
-            if (name != state.WeightsFile && name != state.OptimizerFile && (name.StartsWith("weights-e", StringComparison.Ordinal) || name.StartsWith("optim-e", StringComparison.Ordinal)))
-                File.Delete(old);
+            Zoo = zoo;
+            var layout = zoo.Padding.Layout;
+            Model = new TinaTransformer(zoo.Config, new ParameterTokenizer(layout, zoo.Config.ChunkSize, zoo.Config.ClassifierRowTokens), o.Seed);
+            Model.to(zoo.Device);
+            var (decay, noDecay) = Model.ParameterGroups();
+            Optimizer = new AdamW([new ParameterGroup(decay.ToArray(), o.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);
+            Ema = Model.named_parameters().Select(x => (x.name, (Tensor)x.parameter, x.parameter.detach().clone())).ToList();
+            StepsPerEpoch = (zoo.Count + o.BatchSize - 1) / o.BatchSize;
+            TotalSteps = (long)StepsPerEpoch * o.Epochs;
+            Schedule = new WarmupCosineSchedule(o.LearningRate, TotalSteps, WarmupSteps: Math.Min((long)o.WarmupEpochs * StepsPerEpoch, TotalSteps / 2));
+            Augmentation = new ClassifierAugmentation(layout);
+            ParameterWeights = tensor(LossWeights.For(layout, o.LossWeighting)).to(zoo.Device);
+        }
+
+        public PreparedZoo Zoo { get; }
+        public TinaTransformer Model { get; }
+        public AdamW Optimizer { get; }
+        /// <summary>Every parameter of <see cref="Model"/> (by name, in parameter order) with its exponential moving average.</summary>
+        public List<(string Name, Tensor Parameter, Tensor Average)> Ema { get; }
+        public int StepsPerEpoch { get; }
+        public long TotalSteps { get; }
+        public WarmupCosineSchedule Schedule { get; }
+        public GaussianDiffusion DiffusionProcess { get; } = new();
+        public ClassifierAugmentation Augmentation { get; }
+        /// <summary>Loss weight of every parameter [P] (<see cref="TinaTrainingOptions.LossWeighting"/>).</summary>
+        public Tensor ParameterWeights { get; }
+        /// <summary>Epochs finished before this run (0 for a fresh run).</summary>
+        public int StartEpoch { get; set; }
+        /// <summary>Mean loss of every finished epoch.</summary>
+        public List<double> EpochLoss { get; } = [];
+        /// <summary>Training seconds of earlier runs.</summary>
+        public double PriorSeconds { get; set; }
+        /// <summary>Training time of this run.</summary>
+        public Stopwatch Clock { get; } = new();
+        public long StepsThisRun { get; set; }
+        public double Seconds => PriorSeconds + Clock.Elapsed.TotalSeconds;
+
+        public void Dispose()
+        {
+            foreach (var (_, _, average) in Ema) average.Dispose();
+            ParameterWeights.Dispose();
+            Optimizer.Dispose();
+            Model.Dispose();
         }
     }
 }

@@ -85,7 +85,8 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
 
         int n = dataset.Train.Count;
         int steps = (n + o.BatchSize - 1) / o.BatchSize;
-        long totalSteps = (long)steps * o.Epochs, warmup = Math.Min(steps, totalSteps / 10);
+        long totalSteps = (long)steps * o.Epochs;
+        var schedule = new WarmupCosineSchedule(o.Lr, totalSteps, WarmupSteps: Math.Min(steps, totalSteps / 10));
         int startEpoch = 0;
         double seconds = 0;
         Directory.CreateDirectory(checkpointDir);
@@ -116,10 +117,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
             for (int s = 0; s < steps; s++)
             {
                 cancel.ThrowIfCancellationRequested();
-                long global = (long)epoch * steps + s;
-                double lr = global < warmup ? o.Lr * (global + 1) / warmup
-                    : 0.5 * o.Lr * (1 + Math.Cos(Math.PI * (global - warmup) / Math.Max(1, totalSteps - warmup)));
-                opt.LearningRate = lr;
+                opt.LearningRate = schedule.At((long)epoch * steps + s);
                 var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
                 using var scope = NewDisposeScope();
                 var x = tensor(Augmentation.Batch(dataset.Train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);

@@ -3,6 +3,7 @@ using Tina.Evaluation;
 using Tina.Generic;
 using Tina.PModels;
 using Tina.Runtime;
+using Tina.Runtime.Optim;
 using Tina.Tasks;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
@@ -89,7 +90,7 @@ public sealed class FineTuner : IDisposable
                     bool on = s < steps[k];
                     active[k] = on ? 1 : 0;
                     long t = (long)epoch * steps[k] + s, total = (long)_o.Epochs * steps[k];
-                    lr[k] = on ? (float)(0.5 * Lr * (1 + Math.Cos(Math.PI * t / total))) : 0;
+                    lr[k] = on ? (float)new WarmupCosineSchedule(Lr, total).At(t) : 0;
                     int start = (on ? s : 0) * b;   // an inactive model gets any batch; its loss is masked out
                     batchIdx[k] = orders[k][start..(start + b)];
                     for (int j = 0; j < b; j++) labels[k * b + j] = relabel[k][_data.Train.Labels[batchIdx[k][j]]];

@@ -155,6 +155,47 @@ public class TinaGenerationTests(ITestOutputHelper output)
         output.WriteLine($"Tiny Tina OOD p-Acc over {tasks.Count} tasks: {result.Mean:F1} % (chance 25 %)");
     }
 
+    [Fact]
+    public void DamagedWeightsFileIsACorruptFileNamingTheProblem()
+    {
+        var state = TinaCheckpoint.Load(GenerationFixture.CheckpointDir);
+        var weights = TinaWeights.Load(GenerationFixture.CheckpointDir, state);
+        Assert.Equal(weights.Model.Keys, weights.Ema.Keys);
+        Assert.Equal([state.TextNames.Length, state.Config.TextDim], weights.TextEmbeddings.Shape);
+        Assert.Null(weights.Frozen);                              // CNN-5K: no backbone
+        var (tensors, meta) = SafeTensors.Load(Path.Combine(GenerationFixture.CheckpointDir, state.WeightsFile));
+        Assert.Equal(["model.", "ema.", "text.embeddings"], tensors.Keys.Select(k => k.StartsWith("text.", StringComparison.Ordinal) ? k : k[..(k.IndexOf('.') + 1)]).Distinct());
+        Assert.Equal(TinaCheckpoint.FormatName, meta["format"]);
+
+        void Damaged(Func<Dictionary<string, NamedTensor>, IEnumerable<KeyValuePair<string, NamedTensor>>> damage, string problem)
+        {
+            var dir = TestData.TempDir();
+            foreach (var f in Directory.GetFiles(GenerationFixture.CheckpointDir)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            var path = Path.Combine(dir, state.WeightsFile);
+            SafeTensors.Save(path, damage(new Dictionary<string, NamedTensor>(tensors)), meta);
+            foreach (var load in new Action[] { () => TinaWeights.Load(dir, state), () => TinaGenerator.Load(dir).Dispose() })
+            {
+                var e = Assert.Throws<CorruptFileException>(load);
+                Assert.Equal(path, e.FilePath);
+                Assert.Contains(problem, e.Message);
+            }
+        }
+        var emaName = tensors.Keys.First(k => k.StartsWith("ema.", StringComparison.Ordinal));
+        Damaged(t => t.Where(kv => kv.Key != emaName), $"EMA tensor '{emaName["ema.".Length..]}' is missing");
+        Damaged(t => t.Select(kv => kv.Key == emaName ? new(kv.Key, new NamedTensor([kv.Value.Data.Length], kv.Value.Data)) : kv), "another shape");
+        Damaged(t => t.Append(new("ema.extra", new NamedTensor([1], [0f]))), "'extra' has no model tensor");
+        Damaged(t => t.Where(kv => kv.Key != "text.embeddings"), "'text.embeddings'");
+        Damaged(t => t.Select(kv => kv.Key == "text.embeddings" ? new(kv.Key, new NamedTensor([kv.Value.Shape[0] - 1, kv.Value.Shape[1]], kv.Value.Data[..^(int)kv.Value.Shape[1]])) : kv), "'text.embeddings'");
+        Damaged(t => t.Append(new("frozen.conv1.weight", new NamedTensor([1], [0f]))), "frozen");
+        Damaged(t => t.Where(kv => !kv.Key.StartsWith("model.", StringComparison.Ordinal)), "no 'model.*' tensors");
+
+        // A weights file named by the state but gone is a missing file.
+        var gone = TestData.TempDir();
+        File.Copy(Path.Combine(GenerationFixture.CheckpointDir, TinaCheckpoint.StateFile), Path.Combine(gone, TinaCheckpoint.StateFile));
+        Assert.Throws<TinaFileNotFoundException>(() => TinaWeights.Load(gone, state));
+        Assert.Throws<TinaFileNotFoundException>(() => TinaGenerator.Load(gone));
+    }
+
     private sealed class StopAt(CancellationTokenSource cts, int epoch, int step) : IProgress<TinaTrainingProgress>
     {
         public void Report(TinaTrainingProgress p) { if (p.Epoch >= epoch && p.Step >= step && p.Message is null) cts.Cancel(); }
