@@ -2,6 +2,7 @@ using Tina.Data;
 using Tina.Evaluation;
 using Tina.Generic;
 using Tina.PModels;
+using Tina.Runtime;
 using Tina.Tasks;
 
 namespace Tina.Zoo;
