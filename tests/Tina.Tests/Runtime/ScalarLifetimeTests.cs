@@ -3,6 +3,7 @@ using Tina.Runtime;
 using Tina.Runtime.Optim;
 using Tina.Zoo;
 using TorchSharp;
+using Tina.Tests.Child;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using AdamW = Tina.Runtime.Optim.AdamW;
@@ -17,15 +18,6 @@ namespace Tina.Tests.Runtime;
 /// </summary>
 public class ScalarLifetimeTests
 {
-    private static void UnderGcPressure(Action body)
-    {
-        var stop = 0;
-        var gc = new Thread(() => { while (Volatile.Read(ref stop) == 0) { GC.Collect(); GC.WaitForPendingFinalizers(); } }) { IsBackground = true };
-        gc.Start();
-        try { body(); }
-        finally { Volatile.Write(ref stop, 1); gc.Join(); }
-    }
-
     [Fact]
     public void ArithmeticOptimizersAndBatchNormSurviveConstantGarbageCollection()
     {
@@ -41,7 +33,7 @@ public class ScalarLifetimeTests
         using var bn = new BatchNormalization(3);
         bn.train();
         using var x = randn(4, 3, 5, 5);
-        UnderGcPressure(() =>
+        GcPressure.Run(() =>
         {
             for (int i = 0; i < n; i++)
             {
@@ -60,6 +52,22 @@ public class ScalarLifetimeTests
         Assert.Equal(n, adam.StepCount);
         Assert.True(p.isfinite().all().item<bool>() && q.isfinite().all().item<bool>());
         Assert.Equal(1f, stacked[1].mean().item<float>());  // a switched-off model is untouched
+    }
+
+    [Fact]
+    public void NegativeControl_TheHarnessCatchesTorchSharpsOwnOverloads()
+    {
+        // The same harness must be able to fail: TorchSharp's banned overloads, in a child process (it may crash),
+        // fail within a few thousand to ~20,000 iterations (about a second); the same loop written with TensorMath
+        // survives in the same setting.
+        var (code, output, elapsed, timedOut) = ChildProgram.Run(TimeSpan.FromSeconds(60), "banned-scalars", "500000", "20");
+        Assert.False(timedOut, $"the child process hung for {elapsed.TotalSeconds:F0} s: {output}");
+        Assert.True(code != 0 && !output.Contains("SURVIVED"),
+            $"TorchSharp's unsafe Scalar overloads survived the GC-pressure harness, so it can no longer detect the bug it guards against (exit {code}): {output}");
+        Assert.True(code == 3 || !output.Contains("EXCEPTION"), $"the child process failed for another reason (exit {code}): {output}");
+
+        (code, output, elapsed, timedOut) = ChildProgram.Run(TimeSpan.FromSeconds(60), "safe-scalars", "40000", "20");
+        Assert.True(code == 0 && output.Contains("SURVIVED"), $"TensorMath failed under the harness (exit {code}, {elapsed.TotalSeconds:F0} s): {output}");
     }
 
     [Fact]
