@@ -1,3 +1,4 @@
+using Tina.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,8 @@ internal static class DiffusionTestUtil
 
     public static float[] RandomVector(long seed, int length, double std = 0.1)
     {
-        using var t = Randn(seed, length) * std;
+        using var z = Randn(seed, length);
+        using var t = z.Times(std);
         return t.data<float>().ToArray();
     }
 
