@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Set-up on a fresh Debian 12 machine: system packages the tests need, then restore and build the solution.
+#   python3-onnx   an independent onnx.checker for exported models (tests/Tina.Tests/Export)
+#   wordnet-base   WordNet 3.0 (/usr/share/wordnet), from which data/descriptions/*.tsv are made; a test re-makes them
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if ! /usr/bin/python3 -c "import onnx" 2>/dev/null; then
-  # python3-onnx gives the tests an independent onnx.checker for exported models.
+missing=()
+# -I: not from the current folder (the repository's onnx/ folder would otherwise import as an empty "onnx" package).
+/usr/bin/python3 -I -c "import onnx.checker" 2>/dev/null || missing+=(python3-onnx)
+[ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq python3-onnx >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 dotnet build Tina.MLNet.sln -c Release -nologo -v q
 echo "setup: done"

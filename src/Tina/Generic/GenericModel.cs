@@ -59,7 +59,7 @@ public sealed class GenericModel : IDisposable
         }
         catch (JsonException e) { throw new CorruptFileException(cardPath, e.Message, e); }
         var (tensors, _) = SafeTensors.Load(basePath + ".safetensors");
-        var net = PModelNetwork.Create(PModelArchNames.Parse(card.Arch), card.Classes.Count);
+        var net = PModelNetwork.Create(PModelArchNames.Parse(card.Arch), card.Classes.Count, seed: 0); // locked draws, overwritten below (see PModel.ToNetwork)
         StateDict.Import(net, tensors, basePath + ".safetensors");
         return new GenericModel(net, card);
     }

@@ -53,7 +53,9 @@ public sealed class PModel
     /// <summary>Builds a TorchSharp network holding this p-Model's weights (eval mode, CPU).</summary>
     public PModelNetwork ToNetwork()
     {
-        var net = PModelNetwork.Create(Arch, Labels.Count);
+        // Seeded creation holds the global-generator lock: the initial draws are overwritten below, but unlocked draws
+        // would shift a seeded creation running on another thread at the same time.
+        var net = PModelNetwork.Create(Arch, Labels.Count, seed: 0);
         StateDict.Import(net, ToStateDict(), $"p-Model ({Arch.ToName()})");
         net.eval();
         return net;

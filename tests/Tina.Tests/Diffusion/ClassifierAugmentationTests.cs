@@ -1,5 +1,6 @@
 using Tina.Diffusion;
 using Tina.PModels;
+using Tina.Runtime;
 using static Tina.Tests.Diffusion.DiffusionTestUtil;
 using static TorchSharp.torch;
 
@@ -56,7 +57,7 @@ public class ClassifierAugmentationTests
             }
         }
         // Padding stays padding: the mask still describes the augmented batch.
-        Assert.True((px * (1 - mask)).abs().max().item<float>() == 0f);
+        Assert.True((px * mask.SubtractFrom(1.0)).abs().max().item<float>() == 0f);
         // Seeded: the same generator seed gives the same permutations.
         using var g2 = new Generator(7, CPU);
         Assert.Equal(perms, aug.Apply(x, tokens, counts, g2).Permutations);

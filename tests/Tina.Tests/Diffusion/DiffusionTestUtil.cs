@@ -1,3 +1,4 @@
+using Tina.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -14,7 +15,8 @@ internal static class DiffusionTestUtil
 
     public static float[] RandomVector(long seed, int length, double std = 0.1)
     {
-        using var t = Randn(seed, length) * std;
+        using var z = Randn(seed, length);
+        using var t = z.Times(std);
         return t.data<float>().ToArray();
     }
 
@@ -33,7 +35,9 @@ internal static class TinyTina
     public static Tina.Diffusion.TinaTransformer Model(Tina.PModels.PModelArch arch, long seed = 1, bool merged = false)
     {
         var config = Tina.Diffusion.TinaConfig.Tiny with { TextDim = TextDim, MergedTextToken = merged };
-        return new Tina.Diffusion.TinaTransformer(config, Tina.Diffusion.ParameterTokenizer.For(arch), seed);
+        // Its Linear constructors draw from torch's global generator (the weights are then redrawn from its own
+        // generator): keep those draws inside the seeded lock, where they cannot disturb a seeded creation elsewhere.
+        return Tina.Runtime.Seeds.WithGlobalSeed(seed, () => new Tina.Diffusion.TinaTransformer(config, Tina.Diffusion.ParameterTokenizer.For(arch), seed));
     }
 
     public static Tensor Prompts(long seed, int batch) => DiffusionTestUtil.Randn(seed, batch, 10, TextDim);

@@ -1,5 +1,6 @@
 using Tina.Diffusion;
 using Tina.PModels;
+using Tina.Runtime;
 using static Tina.Tests.Diffusion.DiffusionTestUtil;
 using static TorchSharp.torch;
 
@@ -13,8 +14,8 @@ public class ParameterNormalizerTests
     private static Tensor Zoo()
     {
         using var z = Randn(1, 400, Layout.Count);
-        var w = z.narrow(1, 0, 640) * 0.5f + 1f;
-        var b = z.narrow(1, 640, 10) * 3f - 2f;
+        var w = z.narrow(1, 0, 640).Times(0.5).Plus(1.0);
+        var b = z.narrow(1, 640, 10).Times(3.0).Plus(-2.0);
         return cat([w, b], 1);
     }
 
@@ -39,7 +40,7 @@ public class ParameterNormalizerTests
     [Fact]
     public void GlobalScaleGivesStd0538AndNoneIsIdentity()
     {
-        using var zoo = Zoo() * 0.05f;
+        using var zoo = Zoo().TimesInPlace(0.05);
         var n = ParameterNormalizer.Fit(ParameterNormalization.GlobalScale, Layout, zoo);
         using var y = n.Normalize(zoo);
         using var centred = y - y.mean();
@@ -58,7 +59,7 @@ public class ParameterNormalizerTests
         var n = ParameterNormalizer.Fit(ParameterNormalization.PerTensor, Layout, zoo, mask);
         Assert.Equal(1.0, n.TensorMeans[0], 0.05);     // not pulled towards 0 by the zero rows
         using var y = n.Normalize(zoo, mask);
-        Assert.Equal(0f, (y * (1 - mask)).abs().max().item<float>());
+        Assert.Equal(0f, (y * mask.SubtractFrom(1.0)).abs().max().item<float>());
         using var back = n.Denormalize(y, mask);
         Assert.True(back.allclose(zoo, rtol: 1e-5, atol: 1e-5));
     }
@@ -95,9 +96,9 @@ public class ParameterNormalizerTests
         var fc = layout["fc.weight"];
         var bias = layout["fc.bias"];
         using var noise = Randn(3, 300, layout.Count);
-        using var constant = Randn(4, 1, layout.Count) * 2f;
+        using var constant = Randn(4, 1, layout.Count).TimesInPlace(2.0);
         var gain = Enumerable.Range(0, layout.Count).Select(j => j < fc.Offset ? 0.01f : 1f).ToArray();
-        using var zoo = constant + noise * tensor(gain);
+        using var zoo = constant.Plus(noise * tensor(gain));
         var n = ParameterNormalizer.Fit(ParameterNormalization.Center, layout, zoo);
         Assert.NotNull(n.Center);
         var c = n.Center!;

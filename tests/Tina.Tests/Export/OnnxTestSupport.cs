@@ -4,6 +4,7 @@ using Tina.Data;
 using Tina.IO;
 using Tina.MLNet.Export;
 using Tina.PModels;
+using Tina.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -23,31 +24,35 @@ internal static class OnnxTestSupport
     public static PModel RandomPModel(PModelArch arch, int classes, int seed)
     {
         using var net = PModelNetwork.Create(arch, classes, seed);
+        // Everything random below comes from this generator, never from torch's global one (tests run in parallel);
+        // the scope keeps every temporary alive until the end (see TensorMath).
+        using var g = new Generator((ulong)seed + 1_000, CPU);
         using (no_grad())
-        using (var x = Normalize(Fixtures.Cifar.Train.ToTensor(Enumerable.Range(0, 64).ToArray())))
+        using (NewDisposeScope())
         {
+            var x = Normalize(Fixtures.Cifar.Train.ToTensor(Enumerable.Range(0, 64).ToArray()));
             if (arch == PModelArch.ResNet20)
             {
                 var bns = net.modules().OfType<BatchNormalization>().ToList();
                 Assert.Equal(21, bns.Count); // bn1, 2 per basic block × 9, 2 projection shortcuts
                 foreach (var bn in bns) bn.Momentum = 1.0;
                 net.train();
-                using var _ = net.forward(x);
+                net.forward(x);
                 foreach (var bn in bns)
                 {
-                    int c = (int)bn.Weight.shape[0];
-                    bn.Weight.copy_(rand(c) + 0.5f);                   // γ in [0.5, 1.5)
-                    bn.Bias.copy_(randn(c) * 0.2f);                     // β
-                    bn.RunningMean.add_(randn(c) * 0.1f);
-                    bn.RunningVar.mul_(rand(c) + 0.5f);
+                    long c = bn.Weight.shape[0];
+                    bn.Weight.copy_(rand([c], generator: g).Plus(0.5));               // γ in [0.5, 1.5)
+                    bn.Bias.copy_(randn([c], generator: g).Times(0.2));              // β
+                    bn.RunningMean.PlusInPlace(randn([c], generator: g), 0.1);
+                    bn.RunningVar.mul_(rand([c], generator: g).Plus(0.5));
                 }
             }
             net.eval();
-            using var f = net.Features(x);
-            using var mean = f.mean([0L]);
-            using var std = f.std(0) + 1e-3f;
+            var f = net.Features(x);
+            var mean = f.mean([0L]);
+            var std = f.std(0).Plus(1e-3);
             long d = f.shape[1];
-            using var w = randn(classes, d) * 2f / (std * MathF.Sqrt(d));
+            var w = randn([classes, d], generator: g).Times(2.0 / Math.Sqrt(d)) / std;
             net.fc.weight!.copy_(w);
             net.fc.bias!.copy_(-w.matmul(mean));
         }
@@ -59,10 +64,10 @@ internal static class OnnxTestSupport
     /// <summary>(x − 0.5)/0.5, the p-Model input normalisation, applied in TorchSharp.</summary>
     public static Tensor Normalize(Tensor x)
     {
-        using var mean = tensor(Normalization.Mean).reshape(1, 3, 1, 1);
-        using var std = tensor(Normalization.Std).reshape(1, 3, 1, 1);
-        using var centered = x - mean;
-        return centered / std;
+        using var scope = NewDisposeScope();
+        var mean = tensor(Normalization.Mean).reshape(1, 3, 1, 1);
+        var std = tensor(Normalization.Std).reshape(1, 3, 1, 1);
+        return ((x - mean) / std).MoveToOuterDisposeScope();
     }
 
     /// <summary>The reference: TorchSharp logits of <paramref name="model"/> on images in [0, 1] ([n, 3, 32, 32] values).</summary>

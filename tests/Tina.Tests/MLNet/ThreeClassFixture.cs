@@ -2,6 +2,7 @@ using Tina.Data;
 using Tina.MLNet.Export;
 using Tina.MLNet.MLNet;
 using Tina.PModels;
+using Tina.Runtime;
 using Tina.Tests.Export;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -69,15 +70,15 @@ internal sealed class ThreeClassFixture
         using var scope = NewDisposeScope();
         var f = net.Features(OnnxTestSupport.Normalize(train.ToTensor(Enumerable.Range(0, train.Count).ToArray()))).to_type(ScalarType.Float64);
         var mean = f.mean([0L]);
-        var std = f.std(0) + 1e-6;
+        var std = f.std(0).Plus(1e-6);
         var z = cat([(f - mean) / std, ones(f.shape[0], 1, ScalarType.Float64)], 1);
-        var y = nn.functional.one_hot(tensor(train.Labels, ScalarType.Int64), 3).to_type(ScalarType.Float64) * 2 - 1;
-        var w = linalg.solve(z.T.matmul(z) + eye(z.shape[1], dtype: ScalarType.Float64) * 1.0, z.T.matmul(y));   // [33, 3]
+        var y = nn.functional.one_hot(tensor(train.Labels, ScalarType.Int64), 3).to_type(ScalarType.Float64).Times(2.0).Plus(-1.0);
+        var w = linalg.solve(z.T.matmul(z).Plus(eye(z.shape[1], dtype: ScalarType.Float64), 1.0), z.T.matmul(y));   // [33, 3]
         const double scale = 3.0; // spreads the logits so the softmax is informative but not saturated
         var wf = w[..32] / std.unsqueeze(1);
         var bias = w[32] - (mean / std).matmul(w[..32]);
-        net.fc.weight!.copy_((wf.T * scale).to_type(ScalarType.Float32));
-        net.fc.bias!.copy_((bias * scale).to_type(ScalarType.Float32));
+        net.fc.weight!.copy_(wf.T.Times(scale).to_type(ScalarType.Float32));
+        net.fc.bias!.copy_(bias.Times(scale).to_type(ScalarType.Float32));
         return StateDict.Flatten(net);
     }
 

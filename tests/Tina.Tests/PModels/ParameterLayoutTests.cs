@@ -12,7 +12,7 @@ public class ParameterLayoutTests
         Assert.Equal(5370, layout.Count);
         Assert.Equal(["conv1.weight", "conv2.weight", "fc.weight", "fc.bias"], layout.Entries.Select(e => e.Name));
         Assert.Equal([432, 4608, 320, 10], layout.Entries.Select(e => e.Length));
-        using var net = new Cnn5k(10);
+        using var net = PModelNetwork.Create(PModelArch.Cnn5k, 10, seed: 1);
         Assert.Equal(5370, net.parameters().Sum(p => p.numel()));
     }
 
@@ -20,7 +20,7 @@ public class ParameterLayoutTests
     public void ResNet20HeadHas650AndNetworkAbout272K()
     {
         Assert.Equal(650, ParameterLayout.For(PModelArch.ResNet20, 10).Count);
-        using var net = new ResNet20(10);
+        using var net = PModelNetwork.Create(PModelArch.ResNet20, 10, seed: 1);
         long total = net.parameters().Sum(p => p.numel());
         Assert.InRange(total, 270_000, 276_000);
     }
@@ -66,7 +66,8 @@ public class ParameterLayoutTests
         var frozen = StateDict.Export(net);
         var p = new PModel(PModelArch.ResNet20, ["a", "b", "c", "d", "e"], StateDict.Flatten(net), frozen);
         using var rebuilt = p.ToNetwork();
-        using var x = torch.randn(2, 3, 32, 32);
+        using var g = new torch.Generator(4, torch.CPU);
+        using var x = torch.randn([2, 3, 32, 32], generator: g);
         using var y1 = net.forward(x);
         using var y2 = rebuilt.forward(x);
         Assert.True(y1.allclose(y2, rtol: 0, atol: 0));
