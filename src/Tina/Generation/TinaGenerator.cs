@@ -235,7 +235,11 @@ public sealed class TinaGenerator : IDisposable
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
-            var tokens = tensor(tokenData, [draws * b, k, d]).to(Device);
+            // tensor(float[]) wraps the managed array, whose address (alignment) changes from call to call, and MKL's
+            // matrix products over several rows round differently for different alignments: a batched call would not
+            // give the same bits twice. The clone is libtorch-allocated (64-byte aligned). A single prompt, whose
+            // products have one row, gives the same bits with or without it.
+            var tokens = tensor(tokenData, [draws * b, k, d]).clone().to(Device);
             var mask = _padding.MaskTensor(counts).to(Device);
             var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generators, mask);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
