@@ -28,10 +28,12 @@ internal static class EvalCommand
         var zoo = new Option<string?>("--zoo") { Description = "Evaluate on this zoo's tasks: ID = its training tasks, OOD = its held-out tasks." };
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method.", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
-        var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one comma-separated class list per line (blank lines and lines starting with # are skipped); prints p-Acc per list." };
+        var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one class list per line, classes separated by commas or semicolons (blank lines and lines starting with # are skipped); prints p-Acc per list." };
+        var ensemble = TinaCommands.EnsembleOption();
+        ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -40,6 +42,9 @@ internal static class EvalCommand
             if (names.Count == 0 || unknown.Count > 0)
                 throw new TinaException($"Unknown method(s): {string.Join(", ", unknown)}. Known: {string.Join(", ", Known)}.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
+            int ensembleSize = TinaCommands.CheckEnsemble(r.GetValue(ensemble));
+            if (ensembleSize > 1 && !names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)))
+                throw new TinaException("--ensemble applies to the tina methods; add tina or tina-ddpm to --methods.");
             var zooDir = r.GetValue(zoo);
             var promptFile = r.GetValue(prompts);
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
@@ -52,15 +57,18 @@ internal static class EvalCommand
             var manifest = zooDir is null ? null : ZooManifest.Load(zooDir);
             if (manifest is not null && (manifest.Dataset != dataset.Name || manifest.Arch != arch.ToName()))
                 throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {dataset.Name}/{arch.ToName()}.");
-            using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
-                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), dataset.ClassNames, CliContext.ArtifactsDir(r), null, device, out _) // the encoder (if any) lives until the process exits
-                : null;
-            var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, tina?.MaxClasses ?? dataset.NumClasses);
+            // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
+            var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, dataset.NumClasses);
             var splits = userTasks is not null ? [("prompts", userTasks)]
                 : manifest is null
                 ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
                 : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
                     .Where(s => s.Item2.Count > 0).ToList();
+            // The text encoder is opened only when a task names a class the checkpoint has no embedding for.
+            var taskClassNames = splits.SelectMany(s => s.Item2).SelectMany(t => t.Names).Distinct(StringComparer.Ordinal).ToList();
+            using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
+                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), taskClassNames, CliContext.ArtifactsDir(r), null, device, out _) // the encoder (if any) lives until the process exits
+                : null;
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list) in splits)
@@ -71,7 +79,7 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps));
+                    using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps), ensembleSize);
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -142,7 +150,7 @@ internal static class EvalCommand
         foreach (var split in results.GroupBy(x => x.Split))
         {
             var byName = split.ToDictionary(x => x.Result.Method, x => x.Result);
-            var tina = byName.GetValueOrDefault("tina") ?? byName.GetValueOrDefault("tina-ddpm");
+            var tina = byName.Values.FirstOrDefault(m => m.Method.StartsWith("tina", StringComparison.Ordinal));
             if (tina is null || !byName.TryGetValue("classifier-selection", out var cs)) continue;
             double gap = tina.Mean - cs.Mean;
             var who = gap >= 0 ? $"[green]Tina beats classifier selection by {gap:F2} points[/]" : $"[red]Tina is {-gap:F2} points below classifier selection[/]";
@@ -168,10 +176,10 @@ internal static class EvalCommand
         public void Dispose() => (method as IDisposable)?.Dispose();
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, int ddimSteps) => new(name switch
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, int ddimSteps, int ensemble) => new(name switch
     {
-        "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps }, device: device),
-        "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm }, device: device),
+        "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps, EnsembleSize = ensemble }, device: device),
+        "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm, EnsembleSize = ensemble }, device: device),
         "generic" => new GenericMethod(generic, data.Test, device),
         _ => new ClassifierSelectionMethod(generic, data.Test, device),
     });

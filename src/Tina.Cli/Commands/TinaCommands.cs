@@ -115,24 +115,27 @@ internal static class TinaCommands
         var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: ddim 50, ddpm 1000)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
         var raw = new Option<bool>("--raw") { Description = "Sample with the raw weights instead of the EMA weights." };
+        var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
         {
-            GeneratorOption, prompt, output, mlnet, sampler, steps, seed, raw, TextCommands.ClipModelOption,
+            GeneratorOption, prompt, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
             var classes = ClassList.Parse(r.GetValue(prompt));   // first: a bad prompt fails before anything is loaded
+            int k = CheckEnsemble(r.GetValue(ensemble));
             var device = CliContext.TorchDevice(r);
             using var gen = OpenGenerator(RequireGenerator(r), classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
             using var ownedEncoder = encoder;
-            var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw) };
+            var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw), EnsembleSize = k };
             var sw = Stopwatch.StartNew();
-            var pmodel = gen.Generate(classes, options);
+            var models = gen.GenerateEnsemble(classes, options);
             var ms = sw.Elapsed.TotalMilliseconds;
             var path = Path.GetFullPath(r.GetValue(output)!);
-            var text = string.Join(", ", pmodel.Labels);
-            OnnxExporter.Save(pmodel, path, text, options.Describe());
-            AnsiConsole.MarkupLine($"Generated in {ms:F0} ms ({Markup.Escape(options.Describe())}); wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {pmodel.Arch.ToName()}, {pmodel.Labels.Count} classes: {Markup.Escape(text)}");
+            var text = string.Join(", ", models.Labels);
+            OnnxExporter.Save(models, path, text, options.Describe());
+            var what = k == 1 ? "" : $" ensemble of {k} (mean softmax; member seeds {string.Join(", ", models.Seeds!)}),";
+            AnsiConsole.MarkupLine($"Generated in {ms:F0} ms ({Markup.Escape(options.Describe())}); wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {models.Arch.ToName()},{Markup.Escape(what)} {models.Labels.Count} classes: {Markup.Escape(text)}");
             if (r.GetValue(mlnet) is { } zip)
             {
                 SkiaSharpCompatibility.EnsureImagePipelineWorks();
@@ -191,12 +194,14 @@ internal static class TinaCommands
         var ddpmRuns = new Option<int>("--ddpm-runs") { Description = "Timed DDPM-1000 runs (0 to skip).", DefaultValueFactory = _ => 1 };
         var steps = new Option<string>("--steps") { Description = "DDIM step counts, comma-separated: one table row each (e.g. 50,20,10).", DefaultValueFactory = _ => "50" };
         var prompt = new Option<string?>("--prompt") { Description = $"Class names, {CliContext.ClassListFormat} (default: the first 10 class names of the training zoo)." };
+        var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Time prompt → ONNX bytes with a trained Tina: p50/p90 ms for DDIM and DDPM-1000.")
         {
-            GeneratorOption, runs, ddpmRuns, steps, prompt, TextCommands.ClipModelOption,
+            GeneratorOption, runs, ddpmRuns, steps, prompt, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
+            int k = CheckEnsemble(r.GetValue(ensemble));
             var ddimSteps = CliContext.ParsePositiveInts(r.GetValue(steps), "--steps");
             var given = r.GetValue(prompt) is { } p ? ClassList.Parse(p) : null;
             var device = CliContext.TorchDevice(r);
@@ -205,32 +210,44 @@ internal static class TinaCommands
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
             using var gen = OpenGenerator(ckpt, classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
             using var ownedEncoder = encoder;
-            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes, {device}, {Environment.ProcessorCount} cores")
+            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}, {device}, {Environment.ProcessorCount} cores")
                 .AddColumn("sampler").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
             void Measure(GenerateOptions o, int n, bool warmUp)
             {
                 if (n <= 0) return;
                 int bytes = 0;
-                if (warmUp) bytes = OnnxExporter.Export(gen.Generate(classes, o), string.Join(", ", classes), o.Describe()).Length;
+                if (warmUp) bytes = OnnxExporter.Export(gen.GenerateEnsemble(classes, o), string.Join(", ", classes), o.Describe()).Length;
                 var times = new List<double>();
                 for (int i = 0; i < n; i++)
                 {
                     cancel.ThrowIfCancellationRequested();
                     var sw = Stopwatch.StartNew();
-                    bytes = OnnxExporter.Export(gen.Generate(classes, o with { Seed = i }), string.Join(", ", classes), o.Describe()).Length;
+                    bytes = OnnxExporter.Export(gen.GenerateEnsemble(classes, o with { Seed = i }), string.Join(", ", classes), o.Describe()).Length;
                     times.Add(sw.Elapsed.TotalMilliseconds);
                 }
                 table.AddRow($"{o.Sampler.ToString().ToUpperInvariant()}-{o.ResolvedSteps}", n.ToString(), $"{Percentile(times, 0.5):F1}", $"{Percentile(times, 0.9):F1}", bytes.ToString("N0"));
             }
             foreach (var n in ddimSteps)
-                Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = n }, r.GetValue(runs), warmUp: true);
-            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000 }, r.GetValue(ddpmRuns), warmUp: false);
+                Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = n, EnsembleSize = k }, r.GetValue(runs), warmUp: true);
+            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000, EnsembleSize = k }, r.GetValue(ddpmRuns), warmUp: false);
             AnsiConsole.Write(table);
             return 0;
         }));
         return cmd;
     }
+
+    /// <summary>The <c>--ensemble</c> option: seed-ensemble size K.</summary>
+    public static Option<int> EnsembleOption() => new("--ensemble")
+    {
+        Description = $"Seed ensemble: sample K p-Models per prompt (seeds derived from --seed) in one batched run and average their softmax (1 to {PModelEnsemble.MaxMembers}; 1 = a single p-Model).",
+        DefaultValueFactory = _ => 1,
+    };
+
+    /// <summary>Returns <paramref name="k"/> when it is a valid ensemble size; otherwise a user error naming it.</summary>
+    public static int CheckEnsemble(int k) => k is >= 1 and <= PModelEnsemble.MaxMembers
+        ? k
+        : throw new TinaException($"--ensemble must be 1 to {PModelEnsemble.MaxMembers}; got {k}.");
 
     /// <summary>The <c>--sampler</c> option (ddim or ddpm).</summary>
     public static Option<string> SamplerOption() => new("--sampler") { Description = "ddim (deterministic, fast) or ddpm (the paper's ancestral sampler).", DefaultValueFactory = _ => "ddim" };

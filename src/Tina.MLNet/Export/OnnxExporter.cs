@@ -14,6 +14,9 @@ namespace Tina.MLNet.Export;
 /// norms folded into the preceding convolutions), and returns <c>scores</c> = softmax of the logits [N, C] and
 /// <c>class_index</c> = argmax int64 [N]. Labels, prompt, architecture, method and normalisation are stored in
 /// <c>metadata_props</c> (see <see cref="TinaOnnxSchema"/>) and read back by <see cref="TinaOnnxModelReader"/>.
+/// A <see cref="PModelEnsemble"/> exports to one graph with the same input and outputs: the members run on the same
+/// input (a backbone they all share, such as ResNet-20's frozen one, is computed once and feeds every member's head),
+/// <c>scores</c> is the mean of their softmax probabilities and <c>class_index</c> its argmax.
 /// </summary>
 public static class OnnxExporter
 {
@@ -35,49 +38,93 @@ public static class OnnxExporter
         var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
         var x = g.Node("Div", [g.Node("Sub", [image, mean]), std], "normalized");
 
-        var features = model.Arch switch
-        {
-            PModelArch.Cnn5k => Cnn5kFeatures(g, weights, x),
-            PModelArch.ResNet20 => ResNet20Features(g, weights, x),
-            _ => throw new ArgumentOutOfRangeException(nameof(model), model.Arch, "Unknown architecture."),
-        };
-
+        var features = Features(g, weights, x, "");
         var pooled = g.Node("Flatten", [g.Node("GlobalAveragePool", [features])], "features", Int("axis", 1));
-        var fcWeight = weights.Add(g, "fc.weight", [classes, model.Layout.FeatureDim]);
-        var fcBias = weights.Add(g, "fc.bias", [classes]);
-        var logits = g.Node("Gemm", [pooled, fcWeight, fcBias], "logits", Int("transB", 1));
+        var logits = Head(g, weights, pooled, classes, model.Layout.FeatureDim, "");
         g.Node("Softmax", [logits], TinaOnnxSchema.ScoresName, Int("axis", 1));
         g.Node("ArgMax", [logits], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
         g.Output(TinaOnnxSchema.ScoresName, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
         g.Output(TinaOnnxSchema.ClassIndexName, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
 
-        var proto = new ModelProto
-        {
-            IrVersion = TinaOnnxSchema.IrVersion,
-            ProducerName = TinaOnnxSchema.ProducerName,
-            ProducerVersion = ProducerVersion,
-            ModelVersion = 1,
-            DocString = $"Tina {model.Arch.ToName()} image classifier for {classes} classes: {string.Join(", ", model.Labels)}. "
-                + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (softmax) and 'class_index' (argmax).",
-            Graph = g.Graph,
-        };
-        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = TinaOnnxSchema.OpsetVersion });
-        AddMetadata(proto, TinaOnnxSchema.LabelsKey, JsonSerializer.Serialize(model.Labels));
-        AddMetadata(proto, TinaOnnxSchema.PromptKey, prompt ?? string.Join(", ", model.Labels));
-        AddMetadata(proto, TinaOnnxSchema.ArchKey, model.Arch.ToName());
-        if (!string.IsNullOrWhiteSpace(method)) AddMetadata(proto, TinaOnnxSchema.MethodKey, method);
-        AddMetadata(proto, TinaOnnxSchema.NormalizationKey, NormalizationJson);
+        var proto = NewModel(g, $"Tina {model.Arch.ToName()} image classifier for {classes} classes: {string.Join(", ", model.Labels)}. "
+            + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (softmax) and 'class_index' (argmax).");
+        AddCommonMetadata(proto, model.Labels, model.Arch, prompt, method);
         return proto;
     }
 
-    /// <summary>The serialized ONNX model of <paramref name="model"/> (see <see cref="BuildModel"/>).</summary>
+    /// <summary>
+    /// Builds one ONNX model that runs every member of <paramref name="ensemble"/> on the input and averages their
+    /// softmax probabilities: <c>scores</c> [N, C] = mean of the members' softmax, <c>class_index</c> = its argmax.
+    /// When all members have the same non-classifier tensors (ResNet-20's frozen backbone), those layers are computed
+    /// once and feed K classifier heads; otherwise (CNN-5K, whose convolutions are generated too) each member's whole
+    /// network runs on the normalised input. The metadata records the ensemble size and, when known, the member seeds
+    /// (<see cref="TinaOnnxSchema.EnsembleSizeKey"/>, <see cref="TinaOnnxSchema.EnsembleSeedsKey"/>). An ensemble of
+    /// one exports exactly as its p-Model does with <see cref="BuildModel(PModel, string?, string?)"/>.
+    /// </summary>
+    /// <param name="ensemble">The members (same architecture and labels, checked by <see cref="PModelEnsemble"/>).</param>
+    /// <param name="prompt">The prompt they were generated from; defaults to the comma-joined labels.</param>
+    /// <param name="method">How they were obtained (e.g. <c>tina ddim-50 seed 0 ema ensemble 4</c>); omitted when null.</param>
+    /// <exception cref="TinaException">A member lacks a tensor its architecture needs, or one has the wrong shape.</exception>
+    public static ModelProto BuildModel(PModelEnsemble ensemble, string? prompt = null, string? method = null)
+    {
+        ArgumentNullException.ThrowIfNull(ensemble);
+        if (ensemble.Count == 1) return BuildModel(ensemble.Members[0], prompt, method);
+        var arch = ensemble.Arch;
+        int classes = ensemble.Labels.Count, k = ensemble.Count, featureDim = ensemble.Members[0].Layout.FeatureDim;
+        var weights = ensemble.Members.Select((m, i) => new Weights(m.ToStateDict(), arch, $"ensemble member {i}")).ToArray();
+        bool shared = SharesBackbone(weights);
+        var g = new OnnxGraphBuilder($"tina_{arch.ToName()}_ensemble{k}");
+
+        var image = g.Input(TinaOnnxSchema.InputName, TensorProto.Types.DataType.Float,
+            Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(Normalization.ImageSize), Dim(Normalization.ImageSize));
+        var mean = g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean);
+        var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
+        var x = g.Node("Div", [g.Node("Sub", [image, mean]), std], "normalized");
+
+        string Pooled(Weights w, string prefix) =>
+            g.Node("Flatten", [g.Node("GlobalAveragePool", [Features(g, w, x, prefix)])], $"{prefix}features", Int("axis", 1));
+        var sharedFeatures = shared ? Pooled(weights[0], "") : null;
+        var memberScores = new string[k];
+        for (int m = 0; m < k; m++)
+        {
+            var prefix = $"member{m}.";
+            var pooled = sharedFeatures ?? Pooled(weights[m], prefix);
+            var logits = Head(g, weights[m], pooled, classes, featureDim, prefix);
+            memberScores[m] = g.Node("Softmax", [logits], $"{prefix}scores", Int("axis", 1));
+        }
+        var scores = g.Node("Mean", memberScores, TinaOnnxSchema.ScoresName);
+        g.Node("ArgMax", [scores], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
+        g.Output(TinaOnnxSchema.ScoresName, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
+        g.Output(TinaOnnxSchema.ClassIndexName, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
+
+        var proto = NewModel(g, $"Tina {arch.ToName()} ensemble of {k} image classifiers for {classes} classes: {string.Join(", ", ensemble.Labels)}"
+            + (shared ? " (one shared backbone, one classifier head per member). " : ". ")
+            + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (the mean of the members' softmax) and 'class_index' (its argmax).");
+        AddCommonMetadata(proto, ensemble.Labels, arch, prompt, method);
+        AddMetadata(proto, TinaOnnxSchema.EnsembleSizeKey, k.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (ensemble.Seeds is { } seeds) AddMetadata(proto, TinaOnnxSchema.EnsembleSeedsKey, JsonSerializer.Serialize(seeds));
+        return proto;
+    }
+
+    /// <summary>The serialized ONNX model of <paramref name="model"/> (see <see cref="BuildModel(PModel, string?, string?)"/>).</summary>
     public static byte[] Export(PModel model, string? prompt = null, string? method = null) =>
         BuildModel(model, prompt, method).ToByteArray();
+
+    /// <summary>The serialized ONNX model of <paramref name="ensemble"/> (see <see cref="BuildModel(PModelEnsemble, string?, string?)"/>).</summary>
+    public static byte[] Export(PModelEnsemble ensemble, string? prompt = null, string? method = null) =>
+        BuildModel(ensemble, prompt, method).ToByteArray();
 
     /// <summary>Exports <paramref name="model"/> and writes it atomically to <paramref name="path"/> (usually <c>*.onnx</c>).</summary>
     public static void Save(PModel model, string path, string? prompt = null, string? method = null)
     {
         var bytes = Export(model, prompt, method);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>Exports <paramref name="ensemble"/> as one ONNX model and writes it atomically to <paramref name="path"/>.</summary>
+    public static void Save(PModelEnsemble ensemble, string path, string? prompt = null, string? method = null)
+    {
+        var bytes = Export(ensemble, prompt, method);
         AtomicFile.WriteAllBytes(path, bytes);
     }
 
@@ -105,15 +152,73 @@ public static class OnnxExporter
     private static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
-    private static string Cnn5kFeatures(OnnxGraphBuilder g, Weights w, string x)
+    private static ModelProto NewModel(OnnxGraphBuilder g, string docString)
     {
-        var h = g.Node("Relu", [Conv(g, x, w.Add(g, "conv1.weight", [16, 3, 3, 3]), null, 3, 2, 1)]);
-        return g.Node("Relu", [Conv(g, h, w.Add(g, "conv2.weight", [32, 16, 3, 3]), null, 3, 1, 1)]);
+        var proto = new ModelProto
+        {
+            IrVersion = TinaOnnxSchema.IrVersion,
+            ProducerName = TinaOnnxSchema.ProducerName,
+            ProducerVersion = ProducerVersion,
+            ModelVersion = 1,
+            DocString = docString,
+            Graph = g.Graph,
+        };
+        proto.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = TinaOnnxSchema.OpsetVersion });
+        return proto;
     }
 
-    private static string ResNet20Features(OnnxGraphBuilder g, Weights w, string x)
+    private static void AddCommonMetadata(ModelProto proto, IReadOnlyList<string> labels, PModelArch arch, string? prompt, string? method)
     {
-        var h = g.Node("Relu", [ConvBn(g, w, x, "conv1", "bn1", 3, 16, 3, 1, 1)]);
+        AddMetadata(proto, TinaOnnxSchema.LabelsKey, JsonSerializer.Serialize(labels));
+        AddMetadata(proto, TinaOnnxSchema.PromptKey, prompt ?? string.Join(", ", labels));
+        AddMetadata(proto, TinaOnnxSchema.ArchKey, arch.ToName());
+        if (!string.IsNullOrWhiteSpace(method)) AddMetadata(proto, TinaOnnxSchema.MethodKey, method);
+        AddMetadata(proto, TinaOnnxSchema.NormalizationKey, NormalizationJson);
+    }
+
+    /// <summary>The network before pooling; every initializer and named value gets <paramref name="prefix"/>.</summary>
+    private static string Features(OnnxGraphBuilder g, Weights w, string x, string prefix) => w.Arch switch
+    {
+        PModelArch.Cnn5k => Cnn5kFeatures(g, w, x, prefix),
+        PModelArch.ResNet20 => ResNet20Features(g, w, x, prefix),
+        _ => throw new ArgumentOutOfRangeException(nameof(w), w.Arch, "Unknown architecture."),
+    };
+
+    /// <summary>The classifier: logits = pooled · fc.weightᵀ + fc.bias, named <c>{prefix}logits</c>.</summary>
+    private static string Head(OnnxGraphBuilder g, Weights w, string pooled, int classes, int featureDim, string prefix)
+    {
+        var fcWeight = w.Add(g, "fc.weight", [classes, featureDim], prefix);
+        var fcBias = w.Add(g, "fc.bias", [classes], prefix);
+        return g.Node("Gemm", [pooled, fcWeight, fcBias], $"{prefix}logits", Int("transB", 1));
+    }
+
+    /// <summary>True when every member has the same non-classifier tensors (names, shapes and values) as member 0.</summary>
+    private static bool SharesBackbone(Weights[] members)
+    {
+        var trunk = members[0].Names.Where(n => !n.StartsWith("fc.", StringComparison.Ordinal)).ToHashSet(StringComparer.Ordinal);
+        foreach (var m in members.Skip(1))
+        {
+            var other = m.Names.Where(n => !n.StartsWith("fc.", StringComparison.Ordinal)).ToList();
+            if (other.Count != trunk.Count || !other.All(trunk.Contains)) return false;
+            foreach (var name in trunk)
+            {
+                var a = members[0].Tensor(name);
+                var b = m.Tensor(name);
+                if (!ReferenceEquals(a, b) && (!a.Shape.SequenceEqual(b.Shape) || !a.Data.AsSpan().SequenceEqual(b.Data))) return false;
+            }
+        }
+        return true;
+    }
+
+    private static string Cnn5kFeatures(OnnxGraphBuilder g, Weights w, string x, string prefix)
+    {
+        var h = g.Node("Relu", [Conv(g, x, w.Add(g, "conv1.weight", [16, 3, 3, 3], prefix), null, 3, 2, 1)]);
+        return g.Node("Relu", [Conv(g, h, w.Add(g, "conv2.weight", [32, 16, 3, 3], prefix), null, 3, 1, 1)]);
+    }
+
+    private static string ResNet20Features(OnnxGraphBuilder g, Weights w, string x, string prefix)
+    {
+        var h = g.Node("Relu", [ConvBn(g, w, x, "conv1", "bn1", 3, 16, 3, 1, 1, prefix)]);
         int cin = 16;
         foreach (var (stage, cout) in new[] { ("layer1", 16), ("layer2", 32), ("layer3", 64) })
         {
@@ -121,12 +226,12 @@ public static class OnnxExporter
             {
                 var p = $"{stage}.{b}";
                 int stride = b == 0 && cout != cin ? 2 : 1;
-                var a = g.Node("Relu", [ConvBn(g, w, h, $"{p}.conv1", $"{p}.bn1", cin, cout, 3, stride, 1)]);
-                var r = ConvBn(g, w, a, $"{p}.conv2", $"{p}.bn2", cout, cout, 3, 1, 1);
+                var a = g.Node("Relu", [ConvBn(g, w, h, $"{p}.conv1", $"{p}.bn1", cin, cout, 3, stride, 1, prefix)]);
+                var r = ConvBn(g, w, a, $"{p}.conv2", $"{p}.bn2", cout, cout, 3, 1, 1, prefix);
                 var shortcut = stride != 1 || cin != cout
-                    ? ConvBn(g, w, h, $"{p}.downsample.0", $"{p}.downsample.1", cin, cout, 1, stride, 0)
+                    ? ConvBn(g, w, h, $"{p}.downsample.0", $"{p}.downsample.1", cin, cout, 1, stride, 0, prefix)
                     : h;
-                h = g.Node("Relu", [g.Node("Add", [r, shortcut])], $"{p}.out");
+                h = g.Node("Relu", [g.Node("Add", [r, shortcut])], $"{prefix}{p}.out");
                 cin = cout;
             }
         }
@@ -134,14 +239,14 @@ public static class OnnxExporter
     }
 
     /// <summary>A bias-free convolution followed by an eval-mode batch norm, folded into one Conv node.</summary>
-    private static string ConvBn(OnnxGraphBuilder g, Weights w, string x, string conv, string bn, int cin, int cout, int k, int stride, int pad)
+    private static string ConvBn(OnnxGraphBuilder g, Weights w, string x, string conv, string bn, int cin, int cout, int k, int stride, int pad, string prefix)
     {
         var (weight, bias) = BatchNormFolding.Fold(
             w.Get($"{conv}.weight", [cout, cin, k, k]),
             w.Get($"{bn}.weight", [cout]), w.Get($"{bn}.bias", [cout]),
             w.Get($"{bn}.running_mean", [cout]), w.Get($"{bn}.running_var", [cout]));
-        var wName = g.Initializer($"{conv}.weight", [cout, cin, k, k], weight);
-        var bName = g.Initializer($"{conv}.bias", [cout], bias);
+        var wName = g.Initializer($"{prefix}{conv}.weight", [cout, cin, k, k], weight);
+        var bName = g.Initializer($"{prefix}{conv}.bias", [cout], bias);
         return Conv(g, x, wName, bName, k, stride, pad);
     }
 
@@ -151,17 +256,26 @@ public static class OnnxExporter
             Ints("dilations", 1, 1), Int("group", 1));
 
     /// <summary>The p-Model's state dict with shape checks and a clear error for a missing tensor.</summary>
-    private sealed class Weights(Dictionary<string, NamedTensor> stateDict, PModelArch arch)
+    private sealed class Weights(Dictionary<string, NamedTensor> stateDict, PModelArch arch, string? member = null)
     {
+        public PModelArch Arch => arch;
+
+        public IEnumerable<string> Names => stateDict.Keys;
+
+        public NamedTensor Tensor(string name) => stateDict[name];
+
+        private string What => member is null ? $"the {arch.ToName()} p-Model" : $"{member} ({arch.ToName()})";
+
         public NamedTensor Get(string name, long[] shape)
         {
             if (!stateDict.TryGetValue(name, out var t))
-                throw new TinaException($"Cannot export the {arch.ToName()} p-Model: tensor '{name}' is missing from its weights.");
+                throw new TinaException($"Cannot export {What}: tensor '{name}' is missing from its weights.");
             if (!t.Shape.SequenceEqual(shape))
-                throw new TinaException($"Cannot export the {arch.ToName()} p-Model: tensor '{name}' has shape [{string.Join(",", t.Shape)}], expected [{string.Join(",", shape)}].");
+                throw new TinaException($"Cannot export {What}: tensor '{name}' has shape [{string.Join(",", t.Shape)}], expected [{string.Join(",", shape)}].");
             return t;
         }
 
-        public string Add(OnnxGraphBuilder g, string name, long[] shape) => g.Initializer(name, shape, Get(name, shape).Data);
+        /// <summary>Adds tensor <paramref name="name"/> as the initializer <c>{prefix}{name}</c>.</summary>
+        public string Add(OnnxGraphBuilder g, string name, long[] shape, string prefix) => g.Initializer(prefix + name, shape, Get(name, shape).Data);
     }
 }

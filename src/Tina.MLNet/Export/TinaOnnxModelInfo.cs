@@ -25,4 +25,10 @@ public sealed record TinaOnnxModelInfo(
 {
     /// <summary>Number of classes.</summary>
     public int NumClasses => Labels.Count;
+
+    /// <summary>Number of p-Models whose softmax the model averages (1 for a single p-Model).</summary>
+    public int EnsembleSize { get; init; } = 1;
+
+    /// <summary>The seeds of an ensemble's members, when recorded; null otherwise.</summary>
+    public IReadOnlyList<long>? EnsembleSeeds { get; init; }
 }

@@ -76,6 +76,24 @@ public static class TinaOnnxModelReader
         }
 
         CheckSignature(model.Graph, labels.Length, source);
+        int ensembleSize = 1;
+        if (meta.TryGetValue(TinaOnnxSchema.EnsembleSizeKey, out var sizeText)
+            && (!int.TryParse(sizeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ensembleSize) || ensembleSize < 1))
+            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.EnsembleSizeKey}' must be a positive integer; got '{sizeText}'.");
+        long[]? seeds = null;
+        if (meta.TryGetValue(TinaOnnxSchema.EnsembleSeedsKey, out var seedsJson))
+        {
+            try
+            {
+                seeds = JsonSerializer.Deserialize<long[]>(seedsJson);
+            }
+            catch (JsonException e)
+            {
+                throw new TinaException($"{source}: metadata '{TinaOnnxSchema.EnsembleSeedsKey}' is not a JSON array of integers ({e.Message}).", e);
+            }
+            if (seeds is null || seeds.Length != ensembleSize)
+                throw new TinaException($"{source}: metadata '{TinaOnnxSchema.EnsembleSeedsKey}' lists {seeds?.Length ?? 0} seeds for an ensemble of {ensembleSize}.");
+        }
         long opset = model.OpsetImport.Where(o => string.IsNullOrEmpty(o.Domain)).Select(o => o.Version).DefaultIfEmpty(0).Max();
         return new TinaOnnxModelInfo(
             labels,
@@ -86,7 +104,11 @@ public static class TinaOnnxModelReader
             model.ProducerName,
             model.ProducerVersion,
             model.IrVersion,
-            opset);
+            opset)
+        {
+            EnsembleSize = ensembleSize,
+            EnsembleSeeds = seeds,
+        };
     }
 
     private static void CheckSignature(GraphProto graph, int classes, string source)

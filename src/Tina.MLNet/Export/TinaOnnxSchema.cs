@@ -22,10 +22,10 @@ public static class TinaOnnxSchema
     /// <summary>Name of the symbolic batch dimension of the input and outputs.</summary>
     public const string BatchDimension = "N";
 
-    /// <summary>Graph output: float [N, C], softmax class probabilities, column i for label i.</summary>
+    /// <summary>Graph output: float [N, C], softmax class probabilities (an ensemble's: the mean of its members'), column i for label i.</summary>
     public const string ScoresName = "scores";
 
-    /// <summary>Graph output: int64 [N], index of the most probable class (argmax of the logits).</summary>
+    /// <summary>Graph output: int64 [N], index of the most probable class (argmax of the logits; of the mean softmax for an ensemble).</summary>
     public const string ClassIndexName = "class_index";
 
     /// <summary>Metadata key: JSON array of the class labels, in output order.</summary>
@@ -42,4 +42,13 @@ public static class TinaOnnxSchema
 
     /// <summary>Metadata key: JSON description of the input normalisation the graph applies.</summary>
     public const string NormalizationKey = "tina.normalization";
+
+    /// <summary>
+    /// Metadata key: number of p-Models in a seed ensemble, whose mean softmax is <see cref="ScoresName"/>; written only
+    /// for ensembles of two or more (absent = a single p-Model).
+    /// </summary>
+    public const string EnsembleSizeKey = "tina.ensemble.size";
+
+    /// <summary>Metadata key: JSON array of the ensemble members' seeds, member order; written for ensembles whose seeds are known.</summary>
+    public const string EnsembleSeedsKey = "tina.ensemble.seeds";
 }

@@ -54,6 +54,13 @@ public sealed class TinaGenerateOptions
     /// <summary>Sample with the EMA weights (true, default) or the raw weights.</summary>
     public bool UseEma { get; set; } = true;
 
+    /// <summary>
+    /// Seed-ensemble size K (1 to 16; default 1): generate K p-Models for the prompt (member seeds derived from
+    /// <see cref="Seed"/>, see <see cref="GenerateOptions.MemberSeeds"/>) and classify with the mean of their softmax
+    /// probabilities, all in one ONNX graph. 1 gives exactly the single generated classifier.
+    /// </summary>
+    public int Ensemble { get; set; } = 1;
+
     /// <summary>Input column of type text with the path of each image file (relative to <see cref="ImageFolder"/> if set).</summary>
     public string ImagePathColumnName { get; set; } = TinaClassifierOptions.DefaultImagePathColumnName;
 
@@ -90,5 +97,5 @@ public sealed class TinaGenerateOptions
     }
 
     /// <summary>The sampling settings as <see cref="GenerateOptions"/>.</summary>
-    public GenerateOptions ToGenerateOptions() => new() { Sampler = Sampler, Steps = Steps, Seed = Seed, UseEma = UseEma };
+    public GenerateOptions ToGenerateOptions() => new() { Sampler = Sampler, Steps = Steps, Seed = Seed, UseEma = UseEma, EnsembleSize = Ensemble };
 }

@@ -111,14 +111,41 @@ public sealed class GaussianDiffusion
     }
 
     /// <summary>Generates vectors [B, <paramref name="parameterCount"/>] with any x0-predicting <paramref name="model"/>.</summary>
-    public Tensor Sample(Denoiser model, int parameterCount, Tensor classTokens, DiffusionSampler sampler, int? steps, Generator generator, Tensor? mask = null)
+    public Tensor Sample(Denoiser model, int parameterCount, Tensor classTokens, DiffusionSampler sampler, int? steps, Generator generator, Tensor? mask = null) =>
+        Sample(model, parameterCount, classTokens, sampler, steps, [generator], mask);
+
+    /// <summary>
+    /// As <see cref="Sample(TinaTransformer, Tensor, DiffusionSampler, int?, Generator, Tensor?)"/>, with the batch
+    /// split into <c>generators.Count</c> equal blocks of consecutive rows: block g draws all its noise (the initial
+    /// noise and DDPM's noise at every step) from <c>generators[g]</c>, so each block is the sample its own seed gives,
+    /// while all blocks share one batched run of the model. One generator draws exactly what the single-generator
+    /// overload draws.
+    /// </summary>
+    /// <exception cref="ArgumentException">No generator, or the batch is not a multiple of their count.</exception>
+    public Tensor Sample(TinaTransformer model, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null)
     {
+        if (model.training && model.Config.Dropout > 0)
+            throw new InvalidOperationException("Sampling with dropout active would draw from the global generator; call model.eval() first.");
+        return Sample(model.forward, model.ParameterCount, classTokens, sampler, steps, generators, mask);
+    }
+
+    /// <summary>
+    /// Generates vectors [B, <paramref name="parameterCount"/>] with any x0-predicting <paramref name="model"/>, block g
+    /// of the batch drawing its noise from <c>generators[g]</c> (see
+    /// <see cref="Sample(TinaTransformer, Tensor, DiffusionSampler, int?, IReadOnlyList{Generator}, Tensor?)"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">No generator, or the batch is not a multiple of their count.</exception>
+    public Tensor Sample(Denoiser model, int parameterCount, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null)
+    {
+        ArgumentNullException.ThrowIfNull(generators);
         var taus = Timesteps(steps ?? (sampler == DiffusionSampler.Ddpm ? Steps : 50));
         long batch = classTokens.shape[0];
+        if (generators.Count == 0 || batch % generators.Count != 0)
+            throw new ArgumentException($"The batch of {batch} prompts must split into equal blocks, one per generator; got {generators.Count} generators.", nameof(generators));
         var device = classTokens.device;
         using var noGrad = no_grad();
         using var scope = NewDisposeScope();
-        var x = randn([batch, parameterCount], ScalarType.Float32, generator: generator).to(device);
+        var x = Noise(generators, batch, parameterCount, device);
         for (int i = taus.Length - 1; i >= 0; i--)
         {
             Tensor next;
@@ -140,7 +167,7 @@ public sealed class GaussianDiffusion
                     double coef1 = beta * Math.Sqrt(acpPrev) / (1.0 - acp);
                     double coef2 = (1.0 - acpPrev) * Math.Sqrt(alpha) / (1.0 - acp);
                     next = TensorMath.Combine(coef1, x0, coef2, x);
-                    if (i > 0) next = next.Plus(randn([batch, parameterCount], ScalarType.Float32, generator: generator).to(device), Math.Sqrt(beta));
+                    if (i > 0) next = next.Plus(Noise(generators, batch, parameterCount, device), Math.Sqrt(beta));
                 }
                 next = next.MoveToOuterDisposeScope();
             }
@@ -149,6 +176,16 @@ public sealed class GaussianDiffusion
         }
         if (mask is not null) x = x * mask;
         return x.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Standard normal noise [batch, count]: one draw of the whole batch per generator block, blocks in order.</summary>
+    private static Tensor Noise(IReadOnlyList<Generator> generators, long batch, int count, Device device)
+    {
+        if (generators.Count == 1) return randn([batch, count], ScalarType.Float32, generator: generators[0]).to(device);
+        long rows = batch / generators.Count;
+        using var scope = NewDisposeScope();
+        var blocks = generators.Select(g => randn([rows, count], ScalarType.Float32, generator: g)).ToList();
+        return cat(blocks, 0).to(device).MoveToOuterDisposeScope();
     }
 
     private int[] Steps1d(Tensor t, long batch)

@@ -24,11 +24,37 @@ public sealed record GenerateOptions
     /// <summary>Sample with the EMA weights (true) or the raw weights (false; what the paper evaluated).</summary>
     public bool UseEma { get; init; } = true;
 
+    /// <summary>
+    /// Members of a seed ensemble (1 to <see cref="PModelEnsemble.MaxMembers"/>; default 1): how many p-Models
+    /// <see cref="TinaGenerator.GenerateEnsemble"/> samples per prompt, member m with seed <c>MemberSeeds()[m]</c>.
+    /// 1 is plain generation.
+    /// </summary>
+    public int EnsembleSize { get; init; } = 1;
+
     /// <summary>The steps actually used.</summary>
     public int ResolvedSteps => Steps ?? (Sampler == DiffusionSampler.Ddpm ? 1000 : 50);
 
-    /// <summary>A short description for model metadata, e.g. <c>tina ddim-50 seed 0 ema</c>.</summary>
-    public string Describe() => $"tina {Sampler.ToString().ToLowerInvariant()}-{ResolvedSteps} seed {Seed} {(UseEma ? "ema" : "raw")}";
+    /// <summary>
+    /// The seed of each ensemble member: member 0 uses <see cref="Seed"/> itself (so an ensemble of one is plain
+    /// generation), member m ≥ 1 a seed derived from <see cref="Seed"/> and m with <see cref="Runtime.Seeds.Derive"/>.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="EnsembleSize"/> is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
+    public long[] MemberSeeds()
+    {
+        PModelEnsemble.CheckSize(EnsembleSize, nameof(EnsembleSize));
+        var seeds = new long[EnsembleSize];
+        seeds[0] = Seed;
+        for (int m = 1; m < seeds.Length; m++)
+            seeds[m] = Runtime.Seeds.Derive(unchecked((int)Seed), (int)(Seed >> 32), m, EnsembleStream);
+        return seeds;
+    }
+
+    /// <summary>A short description for model metadata, e.g. <c>tina ddim-50 seed 0 ema</c> (<c>… ensemble 4</c> for an ensemble).</summary>
+    public string Describe() => $"tina {Sampler.ToString().ToLowerInvariant()}-{ResolvedSteps} seed {Seed} {(UseEma ? "ema" : "raw")}"
+        + (EnsembleSize == 1 ? "" : $" ensemble {EnsembleSize}");
+
+    /// <summary>Stream id that separates ensemble member seeds from other seeds derived from the same base seed.</summary>
+    private const int EnsembleStream = 0xE5E;
 }
 
 /// <summary>
@@ -142,6 +168,7 @@ public sealed class TinaGenerator : IDisposable
     /// the parsed names.
     /// </summary>
     /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    /// <exception cref="ArgumentException">The options ask for an ensemble (use <see cref="GenerateEnsemble"/>).</exception>
     public PModel Generate(IReadOnlyList<string> classes, GenerateOptions? options = null) => Generate([classes], options)[0];
 
     /// <summary>
@@ -156,32 +183,84 @@ public sealed class TinaGenerator : IDisposable
     /// seed, so prompt i of a batch is not the same sample as prompt i alone).
     /// </summary>
     /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it (its position in the batch when there are several).</exception>
+    /// <exception cref="ArgumentException">The options ask for an ensemble (use <see cref="GenerateEnsembles"/>).</exception>
     public IReadOnlyList<PModel> Generate(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
     {
-        ArgumentNullException.ThrowIfNull(prompts);
         options ??= new GenerateOptions();
-        if (prompts.Count == 0) return [];
+        if (options.EnsembleSize != 1)
+            throw new ArgumentException($"The options ask for an ensemble of {options.EnsembleSize} p-Models per prompt; call {nameof(GenerateEnsemble)} or {nameof(GenerateEnsembles)}, or set {nameof(GenerateOptions.EnsembleSize)} = 1.", nameof(options));
+        return Sample(prompts, [options.Seed], options)[0];
+    }
+
+    /// <summary>
+    /// Generates a seed ensemble for one prompt: <see cref="GenerateOptions.EnsembleSize"/> p-Models, member m sampled
+    /// with seed <see cref="GenerateOptions.MemberSeeds"/>[m], all in one batched sampling run. An ensemble of one is
+    /// the p-Model <see cref="Generate(IReadOnlyList{string}, GenerateOptions?)"/> gives for the same seed, bit for bit.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">The prompt is invalid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The ensemble size is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
+    public PModelEnsemble GenerateEnsemble(IReadOnlyList<string> classes, GenerateOptions? options = null) => GenerateEnsembles([classes], options)[0];
+
+    /// <summary>
+    /// Generates a seed ensemble for each of several prompts in one batched sampling run: the batch of prompts is
+    /// sampled once per member, draw m with seed <see cref="GenerateOptions.MemberSeeds"/>[m] (one noise draw of [B, P]
+    /// per member seed, as <see cref="Generate(IReadOnlyList{IReadOnlyList{string}}, GenerateOptions?)"/> draws from
+    /// its seed; member 0 of each ensemble is what that call gives).
+    /// </summary>
+    /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The ensemble size is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
+    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
+    {
+        options ??= new GenerateOptions();
+        var seeds = options.MemberSeeds();
+        var draws = Sample(prompts, seeds, options);
+        return Enumerable.Range(0, prompts.Count).Select(i => new PModelEnsemble(draws.Select(d => d[i]).ToArray(), seeds)).ToArray();
+    }
+
+    /// <summary>
+    /// Samples the prompts once per seed in one diffusion run (rows seed-major: draw m of prompt i is row m·B + i) and
+    /// returns draw m's p-Models at index m.
+    /// </summary>
+    private PModel[][] Sample(IReadOnlyList<IReadOnlyList<string>> prompts, long[] seeds, GenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        if (prompts.Count == 0) return seeds.Select(_ => Array.Empty<PModel>()).ToArray();
         var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
         var vectors = Embed(cleaned);
-        int b = cleaned.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
-        var tokenData = new float[b * k * d];
-        for (int i = 0; i < b; i++)
-            for (int s = 0; s < k; s++)
-                (s < cleaned[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, (i * k + s) * d);
+        int b = cleaned.Count, draws = seeds.Length, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
+        var tokenData = new float[draws * b * k * d];
+        for (int m = 0; m < draws; m++)
+            for (int i = 0; i < b; i++)
+                for (int s = 0; s < k; s++)
+                    (s < cleaned[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, ((m * b + i) * k + s) * d);
+        var counts = Enumerable.Repeat(cleaned.Select(c => c.Length), draws).SelectMany(c => c).ToArray();
         float[] result;
-        using (var scope = NewDisposeScope())
-        using (no_grad())
+        var generators = seeds.Select(seed => new Generator((ulong)seed, CPU)).ToList();
+        try
         {
-            var tokens = tensor(tokenData, [b, k, d]).to(Device);
-            var mask = _padding.MaskTensor(cleaned.Select(c => c.Length).ToArray()).to(Device);
-            using var generator = new Generator((ulong)options.Seed, CPU);
-            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generator, mask);
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            // tensor(float[]) wraps the managed array, whose address (alignment) changes from call to call, and MKL's
+            // matrix products over several rows round differently for different alignments: a batched call would not
+            // give the same bits twice. The clone is libtorch-allocated (64-byte aligned). A single prompt, whose
+            // products have one row, gives the same bits with or without it.
+            var tokens = tensor(tokenData, [draws * b, k, d]).clone().to(Device);
+            var mask = _padding.MaskTensor(counts).to(Device);
+            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generators, mask);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
             result = x.data<float>().ToArray();
         }
-        var models = new PModel[b];
-        for (int i = 0; i < b; i++)
-            models[i] = _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), cleaned[i], _frozen);
+        finally
+        {
+            foreach (var g in generators) g.Dispose();
+        }
+        var models = new PModel[draws][];
+        for (int m = 0; m < draws; m++)
+        {
+            models[m] = new PModel[b];
+            for (int i = 0; i < b; i++)
+                models[m][i] = _padding.ToPModel(result.AsSpan((m * b + i) * p, p).ToArray(), cleaned[i], _frozen);
+        }
         return models;
     }
 

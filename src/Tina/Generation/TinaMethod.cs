@@ -3,6 +3,7 @@ using Tina.Diffusion;
 using Tina.Evaluation;
 using Tina.PModels;
 using Tina.Tasks;
+using Tina.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,34 +14,46 @@ namespace Tina.Generation;
 /// classify the test images with it, so that <see cref="PAcc.Evaluate"/> measures Tina's p-Acc like the baselines'.
 /// When the generated part is only the classifier (ResNet-20: the backbone is frozen and the same in every generated
 /// p-Model), the backbone's features of the test split are computed once and each task costs one matrix product, as
-/// for classifier selection; the predictions are the same as running each whole network.
+/// for classifier selection; the predictions are the same as running each whole network. With
+/// <see cref="GenerateOptions.EnsembleSize"/> K &gt; 1 each task gets a seed ensemble of K p-Models and an image's
+/// class is the argmax of the K members' mean softmax probabilities (the exported ensemble ONNX computes the same);
+/// on a frozen backbone the K heads share the cached features.
 /// </summary>
 public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null) : IBatchedPersonalizationMethod, IDisposable
 {
     private (ImageSet Set, Tensor Features)? _frozenFeatures;
 
-    /// <summary>Prompts sampled together by <see cref="Prepare"/> (one batched diffusion run each).</summary>
+    /// <summary>Prompts sampled together by <see cref="Prepare"/> (one batched diffusion run each; with an ensemble of K, this many p-Models: ⌊50 / K⌋ prompts).</summary>
     public const int PrepareBatch = 50;
 
-    private readonly Dictionary<string, PModel> _prepared = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, PModelEnsemble> _prepared = new(StringComparer.Ordinal);
 
-    private readonly GenerateOptions _options = options ?? new GenerateOptions();
+    private readonly GenerateOptions _options = Checked(options ?? new GenerateOptions());
 
     /// <inheritdoc />
-    public string Name { get; } = name ?? ((options?.Sampler ?? DiffusionSampler.Ddim) == DiffusionSampler.Ddpm ? "tina-ddpm" : "tina");
+    public string Name { get; } = name ?? DefaultName(options ?? new GenerateOptions());
+
+    /// <summary>The default method name: <c>tina</c> (DDIM) or <c>tina-ddpm</c>, with <c>-ensK</c> appended for an ensemble of K.</summary>
+    public static string DefaultName(GenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var n = options.Sampler == DiffusionSampler.Ddpm ? "tina-ddpm" : "tina";
+        return options.EnsembleSize == 1 ? n : $"{n}-ens{options.EnsembleSize}";
+    }
 
     /// <summary>
-    /// Samples the p-Models of <paramref name="tasks"/> in batches of <see cref="PrepareBatch"/> prompts (batch j uses
-    /// the seed derived from the options' seed and j, so a rerun gives the same weights).
+    /// Samples the p-Models of <paramref name="tasks"/> in batches of <see cref="PrepareBatch"/> prompts (⌊50 / K⌋ for an
+    /// ensemble of K; batch j uses the seed derived from the options' seed and j, so a rerun gives the same weights).
     /// </summary>
     public void Prepare(IReadOnlyList<PersonalizationTask> tasks, IProgress<double>? progress = null, CancellationToken cancel = default)
     {
         var todo = tasks.Where(t => !_prepared.ContainsKey(t.Prompt)).DistinctBy(t => t.Prompt).ToList();
-        for (int start = 0, j = 0; start < todo.Count; start += PrepareBatch, j++)
+        int perRun = Math.Max(1, PrepareBatch / _options.EnsembleSize);
+        for (int start = 0, j = 0; start < todo.Count; start += perRun, j++)
         {
             cancel.ThrowIfCancellationRequested();
-            var chunk = todo.Skip(start).Take(PrepareBatch).ToList();
-            var models = generator.Generate(chunk.Select(t => (IReadOnlyList<string>)t.Names).ToList(),
+            var chunk = todo.Skip(start).Take(perRun).ToList();
+            var models = generator.GenerateEnsembles(chunk.Select(t => (IReadOnlyList<string>)t.Names).ToList(),
                 _options with { Seed = Runtime.Seeds.Derive((int)_options.Seed, j, 0x7A5) });
             for (int i = 0; i < chunk.Count; i++) _prepared[chunk[i].Prompt] = models[i];
             progress?.Report((double)(start + chunk.Count) / todo.Count);
@@ -50,33 +63,59 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
     /// <inheritdoc />
     public int[] Predict(PersonalizationTask task, ImageSet test, int[] indices)
     {
-        var model = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.Generate(task.Names, _options);
-        using var net = model.ToNetwork();
-        net.to(device ?? CPU);
-        using var _ = no_grad();
-        if (model.Frozen.Count > 0 && model.Layout.Entries.All(e => e.Name.StartsWith("fc.", StringComparison.Ordinal)))
+        var ensemble = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.GenerateEnsemble(task.Names, _options);
+        var nets = ensemble.Members.Select(m => m.ToNetwork()).ToList();
+        try
         {
-            if (_frozenFeatures?.Set != test)
+            foreach (var net in nets) net.to(device ?? CPU);
+            using var _ = no_grad();
+            var first = ensemble.Members[0];
+            if (first.Frozen.Count > 0 && first.Layout.Entries.All(e => e.Name.StartsWith("fc.", StringComparison.Ordinal)))
             {
-                _frozenFeatures?.Features.Dispose();
-                _frozenFeatures = (test, Accuracy.Features(net, test, device));
+                if (_frozenFeatures?.Set != test)
+                {
+                    _frozenFeatures?.Features.Dispose();
+                    _frozenFeatures = (test, Accuracy.Features(nets[0], test, device));
+                }
+                using var scope = NewDisposeScope();
+                var f = _frozenFeatures.Value.Features.index_select(0, tensor(indices.Select(i => (long)i).ToArray()));
+                var scores = Combine(nets.Select(net => nn.functional.linear(f, net.fc.weight!.cpu(), net.fc.bias!.cpu())).ToList());
+                return scores.argmax(1).data<long>().Select(v => (int)v).ToArray();
             }
-            using var scope = NewDisposeScope();
-            var f = _frozenFeatures.Value.Features.index_select(0, tensor(indices.Select(i => (long)i).ToArray()));
-            var logits = nn.functional.linear(f, net.fc.weight!.cpu(), net.fc.bias!.cpu());
-            return logits.argmax(1).data<long>().Select(v => (int)v).ToArray();
+            var result = new int[indices.Length];
+            const int batch = 500;
+            for (int s = 0; s < indices.Length; s += batch)
+            {
+                var idx = indices.AsSpan(s, Math.Min(batch, indices.Length - s));
+                using var scope = NewDisposeScope();
+                var x = tensor(Augmentation.Batch(test, idx, Normalization.Mean, Normalization.Std, null), [idx.Length, 3, 32, 32]).to(device ?? CPU);
+                var pred = Combine(nets.Select(net => net.forward(x)).ToList()).argmax(1).cpu();
+                pred.data<long>().ToArray().Select(v => (int)v).ToArray().CopyTo(result, s);
+            }
+            return result;
         }
-        var result = new int[indices.Length];
-        const int batch = 500;
-        for (int s = 0; s < indices.Length; s += batch)
+        finally
         {
-            var idx = indices.AsSpan(s, Math.Min(batch, indices.Length - s));
-            using var scope = NewDisposeScope();
-            var x = tensor(Augmentation.Batch(test, idx, Normalization.Mean, Normalization.Std, null), [idx.Length, 3, 32, 32]).to(device ?? CPU);
-            var pred = net.forward(x).argmax(1).cpu();
-            pred.data<long>().ToArray().Select(v => (int)v).ToArray().CopyTo(result, s);
+            foreach (var net in nets) net.Dispose();
         }
-        return result;
+    }
+
+    /// <summary>
+    /// What the argmax is taken of: a single p-Model's logits (as before ensembles), or the sum of the members' softmax
+    /// probabilities (the same argmax as their mean).
+    /// </summary>
+    private static Tensor Combine(List<Tensor> logits)
+    {
+        if (logits.Count == 1) return logits[0];
+        var sum = logits[0].softmax(1);
+        for (int m = 1; m < logits.Count; m++) sum = sum.PlusInPlace(logits[m].softmax(1));
+        return sum;
+    }
+
+    private static GenerateOptions Checked(GenerateOptions options)
+    {
+        PModelEnsemble.CheckSize(options.EnsembleSize, nameof(options));
+        return options;
     }
 
     /// <summary>Frees the cached backbone features.</summary>

@@ -1,6 +1,11 @@
+using Tina.Data;
 using Tina.Generation;
+using Tina.Generic;
 using Tina.MLNet.Export;
 using Tina.MLNet.MLNet;
+using Tina.PModels;
+using Tina.Tests.Data;
+using Tina.Zoo;
 
 namespace Tina.Tests.Generation;
 
@@ -33,11 +38,72 @@ public class TinaCliTests
     }
 
     [Fact]
+    public void GenerateEnsembleWritesTheLibrarysEnsemble()
+    {
+        var ckpt = GenerationFixture.CheckpointDir;
+        var onnx = Path.Combine(TestData.TempDir(), "e.onnx");
+        var (code, output) = Tina("generate", "--generator", ckpt, "--prompt", "apple, bear, bicycle", "--out", onnx, "--seed", "2", "--ensemble", "3", "--steps", "10");
+        Assert.True(code == 0, output);
+        Assert.Contains("ensemble of 3", output);
+        using var gen = TinaGenerator.Load(ckpt);
+        var options = new GenerateOptions { Seed = 2, EnsembleSize = 3, Steps = 10 };
+        var expected = OnnxExporter.Export(gen.GenerateEnsemble(["apple", "bear", "bicycle"], options), "apple, bear, bicycle", options.Describe());
+        Assert.Equal(expected, File.ReadAllBytes(onnx));
+        var info = TinaOnnxModelReader.Read(onnx);
+        Assert.Equal(3, info.EnsembleSize);
+        Assert.Equal(options.MemberSeeds(), info.EnsembleSeeds!);
+
+        foreach (var bad in new[] { "0", "17" })
+        {
+            (code, output) = Tina("generate", "--generator", ckpt, "--prompt", "apple", "--out", onnx, "--ensemble", bad);
+            Assert.Equal(2, code);
+            Assert.Contains($"--ensemble must be 1 to 16; got {bad}", output);
+            Assert.DoesNotContain("   at ", output);
+        }
+    }
+
+    [Fact]
+    public void EvalWithAnEnsembleRuns()
+    {
+        // tina eval on CIFAR-100 with the fixture zoo's tasks: its tasks use the first 12 CIFAR-100 classes, whose
+        // indices are the same in the full dataset, so a copy of its manifest that names cifar100 is a valid zoo.
+        var artifacts = TestData.TempDir();
+        _ = Fixtures.Cifar;   // makes sure the shared decoded cache exists
+        var cache = SharedDatasets.Store.CachePath("cifar100");
+        var store = new DatasetStore(TestData.DataDir, artifacts);
+        Directory.CreateDirectory(store.CacheDir);
+        File.CreateSymbolicLink(store.CachePath("cifar100"), cache);
+        var zoo = Path.Combine(artifacts, "zoo");
+        Directory.CreateDirectory(zoo);
+        (ZooManifest.Load(GenerationFixture.ZooDir) with { Dataset = "cifar100" }).Save(zoo);
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, 100, seed: 1),
+            new GenericModelCard { Arch = "cnn5k", Dataset = "cifar100", Classes = Fixtures.Cifar.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 1, Optimizer = "none" }))
+            generic.Save(GenericModel.DefaultPath(artifacts, "cifar100", PModelArch.Cnn5k));
+        var json = Path.Combine(artifacts, "eval.json");
+        var (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--ensemble", "2", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "10", "--json", json);
+        Assert.True(code == 0, output);
+        Assert.Contains("tina-ens2", output);
+        Assert.Contains("tina-ens2", File.ReadAllText(json));
+
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "generic", "--ensemble", "2");
+        Assert.Equal(2, code);
+        Assert.Contains("--ensemble applies to the tina methods", output);
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--ensemble", "20");
+        Assert.Equal(2, code);
+        Assert.Contains("--ensemble must be 1 to 16; got 20", output);
+    }
+
+    [Fact]
     public void BenchGeneratePrintsPercentiles()
     {
         var (code, output) = Tina("bench", "generate", "--generator", GenerationFixture.CheckpointDir, "--runs", "3", "--ddpm-runs", "0", "--steps", "10");
         Assert.True(code == 0, output);
         Assert.Contains("DDIM-10", output);
         Assert.Contains("p90 ms", output);
+        (code, output) = Tina("bench", "generate", "--generator", GenerationFixture.CheckpointDir, "--runs", "2", "--ddpm-runs", "0", "--steps", "5", "--ensemble", "4");
+        Assert.True(code == 0, output);
+        Assert.Contains("ensemble of 4", output);
+        Assert.Contains("DDIM-5", output);
     }
 }

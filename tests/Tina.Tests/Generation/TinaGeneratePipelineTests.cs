@@ -66,4 +66,53 @@ public class TinaGeneratePipelineTests
         Assert.Throws<InvalidPromptException>(() => ml.Transforms.TinaGenerate(new TinaGenerateOptions { Generator = generator, Classes = ["apple", "APPLE"] }).Fit(empty));
         Assert.Throws<ArgumentException>(() => ml.Transforms.TinaGenerate(new TinaGenerateOptions { Classes = Prompt }));
     }
+
+    [Fact]
+    public void EnsembleOptionEmbedsTheEnsembleOnnx()
+    {
+        Assert.True(SkiaSharpCompatibility.ImagePipelineWorks, SkiaSharpCompatibility.ProblemMessage);
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 1, testPerClass: 1);
+        var dir = TestData.TempDir();
+        var pixels = new float[data.Test.Count * 3 * 32 * 32];
+        for (int i = 0; i < data.Test.Count; i++)
+        {
+            var img = data.Test.Image(i);
+            Tina.Data.PngWriter.Write(Path.Combine(dir, $"{i:D2}.png"), img);
+            for (int j = 0; j < img.Length; j++) pixels[i * img.Length + j] = img[j] / 255f;
+        }
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var options = new GenerateOptions { Seed = 3, EnsembleSize = 3 };
+        var ensemble = generator.GenerateEnsemble(Prompt, options);
+        using var session = new InferenceSession(OnnxExporter.Export(ensemble));
+        var (ortScores, ortIndex) = RunOnnx(session, pixels, data.Test.Count);
+
+        var ml = new MLContext(seed: 1);
+        var estimator = ml.Transforms.TinaGenerate(new TinaGenerateOptions { Generator = generator, Classes = Prompt, Seed = 3, Ensemble = 3, ImageFolder = dir });
+        var fitted = estimator.Fit(TinaMLNetModel.EmptyInput(ml));
+        Assert.Equal(3, estimator.GeneratedEnsemble.Count);
+        for (int m = 0; m < 3; m++) Assert.True(ensemble.Members[m].Parameters.AsSpan().SequenceEqual(estimator.GeneratedEnsemble.Members[m].Parameters));
+        Assert.Throws<InvalidOperationException>(() => estimator.GeneratedModel);
+        var zip = Path.Combine(TestData.TempDir(), "ensemble.zip");
+        TinaMLNetModel.Save(ml, fitted, zip);
+        var info = TinaMLNetModel.ReadEmbeddedModelInfo(zip)!;
+        Assert.Equal(3, info.EnsembleSize);
+        Assert.Equal(options.MemberSeeds(), info.EnsembleSeeds!);
+        Assert.Equal(options.Describe(), info.Method);
+
+        var ml2 = new MLContext(seed: 2);
+        var loaded = TinaMLNetModel.Load(ml2, zip, out _);
+        using var engine = ml2.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(loaded);
+        for (int i = 0; i < data.Test.Count; i++)
+        {
+            var p = engine.Predict(new TinaImageInput { ImagePath = $"{i:D2}.png" });
+            Assert.Equal(ortIndex[i], Assert.Single(p.ClassIndex));
+            for (int k = 0; k < Prompt.Length; k++) Assert.Equal(ortScores[i * Prompt.Length + k], p.Score[k], 1e-5f);
+        }
+
+        // The default (1) is the single generated classifier; a bad size is refused when the estimator is made.
+        Assert.True(generator.Generate(Prompt, new GenerateOptions { Seed = 3 }).Parameters.AsSpan()
+            .SequenceEqual(ml.Transforms.TinaGenerate(new TinaGenerateOptions { Generator = generator, Classes = Prompt, Seed = 3 }).GeneratedModel.Parameters));
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => ml.Transforms.TinaGenerate(new TinaGenerateOptions { Generator = generator, Classes = Prompt, Ensemble = 17 }));
+        Assert.Contains("got 17", e.Message);
+    }
 }
