@@ -17,6 +17,9 @@ internal static class TinaProcess
         var psi = new ProcessStartInfo(exe) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var a in args) psi.ArgumentList.Add(a);
         psi.Environment["COLUMNS"] = "400"; // keep Spectre.Console from wrapping messages the tests look for
+        // The same intra-op thread count as this process: BLAS splits matrix products by thread, so the bits of a
+        // generated p-Model depend on it, and tests compare the executable's bytes with the library's.
+        psi.Environment["TINA_THREADS"] = TorchSharp.torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
