@@ -87,11 +87,9 @@ public class RealPipelineTests(ITestOutputHelper output)
         var tasks = HeldOutTasks;
         using var batched = new TinaMethod(F.Generator, RealFixture.Generate);
         var together = PAcc.Evaluate(batched, tasks, F.Data.Test);
-        var alone = tasks.Select(t =>
-        {
-            using var one = new TinaMethod(F.Generator, RealFixture.Generate);
-            return PAcc.OfTask(one, t, F.Data.Test);
-        }).ToArray();
+        // Without Prepare, TinaMethod generates each task's p-Model alone when it is asked to predict.
+        using var single = new TinaMethod(F.Generator, RealFixture.Generate);
+        var alone = tasks.Select(t => PAcc.OfTask(single, t, F.Data.Test)).ToArray();
         // Different noise (a batch draws [B, P] at once), so not the same bits; but the same class lists get p-Models
         // of the same quality task by task. A p-Model paired with another task's prompt would be far off.
         var diffs = together.PerTask.Zip(alone, (x, y) => Math.Abs(x - y)).ToArray();
