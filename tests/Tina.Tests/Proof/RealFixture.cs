@@ -44,7 +44,7 @@ internal static class RealFixture
         var sw = Stopwatch.StartNew();
         void Lap(string name) { seconds[name] = sw.Elapsed.TotalSeconds; sw.Restart(); }
 
-        var data = Fixtures.CifarSubset(classes: Classes, perClass: 40, testPerClass: 30);
+        var data = Fixtures.CifarSubset(classes: Classes, perClass: 30, testPerClass: 30);
         Lap("data");
         var root = TestData.TempDir();
         var generic = new GenericTrainer(new GenericTrainingOptions { Arch = PModelArch.ResNet20, Epochs = 2, BatchSize = 32, Seed = 21 },
