@@ -9,8 +9,32 @@ internal static class TinaProcess
     public static (int Code, string Output) Run(string artifacts, params string[] args) =>
         Exec(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
 
+    /// <summary>
+    /// Starts <c>tina --data DATA --artifacts <paramref name="artifacts"/> ARGS…</c> without waiting (its output is
+    /// read and dropped), so a test can kill it part-way.
+    /// </summary>
+    public static Process Start(string artifacts, params string[] args)
+    {
+        var psi = StartInfo(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
     /// <summary>Runs the executable at <paramref name="relativePath"/> (from the tests' folder); output is stdout + stderr.</summary>
     public static (int Code, string Output) Exec(string relativePath, IEnumerable<string> args)
+    {
+        using var p = Process.Start(StartInfo(relativePath, args))!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+
+    private static ProcessStartInfo StartInfo(string relativePath, IEnumerable<string> args)
     {
         var exe = Path.Combine(AppContext.BaseDirectory, relativePath);
         if (!File.Exists(exe)) throw new FileNotFoundException($"{exe} is missing from the tests' output folder.", exe);
@@ -20,10 +44,6 @@ internal static class TinaProcess
         // The same intra-op thread count as this process: BLAS splits matrix products by thread, so the bits of a
         // generated p-Model depend on it, and tests compare the executable's bytes with the library's.
         psi.Environment["TINA_THREADS"] = TorchSharp.torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
+        return psi;
     }
 }
