@@ -22,6 +22,12 @@ internal static class ChildProgram
                 case ["seeds"]:
                     Console.WriteLine(ReproducibilityProbe.Describe());
                     return 0;
+                case ["train", var zoo, var output, var epochs, var threads]:
+                    // A Tina training run (the generation fixture's options, stand-in text encoder) that a test may kill and resume.
+                    set_num_threads(int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture));
+                    using (var encoder = new Generation.HashTextEncoder())
+                        new Tina.Generation.TinaTrainer(Generation.GenerationFixture.Options(int.Parse(epochs, System.Globalization.CultureInfo.InvariantCulture)), encoder).Train(zoo, output);
+                    return 0;
                 case [var mode and ("banned-scalars" or "safe-scalars"), var iterations, var seconds]:
                     return ScalarLoop.Run(banned: mode == "banned-scalars", int.Parse(iterations), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 default:
@@ -52,6 +58,21 @@ internal static class ChildProgram
         if (timedOut) p.Kill(entireProcessTree: true);
         p.WaitForExit();
         return (timedOut ? -1 : p.ExitCode, stdout.Result + stderr.Result, sw.Elapsed, timedOut);
+    }
+
+    /// <summary>Starts <c>dotnet Tina.Tests.dll ARGS…</c> without waiting (output read and dropped), so a test can kill it.</summary>
+    public static Process Start(params string[] args)
+    {
+        var psi = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add(typeof(ChildProgram).Assembly.Location);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
     }
 
     /// <summary>The dotnet host running the tests (testhost runs under it), else <c>dotnet</c> from PATH.</summary>
