@@ -15,7 +15,12 @@ internal static class TinaProcess
     /// </summary>
     public static Process Start(string artifacts, params string[] args)
     {
-        var psi = StartInfo(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
+        return StartDrained(StartInfo(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args)));
+    }
+
+    /// <summary>Starts <paramref name="psi"/> (output redirected) and reads and drops its output, so it never blocks on a full pipe.</summary>
+    public static Process StartDrained(ProcessStartInfo psi)
+    {
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
         p.ErrorDataReceived += (_, _) => { };

@@ -25,14 +25,14 @@ public static class ZooReader
     {
         manifest = ZooManifest.Load(dir);
         var entries = new List<ZooEntry>();
+        var stored = PModels.ParameterLayout.For(PModels.PModelArchNames.Parse(manifest.Arch), manifest.ClassesPerTask);
+        if (stored.Count != manifest.ParameterCount) throw new CorruptFileException(Path.Combine(dir, ZooManifest.FileName), $"a {manifest.ClassesPerTask}-class {manifest.Arch} p-Model has {stored.Count} parameters, not {manifest.ParameterCount}");
         foreach (var shard in manifest.Shards.OrderBy(s => s.First))
         {
             var path = Path.Combine(dir, shard.File);
             var (tensors, _) = SafeTensors.Load(path);
             if (!tensors.TryGetValue("parameters", out var t) || t.Shape.Length != 2 || t.Shape[0] != shard.Count || t.Shape[1] != manifest.ParameterCount)
                 throw new CorruptFileException(path, $"expected a 'parameters' tensor of shape [{shard.Count}, {manifest.ParameterCount}]");
-            var stored = PModels.ParameterLayout.For(PModels.PModelArchNames.Parse(manifest.Arch), manifest.ClassesPerTask);
-            if (stored.Count != manifest.ParameterCount) throw new CorruptFileException(Path.Combine(dir, ZooManifest.FileName), $"a {manifest.ClassesPerTask}-class {manifest.Arch} p-Model has {stored.Count} parameters, not {manifest.ParameterCount}");
             for (int i = 0; i < shard.Count; i++)
             {
                 var task = manifest.Tasks[shard.First + i];

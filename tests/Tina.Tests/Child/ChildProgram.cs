@@ -67,12 +67,7 @@ internal static class ChildProgram
         psi.ArgumentList.Add("exec");
         psi.ArgumentList.Add(typeof(ChildProgram).Assembly.Location);
         foreach (var a in args) psi.ArgumentList.Add(a);
-        var p = Process.Start(psi)!;
-        p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
-        p.BeginOutputReadLine();
-        p.BeginErrorReadLine();
-        return p;
+        return TinaProcess.StartDrained(psi);
     }
 
     /// <summary>The dotnet host running the tests (testhost runs under it), else <c>dotnet</c> from PATH.</summary>
