@@ -6,15 +6,12 @@
 //
 // GENERATOR_DIR is a checkpoint folder written by `tina train --zoo DIR` (scripts/quickstart.sh leaves one in
 // artifacts/quickstart/tina, and real test images in artifacts/quickstart/images).
-// Class names outside the training zoo need the generator's text encoder: set TINA_ARTIFACTS to the artifacts folder
-// holding the GloVe vectors (tina text similarity sets them up).
+// Class names outside the training zoo need the generator's text encoder, which it opens by itself: set TINA_ARTIFACTS
+// to the artifacts folder holding the GloVe vectors (tina text similarity sets them up).
 using Microsoft.ML;
 using Tina;
-using Tina.Generation;
-using Tina.MLNet.MLNet;
-using Tina.MLNet.Text;
+using Tina.MLNet;
 using Tina.Tasks;
-using Tina.Text;
 
 if (args.Length < 2)
 {
@@ -30,25 +27,17 @@ try
     // The prompt is parsed as everywhere in Tina: classes separated by commas, semicolons or new lines.
     var classes = ClassList.Parse(args[1]);
 
-    // Open the text encoder only if a class is not among the zoo's names stored with the checkpoint.
-    ITextEncoder? encoder = null;
-    using (var probe = TinaGenerator.Load(generatorDir))
-        if (probe.UnknownClasses(classes).Count > 0 && probe.TextEncoderId.StartsWith("glove", StringComparison.OrdinalIgnoreCase))
-            encoder = TextEncoders.Create(TextEncoders.Glove, Environment.GetEnvironmentVariable("TINA_ARTIFACTS") ?? "artifacts", null);
-
     // 1. Fit = generate the classifier for the prompt (DDIM-50, seed 0); the chain embeds its ONNX bytes.
     var ml = new MLContext(seed: 0);
     var estimator = ml.Transforms.TinaGenerate(new TinaGenerateOptions
     {
         GeneratorPath = generatorDir,
-        Prompt = args[1],
-        TextEncoder = encoder,
+        Prompt = args[1],   // class names outside the generator's zoo open its text encoder (GloVe from $TINA_ARTIFACTS)
         Seed = 0,
     });
     var sw = System.Diagnostics.Stopwatch.StartNew();
     var model = estimator.Fit(TinaMLNetModel.EmptyInput(ml));
     Console.WriteLine($"Generated a {estimator.GeneratedModel.Arch} classifier for [{string.Join(", ", estimator.GeneratedModel.Labels)}] in {sw.ElapsedMilliseconds} ms.");
-    encoder?.Dispose();
 
     // 2. Save the pipeline (LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue) as an ML.NET zip.
     TinaMLNetModel.Save(ml, model, zipPath);
@@ -62,7 +51,7 @@ try
     {
         var p = engine.Predict(new TinaImageInput { ImagePath = image });
         var scores = string.Join(", ", estimator.GeneratedModel.Labels.Select((l, i) => $"{l} {p.Score[i]:P1}"));
-        Console.WriteLine($"{Path.GetFileName(image)}: {p.PredictedLabel[0]}  ({scores})");
+        Console.WriteLine($"{Path.GetFileName(image)}: {p.PredictedLabel}  ({scores})");
     }
     return 0;
 }

@@ -64,10 +64,9 @@ internal static class EvalCommand
                 ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
                 : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
                     .Where(s => s.Item2.Count > 0).ToList();
-            // The text encoder is opened only when a task names a class the checkpoint has no embedding for.
-            var taskClassNames = splits.SelectMany(s => s.Item2).SelectMany(t => t.Names).Distinct(StringComparer.Ordinal).ToList();
+            // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
-                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), taskClassNames, CliContext.ArtifactsDir(r), null, device, out _) // the encoder (if any) lives until the process exits
+                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();

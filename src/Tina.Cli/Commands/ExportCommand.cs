@@ -2,8 +2,9 @@ using System.CommandLine;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Generic;
+using Tina.IO;
 using Tina.MLNet.Export;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using Tina.PModels;
 using Tina.Tasks;
 
@@ -34,13 +35,14 @@ internal static class ExportCommand
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var pmodel = ClassifierSelection.Create(generic, task);
             var path = Path.GetFullPath(r.GetValue(output)!);
-            OnnxExporter.Save(pmodel, path, task.Prompt, m);
-            AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");
+            var onnx = OnnxExporter.Export(pmodel, task.Prompt, m);
+            AtomicFile.WriteAllBytes(path, onnx);
+            AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({onnx.Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");
             if (r.GetValue(mlnet) is { } zip)
             {
                 SkiaSharpCompatibility.EnsureImagePipelineWorks();
                 var ml = new MLContext(seed: 0);
-                var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = File.ReadAllBytes(path), Prompt = task.Prompt, Method = m })
+                var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx })
                     .Fit(TinaMLNetModel.EmptyInput(ml));
                 TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");

@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Spectre.Console;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 
 namespace Tina.Cli.Commands;
 
@@ -17,7 +17,7 @@ internal static class PredictCommand
             using var predictor = TinaPredictor.Load(Path.GetFullPath(r.GetValue(model)!));
             var table = new Table().AddColumn("image").AddColumn("label").AddColumn(new TableColumn("score").RightAligned());
             foreach (var p in predictor.Predict(r.GetValue(images)!.Select(Path.GetFullPath)))
-                table.AddRow(Markup.Escape(Path.GetFileName(p.ImagePath)), Markup.Escape(p.Label), $"{p.Score:F3}");
+                table.AddRow(Markup.Escape(Path.GetFileName(p.Source)), Markup.Escape(p.Label), $"{p.Score:F3}");
             AnsiConsole.Write(table);
             return 0;
         }));

@@ -5,8 +5,9 @@ using Spectre.Console;
 using Tina.Cli.Console;
 using Tina.Diffusion;
 using Tina.Generation;
+using Tina.IO;
 using Tina.MLNet.Export;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using Tina.MLNet.Text;
 using Tina.PModels;
 using Tina.Tasks;
@@ -125,24 +126,19 @@ internal static class TinaCommands
             var classes = ClassList.Parse(r.GetValue(prompt));   // first: a bad prompt fails before anything is loaded
             int k = CheckEnsemble(r.GetValue(ensemble));
             var device = CliContext.TorchDevice(r);
-            using var gen = OpenGenerator(RequireGenerator(r), classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
-            using var ownedEncoder = encoder;
+            using var gen = OpenGenerator(RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw), EnsembleSize = k };
-            var sw = Stopwatch.StartNew();
-            var models = gen.GenerateEnsemble(classes, options);
-            var ms = sw.Elapsed.TotalMilliseconds;
+            var generated = TinaGeneratedClassifier.Generate(gen, classes, options);
+            var models = generated.Models;
             var path = Path.GetFullPath(r.GetValue(output)!);
-            var text = string.Join(", ", models.Labels);
-            OnnxExporter.Save(models, path, text, options.Describe());
+            AtomicFile.WriteAllBytes(path, generated.Onnx);
             var what = k == 1 ? "" : $" ensemble of {k} (mean softmax; member seeds {string.Join(", ", models.Seeds!)}),";
-            AnsiConsole.MarkupLine($"Generated in {ms:F0} ms ({Markup.Escape(options.Describe())}); wrote [bold]{Markup.Escape(path)}[/] ({new FileInfo(path).Length / 1024.0:F1} KB): {models.Arch.ToName()},{Markup.Escape(what)} {models.Labels.Count} classes: {Markup.Escape(text)}");
+            AnsiConsole.MarkupLine($"Generated in {generated.Elapsed.TotalMilliseconds:F0} ms ({Markup.Escape(generated.Method)}); wrote [bold]{Markup.Escape(path)}[/] ({generated.Onnx.Length / 1024.0:F1} KB): {models.Arch.ToName()},{Markup.Escape(what)} {models.Labels.Count} classes: {Markup.Escape(generated.Prompt)}");
             if (r.GetValue(mlnet) is { } zip)
             {
                 SkiaSharpCompatibility.EnsureImagePipelineWorks();
                 var ml = new MLContext(seed: 0);
-                var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = File.ReadAllBytes(path), Prompt = text, Method = options.Describe() })
-                    .Fit(TinaMLNetModel.EmptyInput(ml));
-                TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
+                TinaMLNetModel.Save(ml, generated.ToMLNet(ml), Path.GetFullPath(zip));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
             }
             return 0;
@@ -168,7 +164,7 @@ internal static class TinaCommands
             var entries = Tina.Zoo.ZooReader.ReadAll(zooDir, out var manifest);
             var training = entries.Where(e => e.Task.Split == "train").ToList();
             if (training.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models.");
-            using var gen = TinaGenerator.Load(RequireGenerator(r), null, CliContext.TorchDevice(r));
+            using var gen = TinaGenerator.Load(RequireGenerator(r), device: CliContext.TorchDevice(r));
             if (gen.Arch.ToName() != manifest.Arch) throw new TinaException($"The generator makes {gen.Arch.ToName()} p-Models; the zoo holds {manifest.Arch}.");
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps) };
             var table = new Table().Title($"Prompt following, {Markup.Escape(options.Describe())}: generated rows vs the zoo's ({Markup.Escape(Path.GetFileName(zooDir))})")
@@ -208,8 +204,7 @@ internal static class TinaCommands
             var ckpt = RequireGenerator(r);
             var state = TinaCheckpoint.Load(ckpt);
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
-            using var gen = OpenGenerator(ckpt, classes, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device, out var encoder);
-            using var ownedEncoder = encoder;
+            using var gen = OpenGenerator(ckpt, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
             var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}, {device}, {Environment.ProcessorCount} cores")
                 .AddColumn("sampler").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
@@ -217,13 +212,13 @@ internal static class TinaCommands
             {
                 if (n <= 0) return;
                 int bytes = 0;
-                if (warmUp) bytes = OnnxExporter.Export(gen.GenerateEnsemble(classes, o), string.Join(", ", classes), o.Describe()).Length;
+                if (warmUp) bytes = TinaGeneratedClassifier.Generate(gen, classes, o).Onnx.Length;
                 var times = new List<double>();
                 for (int i = 0; i < n; i++)
                 {
                     cancel.ThrowIfCancellationRequested();
                     var sw = Stopwatch.StartNew();
-                    bytes = OnnxExporter.Export(gen.GenerateEnsemble(classes, o with { Seed = i }), string.Join(", ", classes), o.Describe()).Length;
+                    bytes = TinaGeneratedClassifier.Generate(gen, classes, o with { Seed = i }).Onnx.Length;
                     times.Add(sw.Elapsed.TotalMilliseconds);
                 }
                 table.AddRow($"{o.Sampler.ToString().ToUpperInvariant()}-{o.ResolvedSteps}", n.ToString(), $"{Percentile(times, 0.5):F1}", $"{Percentile(times, 0.9):F1}", bytes.ToString("N0"));
@@ -263,29 +258,11 @@ internal static class TinaCommands
         r.GetValue(GeneratorOption) ?? throw new TinaException("Give the Tina checkpoint folder: --generator DIR (written by tina train).");
 
     /// <summary>
-    /// Loads the generator in <paramref name="checkpointDir"/>; opens its text encoder (GloVe, or CLIP with
-    /// <paramref name="clipModel"/>) only when some of <paramref name="classNames"/> are not stored with the checkpoint.
+    /// Loads the generator in <paramref name="checkpointDir"/>; it opens its own text encoder (GloVe from
+    /// <paramref name="artifacts"/>, or CLIP from <paramref name="clipModel"/>) only if a prompt needs it.
     /// </summary>
-    public static TinaGenerator OpenGenerator(string checkpointDir, IEnumerable<string> classNames, string artifacts, string? clipModel,
-        TorchSharp.torch.Device device, out ITextEncoder? encoder)
-    {
-        encoder = null;
-        var gen = TinaGenerator.Load(checkpointDir, null, device);
-        if (gen.UnknownClasses(classNames).Count == 0) return gen;
-        gen.Dispose();
-        var id = TinaCheckpoint.Load(checkpointDir).TextEncoderId;
-        var name = id.StartsWith("glove", StringComparison.OrdinalIgnoreCase) ? TextEncoders.Glove
-            : id.StartsWith("clip", StringComparison.OrdinalIgnoreCase) ? TextEncoders.Clip
-            : throw new TinaException($"The generator was trained with the text encoder {id}, which the CLI cannot open; use only the zoo's class names.");
-        encoder = TextEncoders.Create(name, artifacts, clipModel);
-        try { return TinaGenerator.Load(checkpointDir, encoder, device); }
-        catch
-        {
-            encoder.Dispose();
-            encoder = null;
-            throw;
-        }
-    }
+    public static TinaGenerator OpenGenerator(string checkpointDir, string artifacts, string? clipModel, TorchSharp.torch.Device device) =>
+        TinaGenerator.Load(checkpointDir, TextEncoders.Opener(artifacts, clipModel), device);
 
     private static double Percentile(List<double> values, double q)
     {

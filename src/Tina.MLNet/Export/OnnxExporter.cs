@@ -32,7 +32,7 @@ public static class OnnxExporter
         var g = new OnnxGraphBuilder($"tina_{model.Arch.ToName()}");
         int classes = model.Labels.Count;
 
-        var image = g.Input(TinaOnnxSchema.InputName, TensorProto.Types.DataType.Float,
+        var image = g.Input(TinaOnnxSchema.InputName, TinaOnnxSchema.InputDoc, TensorProto.Types.DataType.Float,
             Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(Normalization.ImageSize), Dim(Normalization.ImageSize));
         var mean = g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean);
         var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
@@ -43,8 +43,8 @@ public static class OnnxExporter
         var logits = Head(g, weights, pooled, classes, model.Layout.FeatureDim, "");
         g.Node("Softmax", [logits], TinaOnnxSchema.ScoresName, Int("axis", 1));
         g.Node("ArgMax", [logits], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
-        g.Output(TinaOnnxSchema.ScoresName, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
-        g.Output(TinaOnnxSchema.ClassIndexName, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
+        g.Output(TinaOnnxSchema.ScoresName, TinaOnnxSchema.ScoresDoc, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
+        g.Output(TinaOnnxSchema.ClassIndexName, TinaOnnxSchema.ClassIndexDoc, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
 
         var proto = NewModel(g, $"Tina {model.Arch.ToName()} image classifier for {classes} classes: {string.Join(", ", model.Labels)}. "
             + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (softmax) and 'class_index' (argmax).");
@@ -75,7 +75,7 @@ public static class OnnxExporter
         bool shared = SharesBackbone(weights);
         var g = new OnnxGraphBuilder($"tina_{arch.ToName()}_ensemble{k}");
 
-        var image = g.Input(TinaOnnxSchema.InputName, TensorProto.Types.DataType.Float,
+        var image = g.Input(TinaOnnxSchema.InputName, TinaOnnxSchema.InputDoc, TensorProto.Types.DataType.Float,
             Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(Normalization.ImageSize), Dim(Normalization.ImageSize));
         var mean = g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean);
         var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
@@ -94,8 +94,8 @@ public static class OnnxExporter
         }
         var scores = g.Node("Mean", memberScores, TinaOnnxSchema.ScoresName);
         g.Node("ArgMax", [scores], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
-        g.Output(TinaOnnxSchema.ScoresName, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
-        g.Output(TinaOnnxSchema.ClassIndexName, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
+        g.Output(TinaOnnxSchema.ScoresName, TinaOnnxSchema.ScoresDoc, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
+        g.Output(TinaOnnxSchema.ClassIndexName, TinaOnnxSchema.ClassIndexDoc, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
 
         var proto = NewModel(g, $"Tina {arch.ToName()} ensemble of {k} image classifiers for {classes} classes: {string.Join(", ", ensemble.Labels)}"
             + (shared ? " (one shared backbone, one classifier head per member). " : ". ")
@@ -149,7 +149,7 @@ public static class OnnxExporter
         return plus >= 0 ? v[..plus] : v;
     }
 
-    private static void AddMetadata(ModelProto proto, string key, string value) =>
+    internal static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 
     private static ModelProto NewModel(OnnxGraphBuilder g, string docString)
@@ -174,6 +174,8 @@ public static class OnnxExporter
         AddMetadata(proto, TinaOnnxSchema.ArchKey, arch.ToName());
         if (!string.IsNullOrWhiteSpace(method)) AddMetadata(proto, TinaOnnxSchema.MethodKey, method);
         AddMetadata(proto, TinaOnnxSchema.NormalizationKey, NormalizationJson);
+        AddMetadata(proto, TinaOnnxSchema.ResizeKey, TinaOnnxSchema.ResizeJson(TinaOnnxSchema.DefaultResizeMode));
+        AddMetadata(proto, TinaOnnxSchema.SchemaVersionKey, TinaOnnxSchema.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
     /// <summary>The network before pooling; every initializer and named value gets <paramref name="prefix"/>.</summary>

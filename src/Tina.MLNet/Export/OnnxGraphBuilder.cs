@@ -58,19 +58,19 @@ internal sealed class OnnxGraphBuilder
         return output;
     }
 
-    /// <summary>Declares a graph input of element type <paramref name="type"/> and the given dimensions.</summary>
-    public string Input(string name, TensorProto.Types.DataType type, params TensorShapeProto.Types.Dimension[] dims)
+    /// <summary>Declares a graph input of element type <paramref name="type"/> and the given dimensions, described by <paramref name="doc"/>.</summary>
+    public string Input(string name, string doc, TensorProto.Types.DataType type, params TensorShapeProto.Types.Dimension[] dims)
     {
         Define(name);
-        Graph.Input.Add(ValueInfo(name, type, dims));
+        Graph.Input.Add(ValueInfo(name, doc, type, dims));
         return name;
     }
 
-    /// <summary>Declares the already computed value <paramref name="name"/> as a graph output.</summary>
-    public void Output(string name, TensorProto.Types.DataType type, params TensorShapeProto.Types.Dimension[] dims)
+    /// <summary>Declares the already computed value <paramref name="name"/> as a graph output, described by <paramref name="doc"/>.</summary>
+    public void Output(string name, string doc, TensorProto.Types.DataType type, params TensorShapeProto.Types.Dimension[] dims)
     {
         if (!_defined.Contains(name)) throw new InvalidOperationException($"Graph output '{name}' is not computed by any node.");
-        Graph.Output.Add(ValueInfo(name, type, dims));
+        Graph.Output.Add(ValueInfo(name, doc, type, dims));
     }
 
     /// <summary>A fixed dimension.</summary>
@@ -97,13 +97,15 @@ internal sealed class OnnxGraphBuilder
         if (!_defined.Add(name)) throw new InvalidOperationException($"ONNX value '{name}' is defined twice.");
     }
 
-    private static ValueInfoProto ValueInfo(string name, TensorProto.Types.DataType type, TensorShapeProto.Types.Dimension[] dims)
+    /// <summary>A typed value description; no dimensions declare a scalar (rank 0).</summary>
+    internal static ValueInfoProto ValueInfo(string name, string doc, TensorProto.Types.DataType type, TensorShapeProto.Types.Dimension[] dims)
     {
         var shape = new TensorShapeProto();
         shape.Dim.AddRange(dims);
         return new ValueInfoProto
         {
             Name = name,
+            DocString = doc,
             Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } },
         };
     }

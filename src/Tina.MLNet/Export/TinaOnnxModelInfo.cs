@@ -31,4 +31,10 @@ public sealed record TinaOnnxModelInfo(
 
     /// <summary>The seeds of an ensemble's members, when recorded; null otherwise.</summary>
     public IReadOnlyList<long>? EnsembleSeeds { get; init; }
+
+    /// <summary>How images that are not 32×32 are brought to 32×32 (<see cref="TinaOnnxSchema.ResizeKey"/>): <c>iso-crop</c> (also for files written before it was recorded), <c>iso-pad</c> or <c>fill</c>.</summary>
+    public string ResizeMode { get; init; } = TinaOnnxSchema.DefaultResizeMode;
+
+    /// <summary>Version of the file contract (<see cref="TinaOnnxSchema.SchemaVersionKey"/>; 1 for files written before it was recorded).</summary>
+    public int SchemaVersion { get; init; } = 1;
 }

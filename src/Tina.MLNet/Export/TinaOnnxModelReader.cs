@@ -108,7 +108,21 @@ public static class TinaOnnxModelReader
         {
             EnsembleSize = ensembleSize,
             EnsembleSeeds = seeds,
+            ResizeMode = ResizeModeOf(model, source),
+            SchemaVersion = meta.TryGetValue(TinaOnnxSchema.SchemaVersionKey, out var v)
+                && int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) && version >= 1
+                ? version
+                : meta.ContainsKey(TinaOnnxSchema.SchemaVersionKey)
+                    ? throw new TinaException($"{source}: metadata '{TinaOnnxSchema.SchemaVersionKey}' must be a positive integer; got '{v}'.")
+                    : 1,
         };
+    }
+
+    private static string ResizeModeOf(ModelProto model, string source)
+    {
+        var mode = OnnxResizePolicy.ResizeMode(model);
+        OnnxResizePolicy.ParseMode(mode, source); // an unknown mode is an error here, not at the first image
+        return mode;
     }
 
     private static void CheckSignature(GraphProto graph, int classes, string source)

@@ -1,3 +1,5 @@
+using Tina.PModels;
+
 namespace Tina.MLNet.Export;
 
 /// <summary>
@@ -18,6 +20,22 @@ public static class TinaOnnxSchema
 
     /// <summary>Graph input: float [N, 3, 32, 32], RGB planes, values in [0, 1] (the graph normalises them itself).</summary>
     public const string InputName = "image";
+
+    /// <summary>Doc string of the graph input.</summary>
+    public const string InputDoc = "Images, float [N,3,32,32]: RGB planes, values in [0,1] (pixel/255); the graph normalises them. Bring other sizes to 32x32 as metadata 'tina.resize' says.";
+
+    /// <summary>Doc string of <see cref="ScoresName"/>.</summary>
+    public const string ScoresDoc = "Softmax class probabilities, float [N,C]; column i is the probability of label i of metadata 'tina.labels'.";
+
+    /// <summary>Doc string of <see cref="ClassIndexName"/>.</summary>
+    public const string ClassIndexDoc = "Index of the most probable class, int64 [N]; the label is element i of metadata 'tina.labels'.";
+
+    /// <summary>The resize mode written by the exporter: keep the aspect ratio, scale the shorter side to 32, crop the centre.</summary>
+    public const string DefaultResizeMode = "iso-crop";
+
+    /// <summary>The JSON value of <see cref="ResizeKey"/> for <paramref name="mode"/> (<c>iso-crop</c>, <c>iso-pad</c> or <c>fill</c>).</summary>
+    public static string ResizeJson(string mode) =>
+        $"{{\"width\":{Normalization.ImageSize},\"height\":{Normalization.ImageSize},\"mode\":\"{mode}\",\"anchor\":\"center\"}}";
 
     /// <summary>Name of the symbolic batch dimension of the input and outputs.</summary>
     public const string BatchDimension = "N";
@@ -51,4 +69,25 @@ public static class TinaOnnxSchema
 
     /// <summary>Metadata key: JSON array of the ensemble members' seeds, member order; written for ensembles whose seeds are known.</summary>
     public const string EnsembleSeedsKey = "tina.ensemble.seeds";
+
+    /// <summary>
+    /// Metadata key: version of this contract (<see cref="SchemaVersion"/>); absent in files written before it existed
+    /// (read as 1).
+    /// </summary>
+    public const string SchemaVersionKey = "tina.schema_version";
+
+    /// <summary>
+    /// The contract version written: 2 added <see cref="SchemaVersionKey"/>, <see cref="ResizeKey"/> and doc strings on
+    /// the input and outputs.
+    /// </summary>
+    public const int SchemaVersion = 2;
+
+    /// <summary>
+    /// Metadata key: JSON description of how an image that is not 32×32 must be brought to the input size, e.g.
+    /// <c>{"width":32,"height":32,"mode":"iso-crop","anchor":"center"}</c>: <c>iso-crop</c> scales the shorter side to
+    /// 32 and crops the centre (ML.NET's <c>ResizingKind.IsoCrop</c>, the default), <c>iso-pad</c> scales the longer
+    /// side to 32 and pads, <c>fill</c> stretches. A plain stretch of a non-square photo changes its predicted class
+    /// noticeably more often than the policy the model was evaluated with.
+    /// </summary>
+    public const string ResizeKey = "tina.resize";
 }

@@ -1,6 +1,6 @@
 using SkiaSharp;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
 /// Detects the one SkiaSharp incompatibility that breaks ML.NET's image pipeline. ML.NET 5.0.1's ExtractPixels reads

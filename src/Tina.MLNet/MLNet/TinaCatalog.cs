@@ -1,20 +1,52 @@
+using Microsoft.ML.Transforms.Image;
 using Tina;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
+using Tina.MLNet.Export;
 
 namespace Microsoft.ML;
 
 /// <summary>
-/// Catalog extensions that add Tina classifiers to ML.NET pipelines, in the style of ML.NET's
-/// <c>ApplyOnnxModel</c> and <c>LoadImages</c>: <c>mlContext.Transforms.ApplyTinaClassifier(...)</c>.
+/// Catalog extensions that put Tina classifiers in ML.NET pipelines, in the style of ML.NET's <c>ApplyOnnxModel</c>
+/// and <c>LoadImages</c>: <c>mlContext.Transforms.ApplyTinaClassifier(...)</c> applies an exported Tina model, and
+/// <c>mlContext.Transforms.TinaGenerate(...)</c> generates the classifier of a class list with a trained generator.
+/// Both fit to the same savable chain of ML.NET's own transformers.
 /// </summary>
 public static class TinaCatalog
 {
+    /// <summary>The default column names and image settings of the Tina estimators.</summary>
+    public static class Defaults
+    {
+        /// <summary>Default input column: the image file path (text). An in-memory image column (<c>MLImage</c>) is usually called <see cref="ImageColumnName"/>.</summary>
+        public const string ImagePathColumnName = "ImagePath";
+
+        /// <summary>Conventional name of an input column of in-memory images (<c>MLImage</c>), as in <see cref="TinaInMemoryImageInput"/>.</summary>
+        public const string ImageColumnName = "Image";
+
+        /// <summary>Default output column with the predicted label (text).</summary>
+        public const string PredictedLabelColumnName = "PredictedLabel";
+
+        /// <summary>Default output column with the softmax probabilities (float vector, element i for label i).</summary>
+        public const string ScoreColumnName = "Score";
+
+        /// <summary>Default output column with the predicted class index (int64).</summary>
+        public const string ClassIndexColumnName = "ClassIndex";
+
+        /// <summary>Default resizing of images that are not 32×32: keep the aspect ratio, scale the shorter side, crop the centre.</summary>
+        public const ImageResizingEstimator.ResizingKind Resizing = ImageResizingEstimator.ResizingKind.IsoCrop;
+
+        /// <summary>Side of the square images the p-Models read (32 pixels).</summary>
+        public const int ImageSize = 32;
+    }
+
     /// <summary>
-    /// Creates a <see cref="TinaClassifierEstimator"/>, which classifies the image files named in a text column with a
-    /// Tina model (ONNX bytes or a p-Model) and outputs the predicted label, the score vector and the class index.
+    /// Creates a <see cref="TinaClassifierEstimator"/>, which classifies the images of an input column (file paths as
+    /// text, or in-memory <c>MLImage</c>s) with a Tina model (ONNX bytes or a p-Model) and outputs the predicted label,
+    /// the score vector and the class index.
     /// </summary>
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">Columns, image folder and model.</param>
+    /// <exception cref="ArgumentException">The options are inconsistent (no model or two, clashing column names).</exception>
+    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, TinaClassifierOptions options) =>
         new(catalog, options);
 
@@ -24,23 +56,44 @@ public static class TinaCatalog
     /// </summary>
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="onnxModelPath">Path of the <c>.onnx</c> file.</param>
-    /// <param name="imagePathColumnName">Input column with the image file paths.</param>
+    /// <param name="inputColumnName">Input column with the image file paths (text) or in-memory images (<c>MLImage</c>).</param>
     /// <param name="imageFolder">Folder the paths are relative to; null for paths used as they are.</param>
     /// <exception cref="TinaFileNotFoundException">The model file does not exist.</exception>
     /// <exception cref="TinaException">The file is not a Tina ONNX model.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, string onnxModelPath,
-        string imagePathColumnName = TinaClassifierOptions.DefaultImagePathColumnName, string? imageFolder = null)
+        string inputColumnName = Defaults.ImagePathColumnName, string? imageFolder = null)
     {
         if (!File.Exists(onnxModelPath))
             throw new TinaFileNotFoundException(onnxModelPath, "Expected an ONNX model written by 'tina export'.");
         var bytes = File.ReadAllBytes(onnxModelPath);
         // Validate here so that the error names the file rather than "the ONNX model given to the Tina classifier".
-        Tina.MLNet.Export.TinaOnnxModelReader.Read(bytes, onnxModelPath);
+        TinaOnnxModelReader.Read(bytes, onnxModelPath);
         return new TinaClassifierEstimator(catalog, new TinaClassifierOptions
         {
             OnnxModel = bytes,
-            ImagePathColumnName = imagePathColumnName,
+            InputColumnName = inputColumnName,
             ImageFolder = imageFolder,
         });
     }
+
+    /// <summary>
+    /// Creates a <see cref="TinaGenerateEstimator"/>: its <c>Fit</c> generates the classifier of
+    /// <see cref="TinaGenerateOptions.Prompt"/> (or <see cref="TinaGenerateOptions.Classes"/>) with the trained Tina
+    /// generator — no training data — and returns the same savable chain as
+    /// <see cref="ApplyTinaClassifier(TransformsCatalog, TinaClassifierOptions)"/>.
+    /// </summary>
+    /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
+    /// <param name="options">Generator, prompt, sampling and columns.</param>
+    /// <exception cref="ArgumentException">Neither or both of the generator path and a loaded generator are given, or neither or both of the prompt and the class list.</exception>
+    /// <exception cref="InvalidPromptException">The class list is empty, too long, or has an invalid or repeated name.</exception>
+    /// <example>
+    /// <code>
+    /// var ml = new MLContext();
+    /// var model = ml.Transforms.TinaGenerate(new TinaGenerateOptions { GeneratorPath = "artifacts/quickstart/tina", Prompt = "apple, pear, orange" })
+    ///     .Fit(TinaMLNetModel.EmptyInput(ml));
+    /// TinaMLNetModel.Save(ml, model, "fruit.zip");
+    /// </code>
+    /// </example>
+    public static TinaGenerateEstimator TinaGenerate(this TransformsCatalog catalog, TinaGenerateOptions options) =>
+        new(catalog, options);
 }

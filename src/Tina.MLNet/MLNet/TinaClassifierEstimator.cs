@@ -4,21 +4,27 @@ using Microsoft.ML.Transforms.Image;
 using Tina.MLNet.Export;
 using Tina.PModels;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
-/// Classifies image files with a Tina model. <see cref="Fit"/> needs no training data: it returns a
+/// Classifies images with a Tina model. <see cref="Fit"/> needs no training data: it returns a
 /// <see cref="TransformerChain{TLastTransformer}"/> of ML.NET's own transformers, so the result saves and loads with
 /// <c>mlContext.Model.Save/Load</c> (the ONNX model bytes are embedded in the zip):
-/// LoadImages → ResizeImages 32×32 → ExtractPixels (RGB planes, ×1/255, i.e. [0, 1]) → ApplyOnnxModel →
-/// MapValue (class index → label) → copies to the requested output names → drops the intermediate columns.
-/// Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of 1),
-/// <see cref="TinaClassifierOptions.ScoreColumnName"/> (float vector of C), <see cref="TinaClassifierOptions.ClassIndexColumnName"/> (int64 vector of 1).
+/// [LoadImages, for a column of file paths] → ResizeImages 32×32 → ExtractPixels (RGB planes, ×1/255, i.e. [0, 1]) →
+/// ApplyOnnxModel → MapValue (class index → label) → copies to the requested output names → drops the intermediate
+/// columns. The input column holds file paths (text) or in-memory <c>MLImage</c>s; which one is read from the input
+/// schema. Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of one element),
+/// <see cref="TinaClassifierOptions.ScoreColumnName"/> (float vector of C), <see cref="TinaClassifierOptions.ClassIndexColumnName"/>
+/// (int64 vector of one element) — they bind to <c>string[]</c>, <c>float[]</c> and <c>long[]</c> members of a
+/// prediction class such as <see cref="TinaImagePrediction"/>, whose <see cref="TinaImagePrediction.Label"/> and
+/// <see cref="TinaImagePrediction.Index"/> give the plain values.
 /// </summary>
 /// <remarks>
 /// Custom transformer types cannot be saved by ML.NET outside its own repository (its save/load plumbing is
 /// internal), hence an estimator that composes the built-in ones, in the style of ML.NET's ImageAnalytics and
-/// OnnxTransformer extension packages. Create it with <c>mlContext.Transforms.ApplyTinaClassifier(options)</c>.
+/// OnnxTransformer extension packages. The ONNX outputs keep their batch dimension (ML.NET 5 cannot read a rank-0 ONNX
+/// output), hence the one-element label and index vectors; the embedded model records the resize policy
+/// (<see cref="TinaOnnxSchema.ResizeKey"/>). Create it with <c>mlContext.Transforms.ApplyTinaClassifier(options)</c>.
 /// Transforming images needs SkiaSharp 2.88 in the process (ML.NET 5.0.1's ExtractPixels fails under SkiaSharp 3);
 /// building, fitting and saving do not touch pixels and work with either.
 /// </remarks>
@@ -29,7 +35,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
 
     private readonly TransformsCatalog _catalog;
     private readonly TinaClassifierOptions _options;
-    private readonly byte[] _onnx;
+    private readonly byte[] _embedded;
 
     /// <summary>Creates the estimator; prefer the catalog extension <c>ApplyTinaClassifier</c>.</summary>
     /// <exception cref="ArgumentException">The options are inconsistent (no model or two, clashing column names).</exception>
@@ -43,50 +49,61 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         CheckColumnNames(options);
         _catalog = catalog;
         _options = options;
-        _onnx = options.OnnxModel ?? OnnxExporter.Export(options.PModel!, options.Prompt, options.Method);
-        ModelInfo = TinaOnnxModelReader.Read(_onnx, "the ONNX model given to the Tina classifier");
+        const string source = "the ONNX model given to the Tina classifier";
+        var proto = options.OnnxModel is { } bytes
+            ? TinaOnnxModelReader.Parse(bytes, source)
+            : OnnxExporter.BuildModel(options.PModel!, options.Prompt, options.Method);
+        ModelInfo = TinaOnnxModelReader.Describe(proto, source);
+        _embedded = OnnxResizePolicy.WithMode(proto, OnnxResizePolicy.ModeName(options.Resizing));
     }
 
     /// <summary>The labels, architecture and prompt of the model applied.</summary>
     public TinaOnnxModelInfo ModelInfo { get; }
 
-    /// <summary>Builds the chain of transformers; <paramref name="input"/> only needs the image-path column (it may be empty).</summary>
+    /// <summary>Builds the chain of transformers; <paramref name="input"/> only needs the image column (it may be empty).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text nor an image.</exception>
     public TransformerChain<ITransformer> Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var col = input.Schema.GetColumnOrNull(_options.ImagePathColumnName);
-        CheckInputColumn(col is null ? null : (col.Value.Type is TextDataViewType, col.Value.Type.ToString() ?? ""));
-        return BuildChain().Fit(input);
+        var col = input.Schema.GetColumnOrNull(_options.InputColumnName);
+        bool isImage = CheckInputColumn(col is null ? null : (col.Value.Type, true));
+        return BuildChain(isImage).Fit(input);
     }
 
     /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The image-path column is missing or is not text.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text nor an image.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var matches = inputSchema.Where(c => c.Name == _options.ImagePathColumnName).ToList();
-        CheckInputColumn(matches.Count == 0 ? null
-            : (matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar && matches[^1].ItemType is TextDataViewType,
-               matches[^1].ItemType + (matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector")));
-        return BuildChain().GetOutputSchema(inputSchema);
+        var matches = inputSchema.Where(c => c.Name == _options.InputColumnName).ToList();
+        bool isImage = CheckInputColumn(matches.Count == 0 ? null
+            : (matches[^1].ItemType, matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar));
+        return BuildChain(isImage).GetOutputSchema(inputSchema);
     }
 
     /// <summary>The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session.</summary>
-    private EstimatorChain<ITransformer> BuildChain()
+    private EstimatorChain<ITransformer> BuildChain(bool inputIsImage)
     {
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
         int size = Normalization.ImageSize;
-        var drop = new List<string> { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName };
-        var chain = new EstimatorChain<ITransformer>()
-            .Append<ITransformer>(_catalog.LoadImages(LoadedImageColumn, o.ImageFolder, o.ImagePathColumnName))
-            .Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, LoadedImageColumn, o.Resizing))
+        var drop = new List<string> { ResizedImageColumn, TinaOnnxSchema.InputName };
+        var chain = new EstimatorChain<ITransformer>();
+        string image = o.InputColumnName;
+        if (!inputIsImage)
+        {
+            chain = chain.Append<ITransformer>(_catalog.LoadImages(LoadedImageColumn, o.ImageFolder, o.InputColumnName));
+            image = LoadedImageColumn;
+            drop.Add(LoadedImageColumn);
+        }
+        chain = chain
+            .Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, image, o.Resizing))
             // ML.NET computes (pixel − offset) · scale per colour; ARGB order without alpha gives R, G, B planes.
             .Append<ITransformer>(_catalog.ExtractPixels(TinaOnnxSchema.InputName, ResizedImageColumn,
                 ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
                 interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
             .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                [TinaOnnxSchema.InputName], new MemoryStream(_onnx)))
+                [TinaOnnxSchema.InputName], new MemoryStream(_embedded)))
             .Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
         if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
         {
@@ -101,28 +118,33 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         return chain.Append<ITransformer>(_catalog.DropColumns(drop.ToArray()));
     }
 
-    /// <summary>Throws unless the image-path column was found (<paramref name="found"/> not null) and is scalar text.</summary>
-    private void CheckInputColumn((bool IsText, string Type)? found)
+    /// <summary>
+    /// Throws unless the image column was found (<paramref name="found"/> not null) and is a scalar text or image
+    /// column; returns true for an image column.
+    /// </summary>
+    private bool CheckInputColumn((DataViewType Type, bool IsScalar)? found)
     {
-        var name = _options.ImagePathColumnName;
+        var name = _options.InputColumnName;
         if (found is null)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected the image file paths, of type String).");
-        if (!found.Value.IsText)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': expected String, got {found.Value.Type}.");
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected image file paths, of type String, or in-memory images, of type Image).");
+        var (type, scalar) = found.Value;
+        if (scalar && type is ImageDataViewType) return true;
+        if (scalar && type is TextDataViewType) return false;
+        throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': expected String (file paths) or Image (MLImage), got {type}{(scalar ? "" : " vector")}.");
     }
 
     private static void CheckColumnNames(TinaClassifierOptions o)
     {
-        var names = new[] { o.ImagePathColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ClassIndexColumnName };
+        var names = new[] { o.InputColumnName, o.PredictedLabelColumnName, o.ScoreColumnName, o.ClassIndexColumnName };
         if (names.Any(string.IsNullOrWhiteSpace))
             throw new ArgumentException("Column names of the Tina classifier must not be empty.");
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
-            throw new ArgumentException($"The image-path, predicted-label, score and class-index columns need distinct names; got {string.Join(", ", names)}.");
+            throw new ArgumentException($"The input, predicted-label, score and class-index columns need distinct names; got {string.Join(", ", names)}.");
         var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName };
         foreach (var n in names)
             if (reserved.Contains(n, StringComparer.Ordinal))
                 throw new ArgumentException($"Column name '{n}' is used internally by the Tina classifier (for the ONNX input or intermediate images); choose another.");
-        if (o.ImagePathColumnName is TinaOnnxSchema.ScoresName or TinaOnnxSchema.ClassIndexName
+        if (o.InputColumnName is TinaOnnxSchema.ScoresName or TinaOnnxSchema.ClassIndexName
             || o.PredictedLabelColumnName is TinaOnnxSchema.ScoresName or TinaOnnxSchema.ClassIndexName
             || o.ScoreColumnName == TinaOnnxSchema.ClassIndexName || o.ClassIndexColumnName == TinaOnnxSchema.ScoresName)
             throw new ArgumentException($"'{TinaOnnxSchema.ScoresName}' and '{TinaOnnxSchema.ClassIndexName}' are the ONNX outputs; use them only as the score and class-index column names.");

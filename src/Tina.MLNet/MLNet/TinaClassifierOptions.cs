@@ -1,48 +1,43 @@
+using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using Tina.MLNet.Export;
 using Tina.PModels;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
-/// Options of <see cref="TinaClassifierEstimator"/>: which column holds the image paths, where the images are, how the
-/// outputs are named, and the model — either the bytes of an ONNX file exported by Tina or a <see cref="PModels.PModel"/>
-/// (exported on the fly). Exactly one of <see cref="OnnxModel"/> and <see cref="PModel"/> must be set.
+/// Options of <see cref="TinaClassifierEstimator"/> (<c>mlContext.Transforms.ApplyTinaClassifier(options)</c>): which
+/// column holds the images, where image files are, how the outputs are named, and the model — either the bytes of an
+/// ONNX file exported by Tina or a <see cref="PModels.PModel"/> (exported in memory). Set exactly one of
+/// <see cref="OnnxModel"/> and <see cref="PModel"/>.
 /// </summary>
 public sealed class TinaClassifierOptions
 {
-    /// <summary>Default name of the input column holding image file paths.</summary>
-    public const string DefaultImagePathColumnName = "ImagePath";
+    /// <summary>
+    /// Input column with the images: text holding each image file's path (relative to <see cref="ImageFolder"/> if
+    /// set; the default <see cref="TinaCatalog.Defaults.ImagePathColumnName"/>), or an image column of in-memory
+    /// <c>MLImage</c>s (e.g. <see cref="TinaInMemoryImageInput"/>'s <see cref="TinaCatalog.Defaults.ImageColumnName"/>).
+    /// The kind is read from the input schema when the estimator fits.
+    /// </summary>
+    public string InputColumnName { get; set; } = TinaCatalog.Defaults.ImagePathColumnName;
 
-    /// <summary>Default name of the predicted-label output column.</summary>
-    public const string DefaultPredictedLabelColumnName = "PredictedLabel";
-
-    /// <summary>Default name of the score-vector output column.</summary>
-    public const string DefaultScoreColumnName = "Score";
-
-    /// <summary>Default name of the class-index output column.</summary>
-    public const string DefaultClassIndexColumnName = "ClassIndex";
-
-    /// <summary>Input column of type text with the path of each image file (relative to <see cref="ImageFolder"/> if set).</summary>
-    public string ImagePathColumnName { get; set; } = DefaultImagePathColumnName;
-
-    /// <summary>Folder the paths in <see cref="ImagePathColumnName"/> are relative to; null for paths used as they are.</summary>
+    /// <summary>Folder the paths in <see cref="InputColumnName"/> are relative to; null for paths used as they are. Ignored for in-memory images.</summary>
     public string? ImageFolder { get; set; }
 
+    /// <summary>Output column with the predicted label (text; binds to <c>string</c>).</summary>
+    public string PredictedLabelColumnName { get; set; } = TinaCatalog.Defaults.PredictedLabelColumnName;
+
+    /// <summary>Output column with the softmax probabilities: a float vector of C elements, element i for label i (binds to <c>float[]</c>).</summary>
+    public string ScoreColumnName { get; set; } = TinaCatalog.Defaults.ScoreColumnName;
+
+    /// <summary>Output column with the predicted class index (int64; binds to <c>long</c>).</summary>
+    public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
+
     /// <summary>
-    /// Output column with the predicted label: a text vector with one element (the ONNX outputs keep their batch
-    /// dimension of 1 in ML.NET; declare <c>string[]</c> in a prediction class).
+    /// How images that are not 32×32 are brought to 32×32 (default: keep the aspect ratio, scale the shorter side,
+    /// crop the centre). Recorded in the embedded model's metadata (<see cref="TinaOnnxSchema.ResizeKey"/>).
     /// </summary>
-    public string PredictedLabelColumnName { get; set; } = DefaultPredictedLabelColumnName;
-
-    /// <summary>Output column with the softmax probabilities: a float vector of C elements, element i for label i.</summary>
-    public string ScoreColumnName { get; set; } = DefaultScoreColumnName;
-
-    /// <summary>Output column with the predicted class index: an int64 vector with one element (<c>long[]</c>).</summary>
-    public string ClassIndexColumnName { get; set; } = DefaultClassIndexColumnName;
-
-    /// <summary>How images that are not 32×32 are brought to 32×32 (ML.NET's default: keep the aspect ratio, crop the centre).</summary>
-    public ImageResizingEstimator.ResizingKind Resizing { get; set; } = ImageResizingEstimator.ResizingKind.IsoCrop;
+    public ImageResizingEstimator.ResizingKind Resizing { get; set; } = TinaCatalog.Defaults.Resizing;
 
     /// <summary>Bytes of an ONNX model written by <see cref="OnnxExporter"/>; embedded in a saved ML.NET model.</summary>
     public byte[]? OnnxModel { get; set; }

@@ -1,30 +1,54 @@
+using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms.Image;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>Input row of a Tina classifier pipeline with the default column name: the path of one image file.</summary>
 public sealed class TinaImageInput
 {
     /// <summary>Path of the image file (PNG, JPEG, BMP, …), relative to the pipeline's image folder if it has one.</summary>
-    [ColumnName(TinaClassifierOptions.DefaultImagePathColumnName)]
+    [ColumnName(TinaCatalog.Defaults.ImagePathColumnName)]
     public string ImagePath { get; set; } = "";
 }
 
 /// <summary>
-/// Output row of a Tina classifier pipeline with the default column names. The ONNX outputs keep their batch
-/// dimension of 1 in ML.NET, hence one-element arrays for the label and the class index.
+/// Input row of a Tina classifier pipeline over in-memory images (column <see cref="TinaCatalog.Defaults.ImageColumnName"/>):
+/// decode bytes with <c>MLImage.CreateFromStream</c>. The declared 32×32 is the model's input size; images of any size
+/// are accepted and resized by the pipeline.
+/// </summary>
+public sealed class TinaInMemoryImageInput
+{
+    /// <summary>The image; the caller owns and disposes it.</summary>
+    [ColumnName(TinaCatalog.Defaults.ImageColumnName)]
+    [ImageType(TinaCatalog.Defaults.ImageSize, TinaCatalog.Defaults.ImageSize)]
+    public MLImage? Image { get; set; }
+}
+
+/// <summary>
+/// Output row of a Tina classifier pipeline with the default column names. The ONNX outputs keep their batch dimension
+/// of 1 in ML.NET (its OnnxTransformer cannot read a rank-0 output), hence one-element arrays for the label and the
+/// class index; <see cref="Label"/> and <see cref="Index"/> give the plain values.
 /// </summary>
 public sealed class TinaImagePrediction
 {
-    /// <summary>The predicted label, as a one-element array.</summary>
-    [ColumnName(TinaClassifierOptions.DefaultPredictedLabelColumnName)]
+    /// <summary>The predicted label, as a one-element array (use <see cref="Label"/>).</summary>
+    [ColumnName(TinaCatalog.Defaults.PredictedLabelColumnName)]
     public string[] PredictedLabel { get; set; } = [];
 
     /// <summary>Softmax probabilities, element i for the model's label i.</summary>
-    [ColumnName(TinaClassifierOptions.DefaultScoreColumnName)]
+    [ColumnName(TinaCatalog.Defaults.ScoreColumnName)]
     public float[] Score { get; set; } = [];
 
-    /// <summary>The predicted class index, as a one-element array.</summary>
-    [ColumnName(TinaClassifierOptions.DefaultClassIndexColumnName)]
+    /// <summary>The predicted class index, as a one-element array (use <see cref="Index"/>).</summary>
+    [ColumnName(TinaCatalog.Defaults.ClassIndexColumnName)]
     public long[] ClassIndex { get; set; } = [];
+
+    /// <summary>The predicted label; empty before a prediction.</summary>
+    [NoColumn]
+    public string Label => PredictedLabel.Length > 0 ? PredictedLabel[0] : "";
+
+    /// <summary>The predicted class index (position of <see cref="Label"/> among the model's labels); -1 before a prediction.</summary>
+    [NoColumn]
+    public int Index => ClassIndex.Length > 0 ? (int)ClassIndex[0] : -1;
 }

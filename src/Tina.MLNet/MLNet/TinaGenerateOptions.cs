@@ -1,10 +1,11 @@
+using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using Tina.Diffusion;
 using Tina.Generation;
 using Tina.Tasks;
 using Tina.Text;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
 /// Options of <see cref="TinaGenerateEstimator"/> (<c>mlContext.Transforms.TinaGenerate(options)</c>): which trained
@@ -38,7 +39,9 @@ public sealed class TinaGenerateOptions
 
     /// <summary>
     /// The text encoder the generator was trained with (not owned); needed only for class names outside the training
-    /// zoo's, whose embeddings are stored in the checkpoint. Used with <see cref="GeneratorPath"/>.
+    /// zoo's, whose embeddings are stored in the checkpoint. Used with <see cref="GeneratorPath"/>. When null, the
+    /// generator opens the encoder its checkpoint names by itself (GloVe from <c>$TINA_ARTIFACTS/text/glove</c>, see
+    /// <see cref="Text.TextEncoders.Opener"/>), and only if a class needs it.
     /// </summary>
     public ITextEncoder? TextEncoder { get; set; }
 
@@ -61,23 +64,23 @@ public sealed class TinaGenerateOptions
     /// </summary>
     public int Ensemble { get; set; } = 1;
 
-    /// <summary>Input column of type text with the path of each image file (relative to <see cref="ImageFolder"/> if set).</summary>
-    public string ImagePathColumnName { get; set; } = TinaClassifierOptions.DefaultImagePathColumnName;
+    /// <summary>Input column with the images: file paths (text, relative to <see cref="ImageFolder"/> if set) or in-memory <c>MLImage</c>s; see <see cref="TinaClassifierOptions.InputColumnName"/>.</summary>
+    public string InputColumnName { get; set; } = TinaCatalog.Defaults.ImagePathColumnName;
 
     /// <summary>Folder the image paths are relative to; null for paths used as they are.</summary>
     public string? ImageFolder { get; set; }
 
-    /// <summary>Output column with the predicted label (a text vector of one element).</summary>
-    public string PredictedLabelColumnName { get; set; } = TinaClassifierOptions.DefaultPredictedLabelColumnName;
+    /// <summary>Output column with the predicted label (text).</summary>
+    public string PredictedLabelColumnName { get; set; } = TinaCatalog.Defaults.PredictedLabelColumnName;
 
     /// <summary>Output column with the softmax probabilities (a float vector of C elements).</summary>
-    public string ScoreColumnName { get; set; } = TinaClassifierOptions.DefaultScoreColumnName;
+    public string ScoreColumnName { get; set; } = TinaCatalog.Defaults.ScoreColumnName;
 
-    /// <summary>Output column with the predicted class index (an int64 vector of one element).</summary>
-    public string ClassIndexColumnName { get; set; } = TinaClassifierOptions.DefaultClassIndexColumnName;
+    /// <summary>Output column with the predicted class index (int64).</summary>
+    public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
 
     /// <summary>How images that are not 32×32 are brought to 32×32.</summary>
-    public ImageResizingEstimator.ResizingKind Resizing { get; set; } = ImageResizingEstimator.ResizingKind.IsoCrop;
+    public ImageResizingEstimator.ResizingKind Resizing { get; set; } = TinaCatalog.Defaults.Resizing;
 
     /// <summary>
     /// The class list these options name: <see cref="Prompt"/> or <see cref="Classes"/>, parsed by

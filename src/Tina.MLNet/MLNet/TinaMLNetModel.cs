@@ -4,11 +4,11 @@ using Microsoft.ML.Data;
 using Tina.IO;
 using Tina.MLNet.Export;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
 /// A Tina classifier as a fitted ML.NET model: build it from ONNX bytes or a p-Model, save it as an ML.NET zip (with
-/// the image-path input schema, so it loads with a fresh <see cref="MLContext"/>), load it back.
+/// its input schema, so it loads with a fresh <see cref="MLContext"/>), load it back, read the Tina model inside.
 /// </summary>
 public static class TinaMLNetModel
 {
@@ -17,27 +17,41 @@ public static class TinaMLNetModel
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         var estimator = mlContext.Transforms.ApplyTinaClassifier(options);
-        return estimator.Fit(EmptyInput(mlContext, options.ImagePathColumnName));
+        return estimator.Fit(EmptyInput(mlContext, options.InputColumnName));
     }
 
-    /// <summary>An empty data view with a single text column <paramref name="imagePathColumnName"/>: the input schema of the pipeline.</summary>
-    public static IDataView EmptyInput(MLContext mlContext, string imagePathColumnName = TinaClassifierOptions.DefaultImagePathColumnName)
+    /// <summary>An empty data view with a single text column <paramref name="imagePathColumnName"/>: the input of a pipeline over image files.</summary>
+    public static IDataView EmptyInput(MLContext mlContext, string imagePathColumnName = TinaCatalog.Defaults.ImagePathColumnName)
     {
+        ArgumentNullException.ThrowIfNull(mlContext);
         var definition = SchemaDefinition.Create(typeof(TinaImageInput));
         definition[0].ColumnName = imagePathColumnName;
         return mlContext.Data.LoadFromEnumerable(Array.Empty<TinaImageInput>(), definition);
     }
 
+    /// <summary>An empty data view with a single image column <paramref name="imageColumnName"/>: the input of a pipeline over in-memory images (<see cref="TinaInMemoryImageInput"/>).</summary>
+    public static IDataView EmptyImageInput(MLContext mlContext, string imageColumnName = TinaCatalog.Defaults.ImageColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var definition = SchemaDefinition.Create(typeof(TinaInMemoryImageInput));
+        definition[0].ColumnName = imageColumnName;
+        return mlContext.Data.LoadFromEnumerable(Array.Empty<TinaInMemoryImageInput>(), definition);
+    }
+
     /// <summary>
-    /// Saves <paramref name="model"/> atomically as an ML.NET zip at <paramref name="path"/>, with an input schema of
-    /// one text column <paramref name="imagePathColumnName"/> (ML.NET cannot save an image-typed input schema).
+    /// Saves <paramref name="model"/> atomically as an ML.NET zip at <paramref name="path"/>, with
+    /// <paramref name="inputSchema"/> (default: one text column <see cref="TinaCatalog.Defaults.ImagePathColumnName"/>,
+    /// the input of <see cref="EmptyInput"/>; pass <c>EmptyImageInput(ml).Schema</c> for a pipeline over in-memory images).
+    /// ML.NET cannot save an image-typed column in an input schema ("No valid columns to save"), so a pipeline over
+    /// in-memory images is saved without one: it loads with a null input schema, and the input class used for
+    /// predicting (<see cref="TinaInMemoryImageInput"/>) supplies the column.
     /// </summary>
-    public static void Save(MLContext mlContext, ITransformer model, string path,
-        string imagePathColumnName = TinaClassifierOptions.DefaultImagePathColumnName)
+    public static void Save(MLContext mlContext, ITransformer model, string path, DataViewSchema? inputSchema = null)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
         ArgumentNullException.ThrowIfNull(model);
-        var schema = EmptyInput(mlContext, imagePathColumnName).Schema;
+        var schema = inputSchema ?? EmptyInput(mlContext).Schema;
+        if (schema.Any(c => c.Type is Microsoft.ML.Transforms.Image.ImageDataViewType)) schema = null;
         AtomicFile.Write(path, s => mlContext.Model.Save(model, schema, s));
     }
 
@@ -62,10 +76,16 @@ public static class TinaMLNetModel
 
     /// <summary>
     /// The description of the Tina ONNX model embedded in an ML.NET zip (its labels, architecture, prompt), or null
-    /// if the zip holds none. ML.NET stores the ONNX bytes, prefixed by their 4-byte length, in an entry of the
-    /// ONNX transformer's folder; every entry is probed, so nothing depends on the exact folder name.
+    /// if the zip holds none.
     /// </summary>
-    public static TinaOnnxModelInfo? ReadEmbeddedModelInfo(string zipPath)
+    public static TinaOnnxModelInfo? ReadEmbeddedModelInfo(string zipPath) => ReadEmbeddedModel(zipPath)?.Info;
+
+    /// <summary>
+    /// The Tina ONNX model embedded in an ML.NET zip — its bytes and description — or null if the zip holds none.
+    /// ML.NET stores the ONNX bytes, prefixed by their 4-byte length, in an entry of the ONNX transformer's folder;
+    /// every entry is probed, so nothing depends on the exact folder name.
+    /// </summary>
+    public static (byte[] Onnx, TinaOnnxModelInfo Info)? ReadEmbeddedModel(string zipPath)
     {
         try
         {
@@ -80,8 +100,8 @@ public static class TinaMLNetModel
                 if (length != bytes.Length - 4) continue;
                 try
                 {
-                    var model = TinaOnnxModelReader.Parse(bytes[4..].ToArray(), zipPath);
-                    return TinaOnnxModelReader.Describe(model, zipPath);
+                    var onnx = bytes[4..].ToArray();
+                    return (onnx, TinaOnnxModelReader.Describe(TinaOnnxModelReader.Parse(onnx, zipPath), zipPath));
                 }
                 catch (TinaException)
                 {

@@ -1,37 +1,52 @@
+using System.Collections.Concurrent;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.MLNet.Export;
 
-namespace Tina.MLNet.MLNet;
+namespace Tina.MLNet;
 
 /// <summary>
-/// Classifies image files with a Tina model given as an exported <c>.onnx</c> file (the ML.NET pipeline is built
-/// around it, labels from its metadata) or as an ML.NET <c>.zip</c> saved from such a pipeline. Used by the CLI's
-/// <c>predict</c>. Not thread-safe (one ML.NET prediction engine).
+/// Classifies images — files, encoded bytes (PNG, JPEG, BMP…), streams or <see cref="MLImage"/>s — with a Tina model,
+/// loaded once: an exported <c>.onnx</c> file, an ML.NET <c>.zip</c> built from one, or ONNX bytes in memory. Thread-safe:
+/// the predictor keeps a pool of ML.NET prediction engines (one per concurrent caller), so a service creates one
+/// predictor per model and shares it across requests.
 /// </summary>
+/// <remarks>
+/// Why a pool of its own: <see cref="PredictionEngine{TSrc, TDst}"/> is not thread-safe, and disposing one engine
+/// breaks every other engine created from the same fitted model (they share the ONNX Runtime session; ML.NET 5's own
+/// behaviour). So the engines here are never disposed one by one — not even when a burst of callers leaves more engines
+/// than usual (a general-purpose object pool would dispose the surplus) — only all together by <see cref="Dispose"/>.
+/// The same rule holds for engines you create yourself from a Tina model: create one per thread and keep it, or
+/// dispose them only when the model is no longer used.
+/// Every input goes through the in-memory pipeline (ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue), so a
+/// file and its bytes give the same prediction, and a <c>.zip</c> predicts with the resize policy recorded in its model.
+/// </remarks>
 public sealed class TinaPredictor : IDisposable
 {
-    private readonly PredictionEngine<TinaImageInput, TinaImagePrediction> _engine;
+    private readonly ConcurrentBag<PredictionEngine<TinaInMemoryImageInput, TinaImagePrediction>> _idle = [];
+    private readonly ConcurrentQueue<PredictionEngine<TinaInMemoryImageInput, TinaImagePrediction>> _all = [];
+    private readonly MLContext _ml;
+    private volatile bool _disposed;
 
-    private TinaPredictor(string modelPath, ITransformer model, TinaOnnxModelInfo? info, PredictionEngine<TinaImageInput, TinaImagePrediction> engine)
+    private TinaPredictor(string source, MLContext ml, ITransformer model, TinaOnnxModelInfo info)
     {
-        ModelPath = modelPath;
+        Source = source;
+        _ml = ml;
         Model = model;
         ModelInfo = info;
-        _engine = engine;
     }
 
-    /// <summary>The model file this predictor was loaded from.</summary>
-    public string ModelPath { get; }
+    /// <summary>Where the model came from (the file, or the name given to <see cref="FromOnnx"/>).</summary>
+    public string Source { get; }
 
-    /// <summary>The fitted ML.NET pipeline (can be saved with <see cref="TinaMLNetModel.Save"/>).</summary>
+    /// <summary>The fitted ML.NET pipeline over in-memory images (input <see cref="TinaInMemoryImageInput"/>); save it with <see cref="TinaMLNetModel.Save"/> and <c>EmptyImageInput(ml).Schema</c>.</summary>
     public ITransformer Model { get; }
 
-    /// <summary>Labels, architecture and prompt of the model; null for a zip whose embedded ONNX model could not be read.</summary>
-    public TinaOnnxModelInfo? ModelInfo { get; }
+    /// <summary>Labels, architecture, prompt and method of the model.</summary>
+    public TinaOnnxModelInfo ModelInfo { get; }
 
-    /// <summary>The model's labels in score order, or null when unknown (see <see cref="ModelInfo"/>).</summary>
-    public IReadOnlyList<string>? Labels => ModelInfo?.Labels;
+    /// <summary>The model's labels in score order.</summary>
+    public IReadOnlyList<string> Labels => ModelInfo.Labels;
 
     /// <summary>Loads a <c>.onnx</c> file exported by Tina or an ML.NET <c>.zip</c> built from one (recognised by content).</summary>
     /// <param name="modelPath">The model file.</param>
@@ -43,60 +58,124 @@ public sealed class TinaPredictor : IDisposable
     {
         if (!File.Exists(modelPath))
             throw new TinaFileNotFoundException(modelPath, "Expected a Tina model: an .onnx file from 'tina export' or an ML.NET .zip.");
-        var ml = mlContext ?? new MLContext(seed: 0);
-        ITransformer model;
-        TinaOnnxModelInfo? info;
+        byte[] onnx;
         if (IsZip(modelPath))
         {
-            model = TinaMLNetModel.Load(ml, modelPath, out var inputSchema);
-            var input = inputSchema.GetColumnOrNull(TinaClassifierOptions.DefaultImagePathColumnName);
-            if (input is null || input.Value.Type is not TextDataViewType)
-                throw new TinaException($"{modelPath} is an ML.NET model but not a Tina classifier saved with the default input column '{TinaClassifierOptions.DefaultImagePathColumnName}' (text).");
-            var output = model.GetOutputSchema(inputSchema);
-            foreach (var name in new[] { TinaClassifierOptions.DefaultPredictedLabelColumnName, TinaClassifierOptions.DefaultScoreColumnName, TinaClassifierOptions.DefaultClassIndexColumnName })
-                if (output.GetColumnOrNull(name) is null)
-                    throw new TinaException($"{modelPath} is an ML.NET model but not a Tina classifier with the default output columns: '{name}' is missing.");
-            info = TinaMLNetModel.ReadEmbeddedModelInfo(modelPath);
+            var ml = mlContext ?? new MLContext(seed: 0);
+            TinaMLNetModel.Load(ml, modelPath, out _); // a zip ML.NET cannot load fails here, with its own message
+            onnx = TinaMLNetModel.ReadEmbeddedModel(modelPath)?.Onnx
+                ?? throw new TinaException($"{modelPath} is an ML.NET model but holds no Tina classifier (no ONNX model with Tina's metadata inside).");
         }
         else
         {
-            var bytes = File.ReadAllBytes(modelPath);
-            info = TinaOnnxModelReader.Read(bytes, modelPath);
-            model = TinaMLNetModel.Build(ml, new TinaClassifierOptions { OnnxModel = bytes });
+            onnx = File.ReadAllBytes(modelPath);
         }
-        SkiaSharpCompatibility.EnsureImagePipelineWorks();
-        var engine = ml.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(model);
-        return new TinaPredictor(modelPath, model, info, engine);
+        return FromOnnx(onnx, modelPath, mlContext);
     }
 
-    /// <summary>Classifies the image at <paramref name="imagePath"/>.</summary>
+    /// <summary>A predictor for the Tina ONNX model <paramref name="onnxModel"/> (e.g. the bytes <c>tina generate</c> writes), without touching the disk.</summary>
+    /// <param name="onnxModel">The ONNX bytes.</param>
+    /// <param name="source">Names the model in error messages.</param>
+    /// <param name="mlContext">The ML.NET context to use; a new one when null.</param>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
+    /// <exception cref="TinaException">The model is not a Tina classifier, or this process loaded a SkiaSharp that ML.NET's image transforms cannot use.</exception>
+    public static TinaPredictor FromOnnx(byte[] onnxModel, string source = "ONNX model", MLContext? mlContext = null)
+    {
+        ArgumentNullException.ThrowIfNull(onnxModel);
+        var proto = TinaOnnxModelReader.Parse(onnxModel, source);
+        var info = TinaOnnxModelReader.Describe(proto, source);
+        var resizing = OnnxResizePolicy.ParseMode(info.ResizeMode, source);
+        SkiaSharpCompatibility.EnsureImagePipelineWorks();
+        var ml = mlContext ?? new MLContext(seed: 0);
+        var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions
+        {
+            OnnxModel = onnxModel,
+            InputColumnName = TinaCatalog.Defaults.ImageColumnName,
+            Resizing = resizing,
+        }).Fit(TinaMLNetModel.EmptyImageInput(ml));
+        return new TinaPredictor(source, ml, model, info);
+    }
+
+    /// <summary>Classifies the image file at <paramref name="imagePath"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">The image does not exist.</exception>
     /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
     public TinaPrediction Predict(string imagePath)
     {
+        ArgumentNullException.ThrowIfNull(imagePath);
         if (!File.Exists(imagePath))
             throw new TinaFileNotFoundException(imagePath, "Expected an image file (PNG, JPEG, BMP, …).");
+        using var image = Decode(() => MLImage.CreateFromFile(imagePath), imagePath);
+        return Predict(image, imagePath);
+    }
+
+    /// <summary>Classifies the encoded image (PNG, JPEG, BMP, …) in <paramref name="encodedImage"/>.</summary>
+    /// <exception cref="CorruptFileException">The bytes are not a readable image.</exception>
+    public TinaPrediction Predict(byte[] encodedImage)
+    {
+        ArgumentNullException.ThrowIfNull(encodedImage);
+        return Predict(new MemoryStream(encodedImage, writable: false), "image bytes");
+    }
+
+    /// <summary>Classifies the encoded image read from <paramref name="encodedImage"/>; <paramref name="source"/> names it in errors and in the result.</summary>
+    /// <exception cref="CorruptFileException">The stream does not hold a readable image.</exception>
+    public TinaPrediction Predict(Stream encodedImage, string source = "image stream")
+    {
+        ArgumentNullException.ThrowIfNull(encodedImage);
+        using var image = Decode(() => MLImage.CreateFromStream(encodedImage), source);
+        return Predict(image, source);
+    }
+
+    /// <summary>Classifies an image already in memory (not disposed here); <paramref name="source"/> names it in the result.</summary>
+    public TinaPrediction Predict(MLImage image, string source = "image")
+    {
+        ArgumentNullException.ThrowIfNull(image);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var engine = Rent();
         TinaImagePrediction p;
         try
         {
-            p = _engine.Predict(new TinaImageInput { ImagePath = Path.GetFullPath(imagePath) });
+            p = engine.Predict(new TinaInMemoryImageInput { Image = image });
+        }
+        finally
+        {
+            _idle.Add(engine);
+        }
+        if (p.Score.Length != Labels.Count || p.ClassIndex.Length != 1 || p.PredictedLabel.Length != 1 || (uint)p.Index >= (uint)Labels.Count)
+            throw new TinaException($"{Source}: the model returned malformed outputs for {source}.");
+        return new TinaPrediction(source, p.Label, p.Index, p.Score[p.Index], p.Score);
+    }
+
+    /// <summary>Classifies each image file of <paramref name="imagePaths"/>, in order.</summary>
+    public IReadOnlyList<TinaPrediction> Predict(IEnumerable<string> imagePaths) => imagePaths.Select(Predict).ToList();
+
+    /// <summary>Releases every prediction engine (and with them the ONNX Runtime session); call once no prediction is running.</summary>
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        while (_all.TryDequeue(out var e)) e.Dispose();
+        _idle.Clear();
+    }
+
+    private PredictionEngine<TinaInMemoryImageInput, TinaImagePrediction> Rent()
+    {
+        if (_idle.TryTake(out var engine)) return engine;
+        engine = _ml.Model.CreatePredictionEngine<TinaInMemoryImageInput, TinaImagePrediction>(Model);
+        _all.Enqueue(engine);
+        return engine;
+    }
+
+    private static MLImage Decode(Func<MLImage> decode, string source)
+    {
+        try
+        {
+            return decode();
         }
         catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or FormatException or NotSupportedException)
         {
-            throw new CorruptFileException(imagePath, $"not a readable image ({e.Message})", e);
+            throw new CorruptFileException(source, $"not a readable image ({e.Message})", e);
         }
-        if (p.PredictedLabel.Length != 1 || p.ClassIndex.Length != 1 || p.Score.Length == 0)
-            throw new TinaException($"{ModelPath}: the model returned malformed outputs for {imagePath}.");
-        int index = (int)p.ClassIndex[0];
-        var scores = p.Score.ToArray();
-        return new TinaPrediction(imagePath, p.PredictedLabel[0], index, (uint)index < (uint)scores.Length ? scores[index] : float.NaN, scores);
     }
-
-    /// <summary>Classifies each image of <paramref name="imagePaths"/>, in order.</summary>
-    public IReadOnlyList<TinaPrediction> Predict(IEnumerable<string> imagePaths) => imagePaths.Select(Predict).ToList();
-
-    /// <summary>Releases the prediction engine (and with it the ONNX Runtime session).</summary>
-    public void Dispose() => _engine.Dispose();
 
     private static bool IsZip(string path)
     {

@@ -42,6 +42,22 @@ public static class TextEncoders
         }
     }
 
+    /// <summary>
+    /// The text-encoder opener a generator uses to resolve its own encoder (see
+    /// <see cref="Tina.Generation.TinaGenerator.Load(string, Func{string, ITextEncoder}, TorchSharp.torch.Device?)"/>):
+    /// given the encoder id stored in a checkpoint (<c>glove…</c> or <c>clip…</c>), opens that encoder from
+    /// <paramref name="artifactsDir"/> (GloVe) or <paramref name="clipModelPath"/> (CLIP).
+    /// </summary>
+    /// <param name="artifactsDir">Artifacts root holding <c>text/glove</c>; null for <c>$TINA_ARTIFACTS</c>, else <c>./artifacts</c>.</param>
+    /// <param name="clipModelPath">The CLIP text encoder ONNX file, for generators trained with CLIP.</param>
+    public static Func<string, ITextEncoder> Opener(string? artifactsDir = null, string? clipModelPath = null) => id =>
+    {
+        var root = artifactsDir ?? Environment.GetEnvironmentVariable("TINA_ARTIFACTS") ?? "artifacts";
+        if (id.StartsWith(Glove, StringComparison.OrdinalIgnoreCase)) return Create(Glove, root, null);
+        if (id.StartsWith(Clip, StringComparison.OrdinalIgnoreCase)) return Create(Clip, root, clipModelPath);
+        throw new TinaException($"The generator was trained with the text encoder '{id}', which Tina cannot open; use only the class names of its training zoo.");
+    };
+
     private static string FindMerges(string modelPath)
     {
         var beside = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(modelPath))!, ClipTokenizer.MergesFileName);

@@ -75,14 +75,17 @@ public sealed class TinaGenerator : IDisposable
     private readonly IReadOnlyDictionary<string, NamedTensor>? _frozen;
     private readonly ConcurrentDictionary<string, float[]> _embeddings;
     private readonly float[] _pad;
-    private readonly ITextEncoder? _encoder;
+    private ITextEncoder? _encoder;
+    private readonly Func<string, ITextEncoder>? _openEncoder;
+    private bool _ownsEncoder;
     private readonly Lock _encoderLock = new();
     private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
 
     private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
         SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
-        float[] pad, ITextEncoder? encoder, Device device)
+        float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device)
     {
+        _openEncoder = openEncoder;
         State = state;
         CheckpointDir = dir;
         _raw = raw;
@@ -127,7 +130,24 @@ public sealed class TinaGenerator : IDisposable
     /// <exception cref="TinaFileNotFoundException">No checkpoint in the folder.</exception>
     /// <exception cref="CorruptFileException">The checkpoint files are unreadable or inconsistent.</exception>
     /// <exception cref="TinaException">The encoder is not the one the generator was trained with.</exception>
-    public static TinaGenerator Load(string checkpointDir, ITextEncoder? encoder = null, Device? device = null)
+    public static TinaGenerator Load(string checkpointDir, ITextEncoder? encoder = null, Device? device = null) =>
+        Load(checkpointDir, encoder, null, device);
+
+    /// <summary>
+    /// Loads the last committed epoch of the checkpoint in <paramref name="checkpointDir"/> and resolves its text
+    /// encoder itself: the first time a prompt holds a class name outside the zoo's, <paramref name="openEncoder"/> is
+    /// called with the checkpoint's <see cref="TextEncoderId"/> and the encoder it returns is kept and owned (disposed
+    /// with the generator). Prompts of zoo names never open it.
+    /// </summary>
+    /// <exception cref="TinaFileNotFoundException">No checkpoint in the folder.</exception>
+    /// <exception cref="CorruptFileException">The checkpoint files are unreadable or inconsistent.</exception>
+    public static TinaGenerator Load(string checkpointDir, Func<string, ITextEncoder> openEncoder, Device? device = null)
+    {
+        ArgumentNullException.ThrowIfNull(openEncoder);
+        return Load(checkpointDir, null, openEncoder, device);
+    }
+
+    private static TinaGenerator Load(string checkpointDir, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device? device)
     {
         checkpointDir = Path.GetFullPath(checkpointDir);
         var state = TinaCheckpoint.Load(checkpointDir);
@@ -159,7 +179,7 @@ public sealed class TinaGenerator : IDisposable
         for (int i = 0; i < state.TextNames.Length - 1; i++)
             embeddings[state.TextNames[i]] = table.AsSpan(i * d, d).ToArray();
         var pad = table.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
-        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, device);
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, openEncoder, device);
     }
 
     /// <summary>
@@ -284,10 +304,23 @@ public sealed class TinaGenerator : IDisposable
         var missing = prompts.SelectMany(x => x).Where(c => Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
         if (missing.Count > 0)
         {
-            if (_encoder is null)
-                throw new InvalidPromptException($"Unknown class name(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}: without the text encoder ({State.TextEncoderId}) only the {StoredClassNames.Count} class names of the training zoo can be used.");
             float[][] v;
-            lock (_encoderLock) v = _encoder.Encode(missing); // throws InvalidPromptException for words it does not know
+            lock (_encoderLock)
+            {
+                if (_encoder is null && _openEncoder is not null)
+                {
+                    var opened = _openEncoder(State.TextEncoderId);
+                    if (opened.Id != State.TextEncoderId)
+                    {
+                        opened.Dispose();
+                        throw new TinaException($"The generator in {CheckpointDir} was trained with the text encoder {State.TextEncoderId}, but {opened.Id} was opened for it.");
+                    }
+                    (_encoder, _ownsEncoder) = (opened, true);
+                }
+                if (_encoder is null)
+                    throw new InvalidPromptException($"Unknown class name(s) {string.Join(", ", missing.Select(m => $"'{m}'"))}: without the text encoder ({State.TextEncoderId}) only the {StoredClassNames.Count} class names of the training zoo can be used.");
+                v = _encoder.Encode(missing); // throws InvalidPromptException for words it does not know
+            }
             for (int i = 0; i < missing.Count; i++) _embeddings.TryAdd(missing[i], v[i]);
         }
         return prompts.Select(x => x.Select(c => Lookup(c)!).ToArray()).ToArray();
@@ -305,5 +338,7 @@ public sealed class TinaGenerator : IDisposable
     {
         _raw.Dispose();
         _ema.Dispose();
+        lock (_encoderLock)
+            if (_ownsEncoder) _encoder?.Dispose();
     }
 }

@@ -16,7 +16,7 @@ using static TorchSharp.torch;
 namespace Tina.Generation;
 
 /// <summary>What a finished training run produced.</summary>
-/// <param name="CheckpointDir">The checkpoint folder (load it with <see cref="TinaGenerator.Load"/>).</param>
+/// <param name="CheckpointDir">The checkpoint folder (load it with <see cref="TinaGenerator.Load(string, Text.ITextEncoder?, TorchSharp.torch.Device?)"/>).</param>
 /// <param name="EpochLoss">Mean training loss of every epoch.</param>
 /// <param name="Seconds">Training seconds over all (resumed) runs.</param>
 /// <param name="ResumedFromEpoch">Epochs found finished in the folder when this run started.</param>

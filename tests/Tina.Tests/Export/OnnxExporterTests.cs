@@ -105,6 +105,8 @@ public class OnnxExporterTests(ITestOutputHelper output)
         Assert.Equal(8, info.IrVersion);
         Assert.Equal(17, info.OpsetVersion);
         Assert.Contains("0.5", info.Normalization);
+        Assert.Equal("iso-crop", info.ResizeMode);
+        Assert.Equal(TinaOnnxSchema.SchemaVersion, info.SchemaVersion);
 
         var defaults = TinaOnnxModelReader.Read(OnnxExporter.Export(relabelled), "memory");
         Assert.Equal(string.Join(", ", labels), defaults.Prompt);
@@ -127,6 +129,9 @@ public class OnnxExporterTests(ITestOutputHelper output)
         Assert.Equal(["scores", "class_index"], proto.Graph.Output.Select(o => o.Name));
         Assert.Equal((int)TensorProto.Types.DataType.Int64, proto.Graph.Output[1].Type.TensorType.ElemType);
         Assert.Equal(5, proto.Graph.Output[0].Type.TensorType.Shape.Dim[1].DimValue);
+        // Every input and output says what it holds.
+        Assert.Contains("[0,1]", input.DocString);
+        Assert.All(proto.Graph.Output, o => Assert.Contains("tina.labels", o.DocString));
         // Batch norms are folded: no BatchNormalization node, 19 + 2 convolutions with a bias.
         Assert.DoesNotContain(proto.Graph.Node, n => n.OpType == "BatchNormalization");
         Assert.Equal(21, proto.Graph.Node.Count(n => n.OpType == "Conv" && n.Input.Count == 3));

@@ -2,7 +2,7 @@ using Tina.Data;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.MLNet.Export;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using Tina.PModels;
 using Tina.Tests.Data;
 using Tina.Zoo;

@@ -3,7 +3,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Tina.Generation;
 using Tina.MLNet.Export;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using static Tina.Tests.Export.OnnxTestSupport;
 
 namespace Tina.Tests.Generation;
@@ -66,6 +66,60 @@ public class TinaGeneratePipelineTests
         Assert.Throws<InvalidPromptException>(() => ml.Transforms.TinaGenerate(new TinaGenerateOptions { Generator = generator, Classes = ["apple", "APPLE"] }).Fit(empty));
         Assert.Throws<ArgumentException>(() => ml.Transforms.TinaGenerate(new TinaGenerateOptions { Classes = Prompt }));
     }
+
+    [Fact]
+    public void OutputSchemaComesFromTheClassListWithoutLoadingTheGenerator()
+    {
+        var ml = new MLContext(seed: 1);
+        var missing = Path.Combine(TestData.TempDir(), "no-generator-here");
+        var estimator = ml.Transforms.TinaGenerate(new TinaGenerateOptions { GeneratorPath = missing, Prompt = "apple, pear, orange", ScoreColumnName = "Probabilities" });
+        var shape = estimator.GetOutputSchema(SchemaShapeOf(TinaMLNetModel.EmptyInput(ml).Schema));
+        Assert.Contains(shape, c => c.Name == "PredictedLabel");
+        Assert.Contains(shape, c => c.Name == "Probabilities" && c.ItemType == NumberDataViewType.Single);
+        Assert.Contains(shape, c => c.Name == "ClassIndex");
+        // Fit does load it, and says where it looked.
+        Assert.Contains(missing, Assert.ThrowsAny<TinaException>(() => estimator.Fit(TinaMLNetModel.EmptyInput(ml))).Message);
+    }
+
+    [Fact]
+    public void GeneratorOpensItsTextEncoderOnlyForNamesOutsideTheZooAndOnlyOnce()
+    {
+        int opened = 0;
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir, id =>
+        {
+            opened++;
+            return new HashTextEncoder();
+        });
+        var zooNames = generator.StoredClassNames.Take(3).ToArray();
+        generator.Generate(zooNames);
+        Assert.Equal(0, opened);
+        var withNew = new[] { zooNames[0], "snow leopard" };
+        var a = generator.Generate(withNew, new GenerateOptions { Seed = 1 });
+        generator.Generate(["mountain bike", zooNames[1]]);
+        Assert.Equal(1, opened);
+
+        // The same weights as with the encoder given up front.
+        using var encoder = new HashTextEncoder();
+        using var given = TinaGenerator.Load(GenerationFixture.CheckpointDir, encoder);
+        Assert.True(a.Parameters.AsSpan().SequenceEqual(given.Generate(withNew, new GenerateOptions { Seed = 1 }).Parameters));
+
+        // An opener that returns another encoder than the checkpoint's is refused with both ids.
+        using var wrong = TinaGenerator.Load(GenerationFixture.CheckpointDir, _ => new WrongIdEncoder());
+        var e = Assert.Throws<TinaException>(() => wrong.Generate(["snow leopard"]));
+        Assert.Contains("wrong-id", e.Message);
+    }
+
+    private sealed class WrongIdEncoder : Tina.Text.ITextEncoder
+    {
+        public string Id => "wrong-id";
+        public int Dimension => 8;
+        public float[][] Encode(IReadOnlyList<string> texts) => texts.Select(_ => new float[8]).ToArray();
+        public void Dispose() { }
+    }
+
+    private static SchemaShape SchemaShapeOf(DataViewSchema schema) =>
+        (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!
+            .Invoke(null, [schema])!;
 
     [Fact]
     public void EnsembleOptionEmbedsTheEnsembleOnnx()

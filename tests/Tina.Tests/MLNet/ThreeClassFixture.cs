@@ -1,6 +1,6 @@
 using Tina.Data;
 using Tina.MLNet.Export;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Tests.Export;

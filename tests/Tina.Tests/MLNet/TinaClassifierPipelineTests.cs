@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 using Xunit.Abstractions;
 using static Tina.Tests.Export.OnnxTestSupport;
 
@@ -44,6 +44,8 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
         {
             Assert.Equal(ortIndex[i], Assert.Single(viaPipeline[i].ClassIndex));
             Assert.Equal(f.Model.Labels[(int)ortIndex[i]], Assert.Single(viaPipeline[i].PredictedLabel));
+            Assert.Equal((int)ortIndex[i], viaPipeline[i].Index);
+            Assert.Equal(viaPipeline[i].PredictedLabel[0], viaPipeline[i].Label);
             for (int k = 0; k < classes; k++) maxDiff = Math.Max(maxDiff, Math.Abs(viaPipeline[i].Score[k] - ortScores[i * classes + k]));
         }
         Assert.True(maxDiff <= 1e-5, $"ML.NET pipeline scores differ from ONNX Runtime on the same pixels by {maxDiff:E2}");
@@ -118,7 +120,7 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
         var options = new TinaClassifierOptions
         {
             PModel = f.Model, Prompt = "three things", Method = "classifier-selection",
-            ImagePathColumnName = "File", ImageFolder = f.ImageDir,
+            InputColumnName = "File", ImageFolder = f.ImageDir,
             PredictedLabelColumnName = "Label", ScoreColumnName = "scores", ClassIndexColumnName = "Index",
         };
         var estimator = ml.Transforms.ApplyTinaClassifier(options);
@@ -137,7 +139,7 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
 
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions()));
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, PModel = f.Model }));
-        Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, ImagePathColumnName = "image" }));
+        Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, InputColumnName = "image" }));
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, ScoreColumnName = "PredictedLabel" }));
     }
 

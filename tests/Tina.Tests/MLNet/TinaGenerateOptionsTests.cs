@@ -1,5 +1,5 @@
 using Microsoft.ML;
-using Tina.MLNet.MLNet;
+using Tina.MLNet;
 
 namespace Tina.Tests.MLNet;
 

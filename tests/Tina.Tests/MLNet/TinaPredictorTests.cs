@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using Microsoft.ML;
-using Tina.MLNet.MLNet;
+using Microsoft.ML.Data;
+using Tina.MLNet;
 using Tina.PModels;
 
 namespace Tina.Tests.MLNet;
@@ -24,7 +25,8 @@ public class TinaPredictorTests
             Assert.Equal("apple, aquarium fish, baby", p.ModelInfo.Prompt);
             fromOnnx = p.Predict(images).ToList();
             var zipPath = Path.Combine(dir, "model.zip");
-            TinaMLNetModel.Save(new MLContext(), p.Model, zipPath);
+            var ml = new MLContext();
+            TinaMLNetModel.Save(ml, p.Model, zipPath, TinaMLNetModel.EmptyImageInput(ml).Schema);
             Assert.Empty(Directory.GetFiles(dir, "*.tmp"));
         }
         File.Delete(onnxPath);
@@ -36,7 +38,7 @@ public class TinaPredictorTests
         {
             var a = fromOnnx[i];
             var b = fromZip.Predict(images[i]);
-            Assert.Equal(images[i], a.ImagePath);
+            Assert.Equal(images[i], a.Source);
             Assert.Equal(f.Model.Labels[a.ClassIndex], a.Label);
             Assert.Equal(a.Scores.Max(), a.Score);
             Assert.Equal(3, a.Scores.Length);
@@ -44,6 +46,42 @@ public class TinaPredictorTests
             Assert.Equal(a.ClassIndex, b.ClassIndex);
             Assert.Equal(a.Scores, b.Scores);
         }
+    }
+
+    [Fact]
+    public void BytesStreamsAndInMemoryImagesPredictLikeFilesAndThePredictorIsThreadSafe()
+    {
+        var f = ThreeClassFixture.ForImages;
+        using var predictor = TinaPredictor.FromOnnx(f.Onnx, "fixture");
+        var files = f.FileNames.Take(24).Select(n => Path.Combine(f.ImageDir, n)).ToArray();
+        var expected = files.Select(predictor.Predict).ToArray();
+        for (int i = 0; i < files.Length; i++)
+        {
+            var bytes = File.ReadAllBytes(files[i]);
+            var fromBytes = predictor.Predict(bytes);
+            using var stream = File.OpenRead(files[i]);
+            var fromStream = predictor.Predict(stream, files[i]);
+            using var image = MLImage.CreateFromFile(files[i]);
+            var fromImage = predictor.Predict(image);
+            foreach (var p in new[] { fromBytes, fromStream, fromImage })
+            {
+                Assert.Equal(expected[i].Label, p.Label);
+                Assert.Equal(expected[i].Scores, p.Scores);
+            }
+        }
+
+        // The same predictions from many threads at once (one pooled engine per concurrent caller).
+        var parallel = new TinaPrediction[files.Length * 4];
+        Parallel.For(0, parallel.Length, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i => parallel[i] = predictor.Predict(files[i % files.Length]));
+        for (int i = 0; i < parallel.Length; i++) Assert.Equal(expected[i % files.Length].Scores, parallel[i].Scores);
+
+        // The path pipeline (LoadImages over file paths) gives the same scores as the in-memory one.
+        var ml = new MLContext(seed: 1);
+        var pathModel = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx }).Fit(TinaMLNetModel.EmptyInput(ml));
+        var engine = ml.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(pathModel);
+        for (int i = 0; i < files.Length; i++) Assert.Equal(expected[i].Scores, engine.Predict(new TinaImageInput { ImagePath = files[i] }).Score);
+
+        Assert.ThrowsAny<TinaException>(() => predictor.Predict("not an image"u8.ToArray()));
     }
 
     [Fact]

@@ -1,0 +1,87 @@
+using System.Diagnostics;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Tina.Generation;
+using Tina.MLNet.Export;
+using Tina.PModels;
+
+namespace Tina.MLNet;
+
+/// <summary>
+/// A classifier generated from a class list: the p-Model (or seed ensemble), its ONNX bytes, and what produced it.
+/// <see cref="Generate"/> is the one generation path of Tina.MLNet — the CLI's <c>tina generate</c> and <c>tina new</c>,
+/// <see cref="TinaGenerateEstimator"/> and any server call it — and the ONNX bytes go straight into files or into the
+/// ML.NET chain (<see cref="ToMLNet"/>), never through a file that is read back.
+/// </summary>
+public sealed class TinaGeneratedClassifier
+{
+    private TinaGeneratedClassifier(PModelEnsemble models, byte[] onnx, string prompt, string method, TimeSpan elapsed)
+    {
+        Models = models;
+        Onnx = onnx;
+        Prompt = prompt;
+        Method = method;
+        Elapsed = elapsed;
+    }
+
+    /// <summary>The generated p-Models (one, or the members of a seed ensemble).</summary>
+    public PModelEnsemble Models { get; }
+
+    /// <summary>The exported ONNX model (one graph, averaging an ensemble's softmax); see <see cref="OnnxExporter"/>.</summary>
+    public byte[] Onnx { get; }
+
+    /// <summary>The labels, in output order (the parsed class list).</summary>
+    public IReadOnlyList<string> Labels => Models.Labels;
+
+    /// <summary>The prompt recorded in the model: the labels joined by commas.</summary>
+    public string Prompt { get; }
+
+    /// <summary>How it was sampled, e.g. <c>tina ddim-50 seed 0 ema</c>; recorded in the model.</summary>
+    public string Method { get; }
+
+    /// <summary>Time spent sampling the p-Models (without the export).</summary>
+    public TimeSpan Elapsed { get; }
+
+    /// <summary>
+    /// Generates the classifier of <paramref name="classes"/> (parsed by <see cref="Tasks.ClassList"/>) with
+    /// <paramref name="generator"/> and exports it to ONNX in memory.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">Empty, too many classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<string> classes, GenerateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(classes);
+        options ??= new GenerateOptions();
+        var sw = Stopwatch.StartNew();
+        var models = generator.GenerateEnsemble(classes, options);
+        var elapsed = sw.Elapsed;
+        var prompt = string.Join(", ", models.Labels);
+        var method = options.Describe();
+        return new TinaGeneratedClassifier(models, OnnxExporter.Export(models, prompt, method), prompt, method, elapsed);
+    }
+
+    /// <summary>
+    /// The fitted ML.NET chain that applies this classifier (see <see cref="TinaClassifierEstimator"/>) to image files
+    /// (input <see cref="TinaImageInput"/>) or, with <paramref name="inMemoryImages"/>, to <c>MLImage</c>s (input
+    /// <see cref="TinaInMemoryImageInput"/>). Save it with <see cref="TinaMLNetModel.Save"/> and the matching input schema.
+    /// </summary>
+    public TransformerChain<ITransformer> ToMLNet(MLContext mlContext, bool inMemoryImages = false)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var o = Columns(new TinaClassifierOptions { InputColumnName = inMemoryImages ? TinaCatalog.Defaults.ImageColumnName : TinaCatalog.Defaults.ImagePathColumnName });
+        var input = inMemoryImages ? TinaMLNetModel.EmptyImageInput(mlContext) : TinaMLNetModel.EmptyInput(mlContext);
+        return mlContext.Transforms.ApplyTinaClassifier(o).Fit(input);
+    }
+
+    /// <summary>The options of the classifier estimator for this model with the columns of <paramref name="columns"/> (its model fields ignored).</summary>
+    internal TinaClassifierOptions Columns(TinaClassifierOptions? columns) => new()
+    {
+        OnnxModel = Onnx,
+        InputColumnName = columns?.InputColumnName ?? TinaCatalog.Defaults.ImagePathColumnName,
+        ImageFolder = columns?.ImageFolder,
+        PredictedLabelColumnName = columns?.PredictedLabelColumnName ?? TinaCatalog.Defaults.PredictedLabelColumnName,
+        ScoreColumnName = columns?.ScoreColumnName ?? TinaCatalog.Defaults.ScoreColumnName,
+        ClassIndexColumnName = columns?.ClassIndexColumnName ?? TinaCatalog.Defaults.ClassIndexColumnName,
+        Resizing = columns?.Resizing ?? TinaCatalog.Defaults.Resizing,
+    };
+}
