@@ -52,7 +52,35 @@ public static class TinaMLNetModel
         ArgumentNullException.ThrowIfNull(model);
         var schema = inputSchema ?? EmptyInput(mlContext).Schema;
         if (schema.Any(c => c.Type is Microsoft.ML.Transforms.Image.ImageDataViewType)) schema = null;
-        AtomicFile.Write(path, s => mlContext.Model.Save(model, schema, s));
+        var bytes = ToBytes(mlContext, model, schema);
+        AtomicFile.WriteAllBytes(path, bytes);
+    }
+
+    /// <summary>
+    /// The ML.NET zip of <paramref name="model"/> as bytes, made reproducible: ML.NET stamps every zip entry with the
+    /// current time, so the entries are rewritten in the same order with a fixed time (2000-01-01). The same model
+    /// then gives the same bytes (what <c>tina new --from</c> relies on).
+    /// </summary>
+    public static byte[] ToBytes(MLContext mlContext, ITransformer model, DataViewSchema? inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        ArgumentNullException.ThrowIfNull(model);
+        using var saved = new MemoryStream();
+        mlContext.Model.Save(model, inputSchema, saved);
+        saved.Position = 0;
+        var stamp = new DateTimeOffset(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        using var result = new MemoryStream();
+        using (var source = new ZipArchive(saved, ZipArchiveMode.Read))
+        using (var target = new ZipArchive(result, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var entry in source.Entries)
+            {
+                var copy = target.CreateEntry(entry.FullName, CompressionLevel.Optimal);
+                copy.LastWriteTime = stamp;
+                using var from = entry.Open();
+                using var to = copy.Open();
+                from.CopyTo(to);
+            }
+        return result.ToArray();
     }
 
     /// <summary>Loads an ML.NET zip saved by <see cref="Save"/> (or by <c>mlContext.Model.Save</c>).</summary>

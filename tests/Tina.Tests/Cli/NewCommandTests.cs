@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Net.Http;
+using System.Text.Json;
+using Tina.MLNet;
+using Tina.Tests.Generation;
+
+namespace Tina.Tests.Cli;
+
+/// <summary>
+/// <c>tina new</c> through the real executable: the files it writes, regeneration from the spec, bad input, and the
+/// generated console app and Web API built with <c>dotnet build</c> and run on real CIFAR-100 test images.
+/// </summary>
+public class NewCommandTests
+{
+    private static readonly string[] Classes = ["apple", "bear", "bicycle"];
+
+    private static (int Code, string Output) Tina(params string[] args) => TinaProcess.Run(TestData.TempDir(), args);
+
+    [Fact]
+    public void WritesTheProjectsAndRegeneratesTheSameModelFromTheSpec()
+    {
+        var ckpt = GenerationFixture.CheckpointDir;
+        var outDir = TestData.TempDir();
+        var (code, output) = Tina("new", "--name", "Things", "--classes", "apple; bear; bicycle", "--generator", ckpt, "--seed", "4", "--webapi", "--out", outDir);
+        Assert.True(code == 0, output);
+        var project = Path.Combine(outDir, "Things");
+        foreach (var f in new[] { "Things.csproj", "Things.consumption.cs", "Program.cs", "Things.mlnet", "Things.tina.json" })
+            Assert.True(File.Exists(Path.Combine(project, f)), $"{f} missing; wrote: {string.Join(", ", Directory.GetFiles(project))}");
+        Assert.True(File.Exists(Path.Combine(outDir, "Things.WebApi", "Things.WebApi.csproj")));
+        Assert.Empty(Directory.GetDirectories(outDir, ".*"));
+
+        // The model is the generator's, labels in prompt order; the spec names everything needed to make it again.
+        var mlnet = Path.Combine(project, "Things.mlnet");
+        var info = TinaMLNetModel.ReadEmbeddedModelInfo(mlnet)!;
+        Assert.Equal(Classes, info.Labels);
+        Assert.Equal("tina ddim-50 seed 4 ema", info.Method);
+        using (var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "Things.tina.json"))))
+        {
+            Assert.Equal("tina-project", spec.RootElement.GetProperty("format").GetString());
+            Assert.Equal(Classes, spec.RootElement.GetProperty("classes").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(4, spec.RootElement.GetProperty("seed").GetInt64());
+            Assert.StartsWith("sha256:", spec.RootElement.GetProperty("generatorId").GetString());
+        }
+        var consumption = File.ReadAllText(Path.Combine(project, "Things.consumption.cs"));
+        Assert.Contains("public static IReadOnlyList<string> Labels { get; } = [\"apple\", \"bear\", \"bicycle\"];", consumption);
+
+        // --from regenerates byte for byte (the zip's entry times are fixed).
+        var again = TestData.TempDir();
+        (code, output) = Tina("new", "--from", Path.Combine(project, "Things.tina.json"), "--out", again);
+        Assert.True(code == 0, output);
+        Assert.Contains("same model bytes", output);
+        Assert.Equal(File.ReadAllBytes(mlnet), File.ReadAllBytes(Path.Combine(again, "Things", "Things.mlnet")));
+
+        // An existing project is not overwritten without --force; with it, it is.
+        (code, output) = Tina("new", "--name", "Things", "--classes", "apple, bear", "--generator", ckpt, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--force", output);
+        Assert.Equal(Classes, TinaMLNetModel.ReadEmbeddedModelInfo(mlnet)!.Labels);
+        (code, output) = Tina("new", "--name", "Things", "--classes", "apple, bear", "--generator", ckpt, "--out", outDir, "--force");
+        Assert.True(code == 0, output);
+        Assert.Equal(["apple", "bear"], TinaMLNetModel.ReadEmbeddedModelInfo(mlnet)!.Labels);
+    }
+
+    [Theory]
+    [InlineData("9Lives", "apple, bear", "cannot name a C# project")]
+    [InlineData("my-app", "apple, bear", "cannot name a C# project")]
+    [InlineData("class", "apple, bear", "cannot name a C# project")]
+    [InlineData("Ok", "apple, APPLE", "apple")]
+    [InlineData("Ok", " , ;", "class list is empty")]
+    public void BadNamesAndPromptsFailWithOneLineAndWriteNothing(string name, string classes, string expected)
+    {
+        var outDir = TestData.TempDir();
+        var (code, output) = Tina("new", "--name", name, "--classes", classes, "--generator", GenerationFixture.CheckpointDir, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains(expected, output, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("   at ", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outDir));
+    }
+
+    [Fact]
+    public async Task GeneratedConsoleAppAndWebApiBuildAndClassifyRealImages()
+    {
+        var outDir = TestData.TempDir();
+        var (code, output) = Tina("new", "--name", "Things", "--classes", string.Join(",", Classes), "--generator", GenerationFixture.CheckpointDir, "--webapi", "--out", outDir);
+        Assert.True(code == 0, output);
+
+        // Real CIFAR-100 test images of the three classes, and what the library predicts for them.
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 1, testPerClass: 3);
+        var images = new List<string>();
+        for (int i = 0; i < data.Test.Count; i++)
+        {
+            var name = data.ClassNames[data.Test.Labels[i]];
+            if (!Classes.Contains(name)) continue;
+            var file = Path.Combine(outDir, $"{name}_{i}.png");
+            global::Tina.Data.PngWriter.Write(file, data.Test.Image(i));
+            images.Add(file);
+        }
+        Assert.Equal(9, images.Count);
+        var onnx = TinaMLNetModel.ReadEmbeddedModel(Path.Combine(outDir, "Things", "Things.mlnet"))!.Value.Onnx;
+        using var predictor = TinaPredictor.FromOnnx(onnx);
+        var expected = images.ToDictionary(f => f, f => predictor.Predict(f).Label);
+
+        var app = Build(Path.Combine(outDir, "Things"), "Things");
+        var (appCode, appOutput) = Run(app, images);
+        Assert.True(appCode == 0, appOutput);
+        foreach (var f in images) Assert.Contains($"{f}: {expected[f]} (", appOutput);
+        (appCode, appOutput) = Run(app, [Path.Combine(outDir, "Things", "Things.csproj")]);
+        Assert.Equal(2, appCode);
+        Assert.Contains("Not a readable image", appOutput);
+
+        var web = Build(Path.Combine(outDir, "Things.WebApi"), "Things.WebApi");
+        int port = 20000 + Environment.ProcessId % 20000;
+        using var server = TinaProcess.StartDrained(new ProcessStartInfo("dotnet", [web, "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        });
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (true)
+            {
+                try
+                {
+                    await http.GetStringAsync("/");
+                    break;
+                }
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !server.HasExited)
+                {
+                    await Task.Delay(250);
+                }
+            }
+            var first = images[0];
+            var response = await http.PostAsync("/predict", new ByteArrayContent(File.ReadAllBytes(first)));
+            Assert.True(response.IsSuccessStatusCode, response.ToString());
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Equal(expected[first], json.RootElement.GetProperty("predictedLabel").GetString());
+            Assert.Equal(3, json.RootElement.GetProperty("scores").GetArrayLength());
+            var bad = await http.PostAsync("/predict", new ByteArrayContent("not an image"u8.ToArray()));
+            Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+        }
+        finally
+        {
+            server.Kill(entireProcessTree: true);
+            server.WaitForExit();
+        }
+    }
+
+    /// <summary>Builds a generated project (Release, outside this repository) and returns its main assembly.</summary>
+    private static string Build(string projectDir, string name)
+    {
+        var (code, output) = Dotnet(projectDir, ["build", "-c", "Release", "-nologo", "-v", "q", "-p:UseSharedCompilation=false"]);
+        Assert.True(code == 0, $"dotnet build {projectDir} failed:\n{output}");
+        var dll = Path.Combine(projectDir, "bin", "Release", "net10.0", name + ".dll");
+        Assert.True(File.Exists(dll), dll);
+        return dll;
+    }
+
+    private static (int Code, string Output) Run(string dll, IEnumerable<string> args) => Dotnet(Path.GetDirectoryName(dll)!, [dll, .. args]);
+
+    private static (int Code, string Output) Dotnet(string workDir, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+}
