@@ -1,0 +1,73 @@
+// The README's C# snippets, one method each, compiled with the solution. Each README block appears here verbatim
+// (tests/Tina.Tests/ReadmeSnippetsTests.cs checks it), so a renamed API breaks the build, not the README.
+// The methods are not run here: they need a trained generator and real images; the tests exercise the same calls.
+#pragma warning disable CA1822, IDE0059
+using Microsoft.ML;
+using Tina.Generation;
+using Tina.Generic;
+using Tina.MLNet;
+using Tina.MLNet.Export;
+using Tina.PModels;
+using Tina.Tasks;
+
+namespace Tina.Samples.Readme;
+
+public static class Snippets
+{
+    public static void ClassifierSelectionToMLNet()
+    {
+        // README: classifier selection → ONNX → ML.NET
+        var store = new Tina.Data.DatasetStore(dataRoot: "../shared/data", artifactsDir: "artifacts");
+        var cifar = store.Open("cifar100");
+        using var generic = GenericModel.Load("artifacts/generic/cifar100-cnn5k");
+        var task = PersonalizationTask.FromPrompt(cifar, "apple, pear, orange");   // or FromNames(cifar, ["apple", "pear", "orange"])
+        var pmodel = ClassifierSelection.Create(generic, task);          // a p-Model: arch + labels + parameters
+        byte[] onnx = OnnxExporter.Export(pmodel, task.Prompt, "classifier-selection");
+
+        var ml = new MLContext();
+        var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx })
+            .Fit(TinaMLNetModel.EmptyInput(ml));                         // LoadImages → Resize → ExtractPixels → ONNX → MapValue
+        TinaMLNetModel.Save(ml, model, "fruit.zip");                     // a normal ML.NET model zip (ONNX embedded)
+        using var engine = ml.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(model);
+        TinaImagePrediction p = engine.Predict(new TinaImageInput { ImagePath = "my-apple.jpg" });
+        Console.WriteLine($"{p.Label} {p.Score[p.Index]:P1}");           // PredictedLabel/ClassIndex are one-element arrays
+    }
+
+    public static void GenerateInMLNet()
+    {
+        // README: TinaGenerate
+        var ml = new MLContext();
+        var model = ml.Transforms.TinaGenerate(new TinaGenerateOptions { GeneratorPath = "artifacts/quickstart/tina", Prompt = "apple, pear, orange" })
+            .Fit(TinaMLNetModel.EmptyInput(ml));   // generates the classifier once, returns the same savable chain
+        TinaMLNetModel.Save(ml, model, "fruit.zip");
+    }
+
+    public static void ServePredictions(byte[] uploadedImage)
+    {
+        // README: TinaPredictor
+        using var predictor = TinaPredictor.Load("fruit.zip");          // or .onnx, or TinaPredictor.FromOnnx(bytes)
+        TinaPrediction a = predictor.Predict("photo.jpg");               // a file
+        TinaPrediction b = predictor.Predict(uploadedImage);             // encoded bytes (PNG, JPEG, BMP, …)
+        Parallel.For(0, 8, _ => predictor.Predict(uploadedImage));       // thread-safe: one pooled engine per caller
+        Console.WriteLine($"{a.Label} ({a.Score:P1}); {b.Label}");
+    }
+
+    public static void GenerateOnce()
+    {
+        // README: one generation path
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener());
+        var generated = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear, orange"), new GenerateOptions { Seed = 1 });
+        File.WriteAllBytes("fruit.onnx", generated.Onnx);                // what tina generate writes
+        var ml = new MLContext();
+        TinaMLNetModel.Save(ml, generated.ToMLNet(ml), "fruit.zip");     // the same bytes in an ML.NET chain, no file read back
+    }
+
+    public static void Ensembles()
+    {
+        // README: seed ensembles
+        using var generator = TinaGenerator.Load("artifacts/tina/…");
+        var options = new GenerateOptions { Seed = 1, EnsembleSize = 4 };          // 1 to 16; member seeds: options.MemberSeeds()
+        PModelEnsemble ensemble = generator.GenerateEnsemble(["apple", "pear", "orange"], options);   // one batched diffusion run
+        OnnxExporter.Save(ensemble, "fruit-x4.onnx", "apple, pear, orange", options.Describe());    // one graph, mean softmax
+    }
+}
