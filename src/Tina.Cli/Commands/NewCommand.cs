@@ -80,18 +80,18 @@ internal static class NewCommand
             var chain = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
                 .Fit(TinaMLNetModel.EmptyImageInput(ml));
             var mlnet = TinaMLNetModel.ToBytes(ml, chain, null);
-            var modelHash = Sha256(mlnet);
-            spec = spec with { GeneratorId = generatorId, ModelSha256 = modelHash, TinaVersion = OnnxExporter.ProducerVersion };
+            var modelHash = Sha256(onnx);
+            spec = spec with { GeneratorId = generatorId, OnnxSha256 = modelHash, TinaVersion = OnnxExporter.ProducerVersion };
 
             var outDir = Path.GetFullPath(r.GetValue(output)!);
             var folders = ProjectWriter.Write(outDir, spec, mlnet, Packages(), r.GetValue(force));
             var info = TinaOnnxModelReader.Read(onnx, "generated model");
-            AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[0])}[/]: {Markup.Escape(spec.Name)}.mlnet ({mlnet.Length / 1024.0:F1} KB, {info.Arch.ToName()}, {info.NumClasses} classes: {Markup.Escape(string.Join(", ", info.Labels))}; {Markup.Escape(info.Method ?? spec.Method)}), {Markup.Escape(spec.Name)}.consumption.cs, Program.cs, {Markup.Escape(spec.Name)}.tina.json");
+            AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[0])}[/]: {Markup.Escape(spec.Name)}.mlnet ({mlnet.Length / 1024.0:F1} KB, {info.Arch}, {info.NumClasses} classes: {Markup.Escape(string.Join(", ", info.Labels))}; {Markup.Escape(info.Method ?? spec.Method)}), {Markup.Escape(spec.Name)}.consumption.cs, Program.cs, {Markup.Escape(spec.Name)}.tina.json");
             if (folders.Count > 1) AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[1])}[/]: POST /predict with an image body");
-            if (previous?.ModelSha256 is { } recorded)
+            if (previous?.OnnxSha256 is { } recorded)
                 AnsiConsole.MarkupLine(recorded == modelHash
-                    ? "Regenerated the same model bytes as recorded."
-                    : $"[yellow]The model bytes differ from the recorded {Markup.Escape(recorded)}[/] (generation is bit-exact only with the same thread count: set TINA_THREADS as when it was made).");
+                    ? "Regenerated the same model: its ONNX bytes match the recorded SHA-256."
+                    : $"[yellow]The model's ONNX bytes differ from the recorded {Markup.Escape(recorded)}[/] (generation is bit-exact only with the same thread count: set TINA_THREADS as when it was made).");
             AnsiConsole.MarkupLine($"Run it: [bold]dotnet run --project {Markup.Escape(folders[0])} -- IMAGE...[/]");
             return 0;
         }));

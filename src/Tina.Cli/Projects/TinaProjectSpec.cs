@@ -8,7 +8,8 @@ namespace Tina.Cli.Projects;
 /// The <c>NAME.tina.json</c> file <c>tina new</c> writes beside the model (this type owns the format): everything
 /// needed to make the same model again — the class list, the method and its source (generator folder and the
 /// SHA-256 of its weights, or dataset + architecture for classifier selection), the sampler settings — and the SHA-256
-/// of the <c>.mlnet</c> it produced, so <c>tina new --from</c> can tell whether it regenerated the same bytes.
+/// of the ONNX classifier inside the <c>.mlnet</c>, so <c>tina new --from</c> can tell whether it regenerated the same
+/// model. (Not of the zip itself: ML.NET writes the blocks of its label table in parallel-completion order.)
 /// </summary>
 internal sealed record TinaProjectSpec
 {
@@ -60,8 +61,8 @@ internal sealed record TinaProjectSpec
     /// <summary>Whether the ASP.NET Core project was written too.</summary>
     public bool WebApi { get; init; }
 
-    /// <summary><c>sha256:…</c> of the <c>.mlnet</c> written.</summary>
-    public string? ModelSha256 { get; init; }
+    /// <summary><c>sha256:…</c> of the ONNX classifier embedded in the <c>.mlnet</c> written.</summary>
+    public string? OnnxSha256 { get; init; }
 
     /// <summary>The Tina version that wrote the file.</summary>
     public string? TinaVersion { get; init; }

@@ -1,10 +1,8 @@
-using Tina.PModels;
-
 namespace Tina.MLNet.Export;
 
 /// <summary>What an exported Tina ONNX model says about itself (its <c>metadata_props</c> and header).</summary>
 /// <param name="Labels">Class labels; <c>scores[i]</c> and <c>class_index = i</c> refer to <c>Labels[i]</c>.</param>
-/// <param name="Arch">The p-Model architecture.</param>
+/// <param name="Arch">The p-Model architecture's name, e.g. <c>cnn5k</c> or <c>resnet20</c>.</param>
 /// <param name="Prompt">The prompt the model was generated from.</param>
 /// <param name="Method">How the p-Model was obtained, or null when not recorded.</param>
 /// <param name="Normalization">JSON description of the input normalisation, or null when not recorded.</param>
@@ -14,7 +12,7 @@ namespace Tina.MLNet.Export;
 /// <param name="OpsetVersion">The version of the default-domain operator set.</param>
 public sealed record TinaOnnxModelInfo(
     IReadOnlyList<string> Labels,
-    PModelArch Arch,
+    string Arch,
     string Prompt,
     string? Method,
     string? Normalization,

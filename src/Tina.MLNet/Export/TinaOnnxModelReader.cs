@@ -1,12 +1,11 @@
 using System.Text.Json;
 using Google.Protobuf;
 using Tina.MLNet.Onnx.Proto;
-using Tina.PModels;
 
 namespace Tina.MLNet.Export;
 
 /// <summary>
-/// Reads the description (labels, architecture, prompt…) of an ONNX file written by <see cref="OnnxExporter"/>, by
+/// Reads the description (labels, architecture, prompt…) of an ONNX file written by Tina's exporter (<c>OnnxExporter</c>, Tina.MLNet.Generation), by
 /// parsing it with the same protobuf classes, and checks that its input and outputs follow <see cref="TinaOnnxSchema"/>.
 /// </summary>
 public static class TinaOnnxModelReader
@@ -29,7 +28,7 @@ public static class TinaOnnxModelReader
 
     /// <summary>Parses ONNX bytes into a <see cref="ModelProto"/>; checks it looks like an ONNX model (IR version, opset, graph).</summary>
     /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
-    public static ModelProto Parse(byte[] onnxBytes, string source)
+    internal static ModelProto Parse(byte[] onnxBytes, string source)
     {
         ModelProto model;
         try
@@ -47,7 +46,7 @@ public static class TinaOnnxModelReader
 
     /// <summary>The Tina description of a parsed model.</summary>
     /// <exception cref="TinaException">The model lacks Tina's metadata, or its signature is not Tina's.</exception>
-    public static TinaOnnxModelInfo Describe(ModelProto model, string source)
+    internal static TinaOnnxModelInfo Describe(ModelProto model, string source)
     {
         var meta = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var p in model.MetadataProps) meta[p.Key] = p.Value;
@@ -65,15 +64,9 @@ public static class TinaOnnxModelReader
         }
         if (labels.Length == 0 || labels.Any(string.IsNullOrEmpty))
             throw new TinaException($"{source}: metadata '{TinaOnnxSchema.LabelsKey}' must list at least one non-empty label.");
-        PModelArch arch;
-        try
-        {
-            arch = PModelArchNames.Parse(archName);
-        }
-        catch (TinaException e)
-        {
-            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.ArchKey}': {e.Message}", e);
-        }
+        var arch = archName.Trim().ToLowerInvariant();
+        if (arch.Length == 0 || !arch.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
+            throw new TinaException($"{source}: metadata '{TinaOnnxSchema.ArchKey}' must name an architecture (e.g. cnn5k); got '{archName}'.");
 
         CheckSignature(model.Graph, labels.Length, source);
         int ensembleSize = 1;

@@ -1,5 +1,3 @@
-using Tina.PModels;
-
 namespace Tina.MLNet.Export;
 
 /// <summary>
@@ -18,6 +16,9 @@ public static class TinaOnnxSchema
     /// <summary>Value of <c>producer_name</c>.</summary>
     public const string ProducerName = "Tina.MLNet";
 
+    /// <summary>Side of the square input images (32 pixels).</summary>
+    public const int ImageSize = 32;
+
     /// <summary>Graph input: float [N, 3, 32, 32], RGB planes, values in [0, 1] (the graph normalises them itself).</summary>
     public const string InputName = "image";
 
@@ -35,7 +36,7 @@ public static class TinaOnnxSchema
 
     /// <summary>The JSON value of <see cref="ResizeKey"/> for <paramref name="mode"/> (<c>iso-crop</c>, <c>iso-pad</c> or <c>fill</c>).</summary>
     public static string ResizeJson(string mode) =>
-        $"{{\"width\":{Normalization.ImageSize},\"height\":{Normalization.ImageSize},\"mode\":\"{mode}\",\"anchor\":\"center\"}}";
+        $"{{\"width\":{ImageSize},\"height\":{ImageSize},\"mode\":\"{mode}\",\"anchor\":\"center\"}}";
 
     /// <summary>Name of the symbolic batch dimension of the input and outputs.</summary>
     public const string BatchDimension = "N";

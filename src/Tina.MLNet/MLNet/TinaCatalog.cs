@@ -7,9 +7,9 @@ namespace Microsoft.ML;
 
 /// <summary>
 /// Catalog extensions that put Tina classifiers in ML.NET pipelines, in the style of ML.NET's <c>ApplyOnnxModel</c>
-/// and <c>LoadImages</c>: <c>mlContext.Transforms.ApplyTinaClassifier(...)</c> applies an exported Tina model, and
-/// <c>mlContext.Transforms.TinaGenerate(...)</c> generates the classifier of a class list with a trained generator.
-/// Both fit to the same savable chain of ML.NET's own transformers.
+/// and <c>LoadImages</c>: <c>mlContext.Transforms.ApplyTinaClassifier(...)</c> applies an exported Tina model (the
+/// Tina.MLNet.Generation package adds <c>TinaGenerate</c>, which generates one from a class list and fits to the same
+/// savable chain of ML.NET's own transformers).
 /// </summary>
 public static class TinaCatalog
 {
@@ -40,12 +40,12 @@ public static class TinaCatalog
 
     /// <summary>
     /// Creates a <see cref="TinaClassifierEstimator"/>, which classifies the images of an input column (file paths as
-    /// text, or in-memory <c>MLImage</c>s) with a Tina model (ONNX bytes or a p-Model) and outputs the predicted label,
+    /// text, or in-memory <c>MLImage</c>s) with a Tina model (ONNX bytes) and outputs the predicted label,
     /// the score vector and the class index.
     /// </summary>
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">Columns, image folder and model.</param>
-    /// <exception cref="ArgumentException">The options are inconsistent (no model or two, clashing column names).</exception>
+    /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
     /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, TinaClassifierOptions options) =>
         new(catalog, options);
@@ -75,25 +75,4 @@ public static class TinaCatalog
             ImageFolder = imageFolder,
         });
     }
-
-    /// <summary>
-    /// Creates a <see cref="TinaGenerateEstimator"/>: its <c>Fit</c> generates the classifier of
-    /// <see cref="TinaGenerateOptions.Prompt"/> (or <see cref="TinaGenerateOptions.Classes"/>) with the trained Tina
-    /// generator — no training data — and returns the same savable chain as
-    /// <see cref="ApplyTinaClassifier(TransformsCatalog, TinaClassifierOptions)"/>.
-    /// </summary>
-    /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
-    /// <param name="options">Generator, prompt, sampling and columns.</param>
-    /// <exception cref="ArgumentException">Neither or both of the generator path and a loaded generator are given, or neither or both of the prompt and the class list.</exception>
-    /// <exception cref="InvalidPromptException">The class list is empty, too long, or has an invalid or repeated name.</exception>
-    /// <example>
-    /// <code>
-    /// var ml = new MLContext();
-    /// var model = ml.Transforms.TinaGenerate(new TinaGenerateOptions { GeneratorPath = "artifacts/quickstart/tina", Prompt = "apple, pear, orange" })
-    ///     .Fit(TinaMLNetModel.EmptyInput(ml));
-    /// TinaMLNetModel.Save(ml, model, "fruit.zip");
-    /// </code>
-    /// </example>
-    public static TinaGenerateEstimator TinaGenerate(this TransformsCatalog catalog, TinaGenerateOptions options) =>
-        new(catalog, options);
 }

@@ -2,7 +2,6 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Tina.MLNet.Export;
-using Tina.PModels;
 
 namespace Tina.MLNet;
 
@@ -38,21 +37,19 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     private readonly byte[] _embedded;
 
     /// <summary>Creates the estimator; prefer the catalog extension <c>ApplyTinaClassifier</c>.</summary>
-    /// <exception cref="ArgumentException">The options are inconsistent (no model or two, clashing column names).</exception>
+    /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
     /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
     public TinaClassifierEstimator(TransformsCatalog catalog, TinaClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        if ((options.OnnxModel is null) == (options.PModel is null))
-            throw new ArgumentException($"Set exactly one of {nameof(TinaClassifierOptions.OnnxModel)} and {nameof(TinaClassifierOptions.PModel)}.", nameof(options));
+        if (options.OnnxModel is null)
+            throw new ArgumentException($"Set {nameof(TinaClassifierOptions.OnnxModel)} to the bytes of a Tina ONNX classifier.", nameof(options));
         CheckColumnNames(options);
         _catalog = catalog;
         _options = options;
         const string source = "the ONNX model given to the Tina classifier";
-        var proto = options.OnnxModel is { } bytes
-            ? TinaOnnxModelReader.Parse(bytes, source)
-            : OnnxExporter.BuildModel(options.PModel!, options.Prompt, options.Method);
+        var proto = TinaOnnxModelReader.Parse(options.OnnxModel, source);
         ModelInfo = TinaOnnxModelReader.Describe(proto, source);
         _embedded = OnnxResizePolicy.WithMode(proto, OnnxResizePolicy.ModeName(options.Resizing));
     }
@@ -86,7 +83,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     {
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
-        int size = Normalization.ImageSize;
+        int size = TinaCatalog.Defaults.ImageSize;
         var drop = new List<string> { ResizedImageColumn, TinaOnnxSchema.InputName };
         var chain = new EstimatorChain<ITransformer>();
         string image = o.InputColumnName;

@@ -1,15 +1,14 @@
 using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using Tina.MLNet.Export;
-using Tina.PModels;
 
 namespace Tina.MLNet;
 
 /// <summary>
 /// Options of <see cref="TinaClassifierEstimator"/> (<c>mlContext.Transforms.ApplyTinaClassifier(options)</c>): which
-/// column holds the images, where image files are, how the outputs are named, and the model — either the bytes of an
-/// ONNX file exported by Tina or a <see cref="PModels.PModel"/> (exported in memory). Set exactly one of
-/// <see cref="OnnxModel"/> and <see cref="PModel"/>.
+/// column holds the images, where image files are, how the outputs are named, and the model: the bytes of an ONNX
+/// classifier exported by Tina (<c>tina generate</c>, <c>tina export</c>, or <c>OnnxExporter</c> of the
+/// Tina.MLNet.Generation package for a p-Model in memory).
 /// </summary>
 public sealed class TinaClassifierOptions
 {
@@ -39,15 +38,6 @@ public sealed class TinaClassifierOptions
     /// </summary>
     public ImageResizingEstimator.ResizingKind Resizing { get; set; } = TinaCatalog.Defaults.Resizing;
 
-    /// <summary>Bytes of an ONNX model written by <see cref="OnnxExporter"/>; embedded in a saved ML.NET model.</summary>
+    /// <summary>Bytes of an ONNX model written by Tina's exporter; embedded in a saved ML.NET model. Required.</summary>
     public byte[]? OnnxModel { get; set; }
-
-    /// <summary>A p-Model to export to ONNX in memory (alternative to <see cref="OnnxModel"/>).</summary>
-    public PModel? PModel { get; set; }
-
-    /// <summary>Prompt recorded in the ONNX metadata when exporting <see cref="PModel"/>; defaults to the comma-joined labels.</summary>
-    public string? Prompt { get; set; }
-
-    /// <summary>Method recorded in the ONNX metadata when exporting <see cref="PModel"/>; optional.</summary>
-    public string? Method { get; set; }
 }

@@ -57,9 +57,11 @@ public static class TinaMLNetModel
     }
 
     /// <summary>
-    /// The ML.NET zip of <paramref name="model"/> as bytes, made reproducible: ML.NET stamps every zip entry with the
-    /// current time, so the entries are rewritten in the same order with a fixed time (2000-01-01). The same model
-    /// then gives the same bytes (what <c>tina new --from</c> relies on).
+    /// The ML.NET zip of <paramref name="model"/> as bytes, with fixed entry times: ML.NET stamps every zip entry with
+    /// the current time, so the entries are rewritten in the same order with a fixed time (2000-01-01). The bytes can
+    /// still differ between two saves of the same model: ML.NET compresses the blocks of its binary tables (the label
+    /// lookup) in parallel and writes them in completion order (measured). The embedded ONNX model
+    /// (<see cref="ReadEmbeddedModel"/>) is what identifies the classifier.
     /// </summary>
     public static byte[] ToBytes(MLContext mlContext, ITransformer model, DataViewSchema? inputSchema)
     {

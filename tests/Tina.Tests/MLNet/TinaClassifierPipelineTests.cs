@@ -113,13 +113,13 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void PModelOptionAndCustomColumnNamesWork()
+    public void InMemoryExportAndCustomColumnNamesWork()
     {
         var f = ThreeClassFixture.ForImages;
         var ml = new MLContext(seed: 1);
         var options = new TinaClassifierOptions
         {
-            PModel = f.Model, Prompt = "three things", Method = "classifier-selection",
+            OnnxModel = Tina.MLNet.Export.OnnxExporter.Export(f.Model, "three things", "classifier-selection"),
             InputColumnName = "File", ImageFolder = f.ImageDir,
             PredictedLabelColumnName = "Label", ScoreColumnName = "scores", ClassIndexColumnName = "Index",
         };
@@ -138,7 +138,6 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
         }
 
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions()));
-        Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, PModel = f.Model }));
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, InputColumnName = "image" }));
         Assert.Throws<ArgumentException>(() => ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = f.Onnx, ScoreColumnName = "PredictedLabel" }));
     }

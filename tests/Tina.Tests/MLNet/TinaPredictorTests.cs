@@ -21,7 +21,7 @@ public class TinaPredictorTests
         using (var p = TinaPredictor.Load(onnxPath))
         {
             Assert.Equal(f.Model.Labels, p.Labels);
-            Assert.Equal(PModelArch.Cnn5k, p.ModelInfo!.Arch);
+            Assert.Equal("cnn5k", p.ModelInfo!.Arch);
             Assert.Equal("apple, aquarium fish, baby", p.ModelInfo.Prompt);
             fromOnnx = p.Predict(images).ToList();
             var zipPath = Path.Combine(dir, "model.zip");

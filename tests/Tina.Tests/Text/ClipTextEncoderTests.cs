@@ -121,10 +121,11 @@ public sealed class ClipTextEncoderTests
     }
 
     [Theory]
-    [InlineData(TensorProto.Types.DataType.Int64, 512)]
-    [InlineData(TensorProto.Types.DataType.Int32, 16)]
-    public void OpenAiSignature_MatchesMatrixProduct(TensorProto.Types.DataType idsType, int d)
+    [InlineData((int)TensorProto.Types.DataType.Int64, 512)]
+    [InlineData((int)TensorProto.Types.DataType.Int32, 16)]
+    public void OpenAiSignature_MatchesMatrixProduct(int idsTypeCode, int d)
     {
+        var idsType = (TensorProto.Types.DataType)idsTypeCode;
         var w = Weight(d, seed: 1);
         var path = OpenAiModel(w, d, idsType, "N");
         using var encoder = new ClipTextEncoder(path, Tokenizer.Value);

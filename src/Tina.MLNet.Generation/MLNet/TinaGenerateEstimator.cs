@@ -75,7 +75,7 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
     {
         var placeholder = new PModel(PModelArch.Cnn5k, _classes, new float[ParameterLayout.For(PModelArch.Cnn5k, _classes.Length).Count]);
         var o = ColumnOptions();
-        o.PModel = placeholder;
+        o.OnnxModel = OnnxExporter.Export(placeholder);
         return new TinaClassifierEstimator(_catalog, o).GetOutputSchema(inputSchema);
     }
 

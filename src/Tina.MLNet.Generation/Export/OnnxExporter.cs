@@ -25,7 +25,7 @@ public static class OnnxExporter
     /// <param name="prompt">The prompt it was generated from; defaults to the comma-joined labels.</param>
     /// <param name="method">How it was obtained (e.g. <c>tina</c>, <c>classifier-selection</c>); omitted when null.</param>
     /// <exception cref="TinaException">The p-Model lacks a tensor its architecture needs, or one has the wrong shape.</exception>
-    public static ModelProto BuildModel(PModel model, string? prompt = null, string? method = null)
+    internal static ModelProto BuildModel(PModel model, string? prompt = null, string? method = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         var weights = new Weights(model.ToStateDict(), model.Arch);
@@ -65,7 +65,7 @@ public static class OnnxExporter
     /// <param name="prompt">The prompt they were generated from; defaults to the comma-joined labels.</param>
     /// <param name="method">How they were obtained (e.g. <c>tina ddim-50 seed 0 ema ensemble 4</c>); omitted when null.</param>
     /// <exception cref="TinaException">A member lacks a tensor its architecture needs, or one has the wrong shape.</exception>
-    public static ModelProto BuildModel(PModelEnsemble ensemble, string? prompt = null, string? method = null)
+    internal static ModelProto BuildModel(PModelEnsemble ensemble, string? prompt = null, string? method = null)
     {
         ArgumentNullException.ThrowIfNull(ensemble);
         if (ensemble.Count == 1) return BuildModel(ensemble.Members[0], prompt, method);
