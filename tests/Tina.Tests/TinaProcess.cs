@@ -29,6 +29,19 @@ internal static class TinaProcess
         return p;
     }
 
+    /// <summary>Runs <c>dotnet ARGS…</c> in <paramref name="workDir"/> (builds, packs, apps); output is stdout + stderr.</summary>
+    public static (int Code, string Output) Dotnet(string workDir, IEnumerable<string> args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+
     /// <summary>Runs the executable at <paramref name="relativePath"/> (from the tests' folder); output is stdout + stderr.</summary>
     public static (int Code, string Output) Exec(string relativePath, IEnumerable<string> args)
     {

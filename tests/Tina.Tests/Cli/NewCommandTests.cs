@@ -158,15 +158,5 @@ public class NewCommandTests
 
     private static (int Code, string Output) Run(string dll, IEnumerable<string> args) => Dotnet(Path.GetDirectoryName(dll)!, [dll, .. args]);
 
-    private static (int Code, string Output) Dotnet(string workDir, IEnumerable<string> args)
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
-    }
+    private static (int Code, string Output) Dotnet(string workDir, IEnumerable<string> args) => TinaProcess.Dotnet(workDir, args);
 }
