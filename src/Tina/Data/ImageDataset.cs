@@ -1,4 +1,3 @@
-using Tina.Tasks;
 
 namespace Tina.Data;
 
@@ -23,11 +22,11 @@ public sealed class ImageDataset
                 if ((uint)l >= (uint)classNames.Count)
                     throw new ArgumentException($"Label {l} is outside the {classNames.Count} classes of {name}.");
         _index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < classNames.Count; i++) _index.TryAdd(ClassList.Key(classNames[i]), i);
+        for (int i = 0; i < classNames.Count; i++) _index.TryAdd(ClassName.Key(classNames[i]), i);
         if (DatasetCatalog.TryResolve(name, out var descriptor))
             foreach (var (a, b) in descriptor.ClassSynonyms)
             {
-                string ka = ClassList.Key(a), kb = ClassList.Key(b);
+                string ka = ClassName.Key(a), kb = ClassName.Key(b);
                 if (_index.TryGetValue(ka, out var ia)) _index.TryAdd(kb, ia);
                 else if (_index.TryGetValue(kb, out var ib)) _index.TryAdd(ka, ib);
             }
@@ -81,7 +80,7 @@ public sealed class ImageDataset
     }
 
     /// <summary>
-    /// Resolves a class name to its label. Names are compared by <see cref="ClassList.Key"/> — ignoring case and extra
+    /// Resolves a class name to its label. Names are compared by <see cref="ClassName.Key"/> — ignoring case and extra
     /// whitespace, with '_' the same as a space ("Maple Tree", "maple_tree" and "maple tree" are one class) — and the
     /// dataset's <see cref="DatasetDescriptor.ClassSynonyms"/> are accepted (CIFAR-100: "maple tree" for "maple").
     /// </summary>
@@ -89,9 +88,9 @@ public sealed class ImageDataset
     public int ClassIndex(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        var key = ClassList.Key(name);
+        var key = ClassName.Key(name);
         if (_index.TryGetValue(key, out var i)) return i;
-        var close = ClassNames.Where(c => ClassList.Key(c) is var k && k.Length > 0 && key.Length > 0 && (k.Contains(key, StringComparison.Ordinal) || key.Contains(k, StringComparison.Ordinal)))
+        var close = ClassNames.Where(c => ClassName.Key(c) is var k && k.Length > 0 && key.Length > 0 && (k.Contains(key, StringComparison.Ordinal) || key.Contains(k, StringComparison.Ordinal)))
             .Take(5).ToList();
         // "apple pear" (a missing comma) names two classes: say so rather than suggesting one of them.
         var words = key.Split(' ');
@@ -99,7 +98,7 @@ public sealed class ImageDataset
             ? $" Its words are classes of their own: separate classes with commas, e.g. \"{string.Join(", ", words.Select(w => ClassNames[_index[w]]))}\"."
             : close.Count > 0 ? $" Did you mean: {string.Join(", ", close)}?"
             : $" Run 'tina data list --classes {Name}' to see them.";
-        throw new InvalidPromptException($"Unknown class {ClassList.Show(name)} for dataset {Name}.{hint}");
+        throw new InvalidPromptException($"Unknown class {ClassName.Show(name)} for dataset {Name}.{hint}");
     }
 
     /// <summary>Turns a display name from a file ("aquarium_fish") into the user-facing form ("aquarium fish").</summary>

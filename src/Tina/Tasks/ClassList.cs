@@ -1,6 +1,7 @@
 using System.Collections;
 using System.Globalization;
 using System.Text;
+using Tina.Data;
 
 namespace Tina.Tasks;
 
@@ -26,7 +27,6 @@ public sealed class ClassList : IReadOnlyList<string>
     public const int MaxNameLength = 64;
 
     /// <summary>Names are shown at most this long in error messages (longer ones are cut, with their length added).</summary>
-    private const int ShownLength = 32;
 
     private readonly string[] _names;
 
@@ -73,7 +73,7 @@ public sealed class ClassList : IReadOnlyList<string>
             for (int i = 0; i <= item.Length; i++)
             {
                 if (i < item.Length && !IsSeparator(item[i])) continue;
-                var name = CollapseWhitespace(item.AsSpan(start, i - start));
+                var name = ClassName.CollapseWhitespace(item.AsSpan(start, i - start));
                 start = i + 1;
                 if (name.Length == 0) continue;
                 int position = names.Count + 1;
@@ -100,8 +100,7 @@ public sealed class ClassList : IReadOnlyList<string>
     /// <param name="name">A class name.</param>
     public static string Key(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        return CollapseWhitespace(name.Replace('_', ' ')).ToLowerInvariant();
+        return ClassName.Key(name);
     }
 
     /// <summary>Whether <paramref name="a"/> and <paramref name="b"/> name the same class (equal <see cref="Key"/>s).</summary>
@@ -115,34 +114,8 @@ public sealed class ClassList : IReadOnlyList<string>
     /// line, and names longer than 32 characters cut, with their length added.
     /// </summary>
     /// <param name="name">Any text.</param>
-    public static string Show(string name) => Show(name, withLength: true);
+    public static string Show(string name) => ClassName.Show(name, withLength: true);
 
-    private static string Show(string name, bool withLength)
-    {
-        ArgumentNullException.ThrowIfNull(name);
-        var sb = new StringBuilder("'");
-        int shown = 0;
-        for (int i = 0; i < name.Length && shown < ShownLength; i++, shown++)
-        {
-            char c = name[i];
-            if (c == '\n') sb.Append("\\n");
-            else if (c == '\r') sb.Append("\\r");
-            else if (c == '\t') sb.Append("\\t");
-            else if (char.IsSurrogatePair(name, i))
-            {
-                var rune = new Rune(c, name[i + 1]);
-                if (Invisible(rune)) sb.Append(CultureInfo.InvariantCulture, $"\\U{rune.Value:X8}");
-                else sb.Append(c).Append(name[i + 1]);
-                i++;
-            }
-            else if (char.IsSurrogate(c) || Invisible(new Rune(c)) || char.GetUnicodeCategory(c) is UnicodeCategory.LineSeparator or UnicodeCategory.ParagraphSeparator)
-                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:X4}");
-            else sb.Append(c);
-        }
-        int total = Length(name);
-        sb.Append(total <= shown ? "'" : withLength ? $"…' ({total.ToString("N0", CultureInfo.InvariantCulture)} characters)" : "…'");
-        return sb.ToString();
-    }
 
     /// <summary>An enumerator over the names, in order.</summary>
     public IEnumerator<string> GetEnumerator() => ((IEnumerable<string>)_names).GetEnumerator();
@@ -164,39 +137,15 @@ public sealed class ClassList : IReadOnlyList<string>
             else rune = new Rune(name[i]);
             if (Rune.IsControl(rune))
                 throw new InvalidPromptException($"Class {position}, {Show(name)}, contains the control character U+{rune.Value:X4}; class names are printable text.");
-            if (Invisible(rune))
+            if (ClassName.Invisible(rune))
                 throw new InvalidPromptException($"Class {position}, {Show(name)}, contains the invisible formatting character U+{rune.Value:X4}; class names are printable text.");
         }
-        int length = Length(name);
+        int length = ClassName.Length(name);
         if (length > MaxNameLength)
-            throw new InvalidPromptException($"Class {position}, {Show(name, withLength: false)}, is {length.ToString("N0", CultureInfo.InvariantCulture)} characters long; " +
+            throw new InvalidPromptException($"Class {position}, {ClassName.Show(name, withLength: false)}, is {length.ToString("N0", CultureInfo.InvariantCulture)} characters long; " +
                 $"a class name has at most {MaxNameLength} (separate classes with commas, semicolons or new lines).");
     }
 
-    /// <summary>Control characters and formatting characters (zero-width space, bidi overrides, byte-order mark …).</summary>
-    private static bool Invisible(Rune r) => Rune.GetUnicodeCategory(r) is UnicodeCategory.Control or UnicodeCategory.Format;
 
-    /// <summary>Length in Unicode scalar values (a surrogate pair counts once, a lone surrogate once).</summary>
-    private static int Length(string s)
-    {
-        int n = 0;
-        for (int i = 0; i < s.Length; i++, n++)
-            if (char.IsSurrogatePair(s, i)) i++;
-        return n;
-    }
 
-    /// <summary>Trims and turns every run of whitespace into one space.</summary>
-    private static string CollapseWhitespace(ReadOnlySpan<char> text)
-    {
-        var sb = new StringBuilder(text.Length);
-        bool pendingSpace = false;
-        foreach (var c in text)
-        {
-            if (char.IsWhiteSpace(c)) { pendingSpace = sb.Length > 0; continue; }
-            if (pendingSpace) sb.Append(' ');
-            pendingSpace = false;
-            sb.Append(c);
-        }
-        return sb.ToString();
-    }
 }

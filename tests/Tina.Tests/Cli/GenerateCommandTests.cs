@@ -5,12 +5,13 @@ using Tina.MLNet.Export;
 using Tina.MLNet;
 using Tina.PModels;
 using Tina.Tests.Data;
+using Tina.Tests.Generation;
 using Tina.Zoo;
 
-namespace Tina.Tests.Generation;
+namespace Tina.Tests.Cli;
 
 /// <summary><c>tina generate</c> and <c>tina bench generate</c> through the real executable, on the fixture's checkpoint.</summary>
-public class TinaCliTests
+public class GenerateCommandTests
 {
     private static (int Code, string Output) Tina(params string[] args) => TinaProcess.Run(TestData.TempDir(), args);
 

@@ -1,8 +1,8 @@
 using Tina.Data;
+using Tina.Evaluation;
 using Tina.Tasks;
-using Tina.Zoo;
 
-namespace Tina.Evaluation;
+namespace Tina.Zoo;
 
 /// <summary>
 /// The fine-tuned p-Models of a zoo, the upper bound the paper's reviewers asked for: for each of the zoo's tasks the

@@ -1,12 +1,14 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using Tina.Tests.Generation;
+using Tina.Zoo;
 using Tina.Generation;
 using Tina.MLNet.Export;
 using Tina.MLNet;
 using static Tina.Tests.Export.OnnxTestSupport;
 
-namespace Tina.Tests.Generation;
+namespace Tina.Tests.MLNet;
 
 public class TinaGeneratePipelineTests
 {

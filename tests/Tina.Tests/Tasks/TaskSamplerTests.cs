@@ -1,6 +1,6 @@
 using Tina.Tasks;
 
-namespace Tina.Tests.Evaluation;
+namespace Tina.Tests.Tasks;
 
 public class TaskSamplerTests
 {
