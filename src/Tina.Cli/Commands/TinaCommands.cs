@@ -45,6 +45,7 @@ internal static class TinaCommands
         var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff) or center (subtract the zoo's mean p-Model).", DefaultValueFactory = _ => "none" };
         var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
+        var neuronPermutation = new Option<bool>("--neuron-permutation") { Description = "G.pt's neuron-permutation augmentation, CNN-5K only (ablation; the paper finds it hurts)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding).", DefaultValueFactory = _ => 0.5 };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
@@ -53,7 +54,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, vary, chunk, classifierTokens, mix, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, chunk, classifierTokens, mix, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -62,7 +63,7 @@ internal static class TinaCommands
             var options = new TinaTrainingOptions
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
                 TaskMixingProbability = r.GetValue(mix),
                 ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
                 {

@@ -73,6 +73,8 @@ public sealed class TinaTrainer
     {
         var o = _options;
         var device = o.Device ?? CPU;
+        if (o.NeuronPermutation && PModelArchNames.Parse(ZooManifest.Load(zooDir).Arch) != PModelArch.Cnn5k)
+            throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the ResNet-20 heads of {zooDir} have no hidden neurons to permute.");
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
         var arch = PModelArchNames.Parse(manifest.Arch);
@@ -222,6 +224,8 @@ public sealed class TinaTrainer
         var c = zoo.Tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
         if (o.ClassifierAugmentation)
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
+        if (run.NeuronPermutation is { } permutation)
+            x0 = permutation.Apply(x0, gen);
         var mask = zoo.Padding.MaskTensor(counts).to(device);
         x0 = x0 * mask;
         var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
@@ -322,6 +326,7 @@ public sealed class TinaTrainer
             TotalSteps = (long)StepsPerEpoch * o.Epochs;
             Schedule = new WarmupCosineSchedule(o.LearningRate, TotalSteps, WarmupSteps: Math.Min((long)o.WarmupEpochs * StepsPerEpoch, TotalSteps / 2));
             Augmentation = new ClassifierAugmentation(layout);
+            NeuronPermutation = o.NeuronPermutation ? new NeuronPermutationAugmentation(layout) : null;
             ParameterWeights = tensor(LossWeights.For(layout, o.LossWeighting)).to(zoo.Device);
         }
 
@@ -335,6 +340,8 @@ public sealed class TinaTrainer
         public WarmupCosineSchedule Schedule { get; }
         public GaussianDiffusion DiffusionProcess { get; } = new();
         public ClassifierAugmentation Augmentation { get; }
+        /// <summary>The neuron-permutation ablation, when <see cref="TinaTrainingOptions.NeuronPermutation"/> is on.</summary>
+        public NeuronPermutationAugmentation? NeuronPermutation { get; }
         /// <summary>Loss weight of every parameter [P] (<see cref="TinaTrainingOptions.LossWeighting"/>).</summary>
         public Tensor ParameterWeights { get; }
         /// <summary>Epochs finished before this run (0 for a fresh run).</summary>

@@ -68,6 +68,13 @@ public sealed record TinaTrainingOptions
     public bool ClassifierAugmentation { get; init; } = true;
 
     /// <summary>
+    /// G.pt's neuron-permutation augmentation (an ablation; off by default, the paper finds it hurts): each drawn
+    /// CNN-5K p-Model gets a random permutation of its hidden channels, which computes the same function
+    /// (<see cref="Diffusion.NeuronPermutationAugmentation"/>). CNN-5K only: the ResNet-20 head has no hidden neurons.
+    /// </summary>
+    public bool NeuronPermutation { get; init; }
+
+    /// <summary>
     /// Probability that a drawn sample is trained with a random prefix of 1…C of its (shuffled) classes, so that Tina
     /// learns prompts shorter than the zoo's tasks. The C'-class p-Model is the first C' rows of fc (and fc.bias) of
     /// the classifier-augmented p-Model, the conv weights of CNN-5K staying as they are; the other rows are masked

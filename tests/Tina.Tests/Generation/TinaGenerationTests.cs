@@ -91,6 +91,26 @@ public class TinaGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NeuronPermutationAblationTrainsCnnZoosAndIsRefusedForResNetHeads()
+    {
+        using var encoder = new HashTextEncoder();
+        var plain = Path.Combine(TestData.TempDir(), "plain");
+        var permuted = Path.Combine(TestData.TempDir(), "permuted");
+        new TinaTrainer(GenerationFixture.Options(1), encoder).Train(GenerationFixture.ZooDir, plain);
+        new TinaTrainer(GenerationFixture.Options(1) with { NeuronPermutation = true }, encoder).Train(GenerationFixture.ZooDir, permuted);
+        var a = TinaCheckpoint.Load(plain);
+        var b = TinaCheckpoint.Load(permuted);
+        Assert.True(b.Options.NeuronPermutation);
+        Assert.True(double.IsFinite(b.EpochLoss[0]));
+        Assert.NotEqual(a.EpochLoss[0], b.EpochLoss[0]);   // the permuted p-Models are other training targets
+
+        var resnetZoo = Path.Combine(Path.GetDirectoryName(ResNetGenerationFixture.CheckpointDir)!, "zoo");
+        var e = Assert.ThrowsAny<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1) with { NeuronPermutation = true }, encoder)
+            .Train(resnetZoo, Path.Combine(TestData.TempDir(), "resnet")));
+        Assert.Contains("hidden neurons", e.Message);
+    }
+
+    [Fact]
     public void ConcurrentGenerationEqualsSequential()
     {
         using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
