@@ -16,6 +16,7 @@ internal static class ZooCommands
         cmd.Subcommands.Add(Build());
         cmd.Subcommands.Add(Show());
         cmd.Subcommands.Add(Tune());
+        cmd.Subcommands.Add(Merge());
         return cmd;
     }
 
@@ -32,13 +33,15 @@ internal static class ZooCommands
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
+        var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, outDir,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, outDir, shard,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            var slice = r.GetValue(shard) is { } sliceText ? ZooSlice.Parse(sliceText) : null;
             CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
@@ -56,12 +59,31 @@ internal static class ZooCommands
                     Epochs = fineTuneEpochs, LearningRate = r.GetValue(lr), LabelSmoothing = r.GetValue(smoothing),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250),
                 },
+                Slice = slice,
             };
-            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch));
+            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch) + (slice is null ? "" : $"-slice{slice.Index}of{slice.Count}"));
             var counts = minClasses == maxClasses ? $"{maxClasses} classes" : $"{minClasses}-{maxClasses} classes";
-            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once.");
+            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once{(slice is null ? "" : $"; slice {slice} of the task groups")}.");
             var manifest = ProgressView.Run($"zoo {arch.ToName()}", p =>
                 new ZooBuilder(generic, genericPath, data, options).Build(dir, new Sink(p), cancel));
+            Summarize(manifest);
+            return 0;
+        }));
+        return cmd;
+    }
+
+    private static Command Merge()
+    {
+        var outDir = new Option<string>("--out") { Description = "Empty folder for the merged zoo.", Required = true };
+        var slices = new Argument<string[]>("slices") { Description = "The slice folders (tina zoo build --shard I/N), all N of them.", Arity = ArgumentArity.OneOrMore };
+        var cmd = new Command("merge", "Merge the slices of a zoo built on several machines (tina zoo build --shard I/N) into one zoo; refuses slices of different zoos or generic models, and unfinished or missing slices.")
+        {
+            outDir, slices,
+        };
+        cmd.SetAction(Cli.Run((r, _) =>
+        {
+            var manifest = ZooMerge.Merge(r.GetValue(outDir)!, r.GetValue(slices)!);
+            AnsiConsole.MarkupLine($"Merged {r.GetValue(slices)!.Length} slices into [bold]{Markup.Escape(Path.GetFullPath(r.GetValue(outDir)!))}[/].");
             Summarize(manifest);
             return 0;
         }));

@@ -32,6 +32,39 @@ public sealed record ZooBuildOptions
 
     /// <summary>Fine-tuning settings.</summary>
     public FineTuneOptions FineTune { get; init; } = new();
+
+    /// <summary>
+    /// Build only this slice of the task groups (for several machines; merge the slices with <see cref="ZooMerge"/>);
+    /// null builds them all.
+    /// </summary>
+    public ZooSlice? Slice { get; init; }
+}
+
+/// <summary>
+/// Slice <see cref="Index"/> of <see cref="Count"/> of a zoo build: the task groups g (of
+/// <see cref="FineTuneOptions.ModelsPerGroup"/> consecutive tasks) with g mod Count = Index. Every p-Model depends only
+/// on its own task and seed, so the slices' shards are byte for byte those of a single build.
+/// </summary>
+/// <param name="Index">0-based slice number.</param>
+/// <param name="Count">Number of slices.</param>
+public sealed record ZooSlice(int Index, int Count)
+{
+    /// <summary>Parses <c>I/N</c> with 0 ≤ I &lt; N (e.g. a Kubernetes job-completion index or a Slurm array task id).</summary>
+    /// <exception cref="TinaException">Not of that form.</exception>
+    public static ZooSlice Parse(string text)
+    {
+        var parts = (text ?? "").Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var i)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n >= 1 && i < n)
+            return new ZooSlice(i, n);
+        throw new TinaException($"--shard must be I/N with 0 ≤ I < N (e.g. 0/3); got '{text}'.");
+    }
+
+    /// <summary>Whether task group <paramref name="group"/> belongs to this slice.</summary>
+    public bool Contains(int group) => group % Count == Index;
+
+    /// <inheritdoc />
+    public override string ToString() => $"{Index}/{Count}";
 }
 
 /// <summary>Progress of a zoo build.</summary>
@@ -59,24 +92,26 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
         if (File.Exists(Path.Combine(dir, ZooManifest.FileName)))
         {
             var existing = ZooManifest.Load(dir);
-            if (!SameSettings(existing, fresh))
-                throw new TinaException($"The zoo in {dir} was built with other settings (dataset {existing.Dataset}, arch {existing.Arch}, {existing.Tasks.Count} tasks, seed {existing.Seed}). Use another --out folder or the same settings.");
+            if (!SameSettings(existing, fresh) || existing.Slice != fresh.Slice)
+                throw new TinaException($"The zoo in {dir} was built with other settings (dataset {existing.Dataset}, arch {existing.Arch}, {existing.Tasks.Count} tasks, seed {existing.Seed}{(existing.Slice is null ? "" : $", slice {existing.Slice}")}). Use another --out folder or the same settings.");
             // Keep only shards whose files are really there.
             manifest = existing with { Shards = existing.Shards.Where(s => File.Exists(Path.Combine(dir, s.File))).ToList() };
         }
         manifest.Save(dir);
 
         int groupSize = Math.Max(1, options.FineTune.ModelsPerGroup);
-        int total = manifest.Tasks.Count;
+        var slice = options.Slice;
+        int total = Enumerable.Range(0, (manifest.Tasks.Count + groupSize - 1) / groupSize).Where(g => slice?.Contains(g) ?? true)
+            .Sum(g => Math.Min(groupSize, manifest.Tasks.Count - g * groupSize));
         var done = manifest.Shards.Select(s => s.First).ToHashSet();
         int finished = manifest.Shards.Sum(s => s.Count);
         var sw = Stopwatch.StartNew();
         int trainedNow = 0;
         progress?.Report(new ZooProgress(finished, total, 0, MeanPAcc(manifest)));
         using var tuner = new FineTuner(generic, data, options.FineTune);
-        for (int first = 0; first < total; first += groupSize)
+        for (int first = 0; first < manifest.Tasks.Count; first += groupSize)
         {
-            if (done.Contains(first)) continue;
+            if (done.Contains(first) || !(slice?.Contains(first / groupSize) ?? true)) continue;
             cancel.ThrowIfCancellationRequested();
             var tasks = manifest.Tasks.Skip(first).Take(groupSize).ToList();
             var inGroup = new Progress(f => progress?.Report(new ZooProgress(finished, total, trainedNow / Math.Max(1e-9, sw.Elapsed.TotalMinutes), MeanPAcc(manifest), f * tasks.Count)));
@@ -114,11 +149,13 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             Dataset = data.Name, Arch = generic.Arch.ToName(), ClassesPerTask = options.ClassesPerTask, Seed = options.Seed,
             MinClassesPerTask = options.MinClassesPerTask is { } min && min != options.ClassesPerTask ? min : null,
             ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
-            GenericModel = Path.GetFullPath(genericPath), FineTune = options.FineTune, Tasks = tasks,
+            GenericModel = Path.GetFullPath(genericPath), GenericModelSha256 = ZooMerge.GenericModelHash(genericPath),
+            FineTune = options.FineTune, Tasks = tasks, Slice = options.Slice?.ToString(),
         };
     }
 
-    private static bool SameSettings(ZooManifest a, ZooManifest b) =>
+    /// <summary>Whether two manifests describe the same zoo: dataset, architecture, seeds, class counts, recipe and task list.</summary>
+    internal static bool SameSettings(ZooManifest a, ZooManifest b) =>
         a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask && a.MinClassesPerTask == b.MinClassesPerTask
         && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count
         && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed);

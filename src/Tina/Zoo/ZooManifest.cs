@@ -78,6 +78,15 @@ public sealed record ZooManifest
     /// <summary>Generic model the p-Models start from (and, for ResNet-20, share the backbone of).</summary>
     public required string GenericModel { get; init; }
 
+    /// <summary><c>sha256:…</c> of the generic model's weights file; null in zoos built before it was recorded.</summary>
+    public string? GenericModelSha256 { get; init; }
+
+    /// <summary>
+    /// The slice of the task groups this folder builds, e.g. <c>1/3</c> (<see cref="ZooSlice"/>); null for a whole zoo
+    /// (also after <see cref="ZooMerge"/>).
+    /// </summary>
+    public string? Slice { get; init; }
+
     /// <summary>Fine-tuning settings.</summary>
     public required FineTuneOptions FineTune { get; init; }
 

@@ -1,0 +1,77 @@
+using System.Text.Json;
+using Tina.Generic;
+using Tina.PModels;
+using Tina.Zoo;
+
+namespace Tina.Tests.Zoo;
+
+/// <summary>
+/// <c>tina zoo build --shard I/N</c> in three processes, then <c>tina zoo merge</c>, gives the zoo one build gives, byte
+/// for byte; merge refuses slices that do not belong together.
+/// </summary>
+public class ZooSliceMergeTests
+{
+    [Fact]
+    public void ThreeSliceProcessesPlusMergeEqualOneBuild()
+    {
+        var artifacts = TestData.TempDir();
+        var data = Fixtures.Cifar;
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 22), new GenericModelCard
+               { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 22, Optimizer = "none" }))
+            generic.Save(GenericModel.DefaultPath(artifacts, data.Name, PModelArch.Cnn5k));
+        string[] Args(string dir, params string[] extra) =>
+            ["zoo", "build", "--arch", "cnn5k", "--tasks", "5", "--ood", "2", "--classes", "2-3", "--epochs", "1", "--group", "2", "--out", dir, .. extra];
+
+        var whole = Path.Combine(artifacts, "whole");
+        var (code, output) = TinaProcess.Run(artifacts, Args(whole));
+        Assert.True(code == 0, output);
+        var slices = Enumerable.Range(0, 3).Select(i => Path.Combine(artifacts, $"slice{i}")).ToArray();
+        for (int i = 0; i < 3; i++)
+        {
+            (code, output) = TinaProcess.Run(artifacts, Args(slices[i], "--shard", $"{i}/3"));
+            Assert.True(code == 0, output);
+            Assert.Equal($"{i}/3", ZooManifest.Load(slices[i]).Slice);
+        }
+        // 7 tasks in groups of 2: groups 0 and 3 in slice 0, group 1 in slice 1, group 2 in slice 2.
+        Assert.Equal([0, 6], ZooManifest.Load(slices[0]).Shards.Select(s => s.First));
+        Assert.Equal([2], ZooManifest.Load(slices[1]).Shards.Select(s => s.First));
+
+        // Missing and doubled slices are refused, naming them; nothing is written.
+        var merged = Path.Combine(artifacts, "merged");
+        (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", merged, slices[0], slices[1]]);
+        Assert.Equal(2, code);
+        Assert.Contains("2/3", output);
+        (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", merged, slices[0], slices[1], slices[1]]);
+        Assert.Equal(2, code);
+        Assert.Contains("given twice", output);
+        (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", merged, slices[0], slices[1], whole]);
+        Assert.Equal(2, code);
+        Assert.Contains("not a slice", output);
+        Assert.False(File.Exists(Path.Combine(merged, ZooManifest.FileName)));
+
+        (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", merged, .. slices]);
+        Assert.True(code == 0, output);
+        var a = ZooManifest.Load(whole);
+        var b = ZooManifest.Load(merged);
+        Assert.Null(b.Slice);
+        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(b));
+        foreach (var shard in a.Shards)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, shard.File)), File.ReadAllBytes(Path.Combine(merged, shard.File)));
+        Assert.Equal(ZooReader.ReadAll(whole, out _).Count, ZooReader.ReadAll(merged, out _).Count);
+
+        // A slice of another zoo (other seed) or from another generic model is refused.
+        var otherSeed = Path.Combine(artifacts, "other-seed");
+        (code, output) = TinaProcess.Run(artifacts, Args(otherSeed, "--shard", "2/3", "--seed", "9"));
+        Assert.True(code == 0, output);
+        (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", Path.Combine(artifacts, "m2"), slices[0], slices[1], otherSeed]);
+        Assert.Equal(2, code);
+        Assert.Contains("not a slice of the same zoo", output);
+        var foreign = ZooManifest.Load(slices[2]) with { GenericModelSha256 = "sha256:0000" };
+        var foreignDir = Path.Combine(artifacts, "foreign");
+        Directory.CreateDirectory(foreignDir);
+        foreach (var s in foreign.Shards) File.Copy(Path.Combine(slices[2], s.File), Path.Combine(foreignDir, s.File));
+        foreign.Save(foreignDir);
+        Assert.Contains("another generic model", Assert.Throws<TinaException>(() => ZooMerge.Merge(Path.Combine(artifacts, "m3"), [slices[0], slices[1], foreignDir])).Message);
+        Assert.Throws<TinaException>(() => ZooSlice.Parse("3/3"));
+    }
+}
