@@ -246,16 +246,46 @@ public sealed class TinaGenerator : IDisposable
         ArgumentNullException.ThrowIfNull(prompts);
         if (prompts.Count == 0) return seeds.Select(_ => Array.Empty<PModel>()).ToArray();
         var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
-        var vectors = Embed(cleaned);
-        int b = cleaned.Count, draws = seeds.Length, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
-        var tokenData = new float[draws * b * k * d];
-        for (int m = 0; m < draws; m++)
-            for (int i = 0; i < b; i++)
-                for (int s = 0; s < k; s++)
-                    (s < cleaned[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, ((m * b + i) * k + s) * d);
-        var counts = Enumerable.Repeat(cleaned.Select(c => c.Length), draws).SelectMany(c => c).ToArray();
+        int b = cleaned.Count;
+        var rows = SampleRows(Enumerable.Repeat(cleaned, seeds.Length).SelectMany(c => c).ToList(), seeds, options);
+        return Enumerable.Range(0, seeds.Length).Select(m => rows.AsSpan(m * b, b).ToArray()).ToArray();
+    }
+
+    /// <summary>
+    /// Generates one p-Model per prompt, prompt i with its own seed <paramref name="seeds"/>[i], in one batched
+    /// sampling run: row i draws all its noise from its own seed, so each p-Model is the sample that prompt and seed give
+    /// alone (up to the rounding of batched matrix products). A server batches concurrent requests this way.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it.</exception>
+    /// <exception cref="ArgumentException">The counts of prompts and seeds differ, or the options ask for an ensemble.</exception>
+    public IReadOnlyList<PModel> GenerateEach(IReadOnlyList<IReadOnlyList<string>> prompts, IReadOnlyList<long> seeds, GenerateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(seeds);
+        options ??= new GenerateOptions();
+        if (prompts.Count != seeds.Count) throw new ArgumentException($"Give one seed per prompt: {prompts.Count} prompts, {seeds.Count} seeds.", nameof(seeds));
+        if (options.EnsembleSize != 1) throw new ArgumentException("GenerateEach makes one p-Model per prompt; set EnsembleSize = 1.", nameof(options));
+        if (prompts.Count == 0) return [];
+        var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
+        return SampleRows(cleaned, [.. seeds], options);
+    }
+
+    /// <summary>
+    /// Samples <paramref name="rows"/> (parsed prompts) in one diffusion run, the rows split into
+    /// <c>blockSeeds.Length</c> equal blocks of consecutive rows, block g drawing its noise from seed
+    /// <paramref name="blockSeeds"/>[g].
+    /// </summary>
+    private PModel[] SampleRows(List<string[]> rows, long[] blockSeeds, GenerateOptions options)
+    {
+        var vectors = Embed(rows);
+        int r = rows.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
+        var tokenData = new float[r * k * d];
+        for (int i = 0; i < r; i++)
+            for (int s = 0; s < k; s++)
+                (s < rows[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, (i * k + s) * d);
+        var counts = rows.Select(c => c.Length).ToArray();
         float[] result;
-        var generators = seeds.Select(seed => new Generator((ulong)seed, CPU)).ToList();
+        var generators = blockSeeds.Select(seed => new Generator((ulong)seed, CPU)).ToList();
         try
         {
             using var scope = NewDisposeScope();
@@ -264,7 +294,7 @@ public sealed class TinaGenerator : IDisposable
             // matrix products over several rows round differently for different alignments: a batched call would not
             // give the same bits twice. The clone is libtorch-allocated (64-byte aligned). A single prompt, whose
             // products have one row, gives the same bits with or without it.
-            var tokens = tensor(tokenData, [draws * b, k, d]).clone().to(Device);
+            var tokens = tensor(tokenData, [r, k, d]).clone().to(Device);
             var mask = _padding.MaskTensor(counts).to(Device);
             var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generators, mask);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
@@ -274,14 +304,7 @@ public sealed class TinaGenerator : IDisposable
         {
             foreach (var g in generators) g.Dispose();
         }
-        var models = new PModel[draws][];
-        for (int m = 0; m < draws; m++)
-        {
-            models[m] = new PModel[b];
-            for (int i = 0; i < b; i++)
-                models[m][i] = _padding.ToPModel(result.AsSpan((m * b + i) * p, p).ToArray(), cleaned[i], _frozen);
-        }
-        return models;
+        return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i], _frozen)).ToArray();
     }
 
     /// <summary>The names of <paramref name="classes"/> that need the text encoder (not stored with the checkpoint and not encoded yet).</summary>
