@@ -14,6 +14,7 @@ root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
 root.Subcommands.Add(PredictCommand.Create());
 root.Subcommands.Add(NewCommand.Create());
+root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TextCommands.Create());

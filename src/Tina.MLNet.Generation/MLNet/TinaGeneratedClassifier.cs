@@ -61,6 +61,19 @@ public sealed class TinaGeneratedClassifier
     }
 
     /// <summary>
+    /// The classifier of p-Models already sampled with <paramref name="options"/> (e.g. one row of
+    /// <see cref="TinaGenerator.GenerateEach"/>), exported to ONNX as <see cref="Generate"/> exports.
+    /// </summary>
+    public static TinaGeneratedClassifier FromModels(PModelEnsemble models, GenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(models);
+        ArgumentNullException.ThrowIfNull(options);
+        var prompt = string.Join(", ", models.Labels);
+        var method = options.Describe();
+        return new TinaGeneratedClassifier(models, OnnxExporter.Export(models, prompt, method), prompt, method, TimeSpan.Zero);
+    }
+
+    /// <summary>
     /// The fitted ML.NET chain that applies this classifier (see <see cref="TinaClassifierEstimator"/>) to image files
     /// (input <see cref="TinaImageInput"/>) or, with <paramref name="inMemoryImages"/>, to <c>MLImage</c>s (input
     /// <see cref="TinaInMemoryImageInput"/>). Save it with <see cref="TinaMLNetModel.Save"/> and the matching input schema.

@@ -43,7 +43,22 @@ public static class TorchRuntime
         }
         if (threads is null && int.TryParse(Environment.GetEnvironmentVariable("TINA_THREADS"), out var fromEnv) && fromEnv > 0)
             threads = fromEnv;
-        torch.set_num_threads(threads ?? Environment.ProcessorCount);
+        _threads = threads ?? Environment.ProcessorCount;
+        torch.set_num_threads(_threads);
+    }
+
+    private static int _threads;
+
+    /// <summary>
+    /// Applies the thread count chosen by <see cref="Initialize"/> to the calling thread. libtorch's OpenMP thread
+    /// count is a per-thread setting: a thread the process starts later (a server's worker) otherwise runs with the
+    /// default (every core), which splits matrix products differently and changes the last bits of generated weights
+    /// (measured: a served classifier differed from <c>tina generate</c>'s until its worker called this).
+    /// </summary>
+    public static void UseOnThisThread()
+    {
+        Initialize();
+        torch.set_num_threads(_threads);
     }
 
     /// <summary>

@@ -1,0 +1,152 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Tina.Diffusion;
+using Tina.MLNet.Serving;
+using Tina.Tasks;
+
+namespace Tina.Cli.Serving;
+
+/// <summary>The JSON body of <c>POST /v1/classifiers</c>: the classes as a list or as one prompt text, and how to sample.</summary>
+/// <param name="Classes">Class names in output order (or use <paramref name="Prompt"/>).</param>
+/// <param name="Prompt">Class names in one text, separated by commas, semicolons or new lines.</param>
+/// <param name="Seed">Seed of the sampling noise (default 0).</param>
+/// <param name="Steps">Sampling steps (default: DDIM 50, DDPM 1,000).</param>
+/// <param name="Sampler"><c>ddim</c> (default) or <c>ddpm</c>.</param>
+/// <param name="Format"><c>onnx</c> (default) or <c>mlnet</c>.</param>
+public sealed record ClassifierRequest(string[]? Classes, string? Prompt, long? Seed, int? Steps, string? Sampler, string? Format);
+
+/// <summary>
+/// <c>tina serve</c>'s HTTP API (ASP.NET Core minimal API) over one <see cref="TinaGenerationService"/>:
+/// <c>POST /v1/classifiers</c> → model bytes, <c>GET /v1/generator</c>, <c>GET /healthz</c>, <c>GET /openapi/v1.json</c>.
+/// Bad requests get RFC 7807 problem details naming the problem (the prompt rules of the CLI); a full queue gets 429
+/// with <c>Retry-After</c>; a request that outlives its time limit gets 504; a client that goes away cancels its
+/// request, which is then dropped before sampling.
+/// </summary>
+internal static class TinaServer
+{
+    /// <summary>Largest accepted request body.</summary>
+    public const long MaxBodyBytes = 64 * 1024;
+
+    /// <summary>Builds the app (not started) around <paramref name="service"/>; <paramref name="configure"/> can adjust the builder (tests use a test server).</summary>
+    public static WebApplication Build(TinaGenerationService service, string[] urls, TimeSpan requestTimeout, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = MaxBodyBytes);
+        builder.Logging.SetMinimumLevel(LogLevel.Warning);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddOpenApi();
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
+        configure?.Invoke(builder);
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok", queued = service.Queued, generated = service.Generated }));
+        app.MapGet("/v1/generator", () => Results.Ok(new
+        {
+            id = service.GeneratorId,
+            arch = service.Generator.Arch.ToString().ToLowerInvariant(),
+            maxClasses = service.Generator.MaxClasses,
+            textEncoder = service.Generator.TextEncoderId,
+            storedClassNames = service.Generator.StoredClassNames.Count,
+            sampler = "ddim",
+            steps = 50,
+            samplers = new[] { "ddim", "ddpm" },
+            formats = new[] { "onnx", "mlnet" },
+        }));
+        app.MapPost("/v1/classifiers", async (HttpContext http, CancellationToken aborted) =>
+        {
+            if (http.Request.ContentLength > MaxBodyBytes)
+                return Problem(StatusCodes.Status413PayloadTooLarge, $"The request body is over {MaxBodyBytes / 1024} KB.");
+            ClassifierRequest? body;
+            try
+            {
+                body = await http.Request.ReadFromJsonAsync<ClassifierRequest>(aborted);
+            }
+            catch (JsonException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"The body is not valid JSON: {e.Message}");
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Problem(StatusCodes.Status413PayloadTooLarge, $"The request body is over {MaxBodyBytes / 1024} KB.");
+            }
+            catch (InvalidOperationException e)
+            {
+                return Problem(StatusCodes.Status415UnsupportedMediaType, $"Send JSON (Content-Type: application/json): {e.Message}");
+            }
+            TinaGenerationRequest request;
+            try
+            {
+                request = Parse(body);
+            }
+            catch (TinaException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, e.Message);
+            }
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            timeout.CancelAfter(requestTimeout);
+            try
+            {
+                var model = await service.GenerateAsync(request, timeout.Token);
+                http.Response.Headers["X-Tina-Labels"] = Uri.EscapeDataString(JsonSerializer.Serialize(model.Labels));
+                http.Response.Headers["X-Tina-Generator"] = service.GeneratorId;
+                http.Response.Headers["X-Tina-Seed"] = request.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                http.Response.Headers["X-Tina-Method"] = model.Method;
+                http.Response.Headers["X-Tina-Cache"] = model.FromCache ? "hit" : "miss";
+                var file = request.Format == TinaModelFormat.Onnx ? "classifier.onnx" : "classifier.zip";
+                return Results.File(model.Bytes, "application/octet-stream", file);
+            }
+            catch (TinaServiceBusyException e)
+            {
+                http.Response.Headers.RetryAfter = "1";
+                return Problem(StatusCodes.Status429TooManyRequests, e.Message);
+            }
+            catch (InvalidPromptException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, e.Message);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
+            }
+        }).Accepts<ClassifierRequest>("application/json").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+          .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests);
+
+        app.Lifetime.ApplicationStopped.Register(() => service.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        return app;
+    }
+
+    /// <summary>Checks a request body with the CLI's rules; every problem is a <see cref="TinaException"/> naming it.</summary>
+    public static TinaGenerationRequest Parse(ClassifierRequest? body)
+    {
+        if (body is null) throw new TinaException("Send a JSON body, e.g. {\"classes\": [\"apple\", \"pear\"]} or {\"prompt\": \"apple, pear\"}.");
+        bool hasClasses = body.Classes is { Length: > 0 }, hasPrompt = body.Prompt is not null;
+        if (hasClasses == hasPrompt)
+            throw new TinaException(hasClasses ? "Give either \"classes\" or \"prompt\", not both." : "Give \"classes\" (a list of names) or \"prompt\" (one text, e.g. \"apple, pear\").");
+        var classes = hasClasses ? ClassList.Parse(body.Classes!) : ClassList.Parse(body.Prompt);
+        if (body.Steps is < 1 or > 1000) throw new TinaException($"\"steps\" must be 1 to 1000; got {body.Steps}.");
+        var sampler = (body.Sampler ?? "ddim").Trim().ToLowerInvariant() switch
+        {
+            "ddim" => DiffusionSampler.Ddim,
+            "ddpm" => DiffusionSampler.Ddpm,
+            var s => throw new TinaException($"Unknown \"sampler\" '{s}'; use ddim or ddpm."),
+        };
+        var format = (body.Format ?? "onnx").Trim().ToLowerInvariant() switch
+        {
+            "onnx" => TinaModelFormat.Onnx,
+            "mlnet" => TinaModelFormat.MLNet,
+            var f => throw new TinaException($"Unknown \"format\" '{f}'; use onnx or mlnet."),
+        };
+        return new TinaGenerationRequest(classes, body.Seed ?? 0, body.Steps, sampler, format);
+    }
+
+    private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
+}

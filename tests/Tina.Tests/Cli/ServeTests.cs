@@ -1,0 +1,154 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Tina.Cli.Serving;
+using Tina.Generation;
+using Tina.MLNet;
+using Tina.MLNet.Serving;
+using Tina.Tests.Generation;
+
+namespace Tina.Tests.Cli;
+
+/// <summary><c>tina serve</c>'s API on a test server over the fixture generator: bytes, cache, problems, busy queue, batching.</summary>
+public class ServeTests
+{
+    private static async Task<(WebApplication App, HttpClient Client, TinaGenerationService Service, TinaGenerator Generator)> Start(TinaGenerationServiceOptions? options = null)
+    {
+        var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var service = new TinaGenerationService(generator, options);
+        var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(60), b => b.WebHost.UseTestServer());
+        await app.StartAsync();
+        return (app, app.GetTestClient(), service, generator);
+    }
+
+    private static async Task Stop(WebApplication app, TinaGenerator generator)
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+        generator.Dispose();
+    }
+
+    [Fact]
+    public async Task ServesTheBytesTinaGenerateWritesAndCachesThem()
+    {
+        var (app, client, service, generator) = await Start();
+        try
+        {
+            var response = await client.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "apple", "bear", "bicycle" }, seed = 1 });
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            // What tina generate writes, computed here with the thread count the service's worker uses (libtorch's is per thread).
+            Tina.Runtime.TorchRuntime.UseOnThisThread();
+            var expected = TinaGeneratedClassifier.Generate(generator, ["apple", "bear", "bicycle"], new GenerateOptions { Seed = 1 }).Onnx;
+            Assert.Equal(expected, bytes);
+            Assert.Equal("miss", response.Headers.GetValues("X-Tina-Cache").Single());
+            Assert.Equal(["apple", "bear", "bicycle"], JsonSerializer.Deserialize<string[]>(Uri.UnescapeDataString(response.Headers.GetValues("X-Tina-Labels").Single()))!);
+            Assert.Equal(service.GeneratorId, response.Headers.GetValues("X-Tina-Generator").Single());
+
+            // The same classes as a prompt text: answered from the cache, same bytes, nothing generated.
+            var again = await client.PostAsJsonAsync("/v1/classifiers", new { prompt = "apple; bear; bicycle", seed = 1 });
+            Assert.Equal("hit", again.Headers.GetValues("X-Tina-Cache").Single());
+            Assert.Equal(bytes, await again.Content.ReadAsByteArrayAsync());
+            Assert.Equal(1, service.Generated);
+
+            // The ML.NET zip embeds a classifier with the same labels.
+            var zip = await client.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "bear", "apple" }, format = "mlnet" });
+            Assert.Equal(HttpStatusCode.OK, zip.StatusCode);
+            var path = Path.Combine(TestData.TempDir(), "m.zip");
+            await File.WriteAllBytesAsync(path, await zip.Content.ReadAsByteArrayAsync());
+            Assert.Equal(["bear", "apple"], TinaMLNetModel.ReadEmbeddedModelInfo(path)!.Labels);
+
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+            using var info = JsonDocument.Parse(await client.GetStringAsync("/v1/generator"));
+            Assert.Equal(generator.MaxClasses, info.RootElement.GetProperty("maxClasses").GetInt32());
+            Assert.Contains("/v1/classifiers", await client.GetStringAsync("/openapi/v1.json"));
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
+    [Theory]
+    [InlineData("{\"classes\":[\"apple\",\"APPLE\"]}", "Duplicate class")]
+    [InlineData("{\"classes\":[\"apple\"],\"prompt\":\"pear\"}", "not both")]
+    [InlineData("{}", "Give \"classes\"")]
+    [InlineData("{\"classes\":[\"apple\"],\"sampler\":\"euler\"}", "euler")]
+    [InlineData("{\"classes\":[\"apple\"],\"steps\":0}", "steps")]
+    [InlineData("{\"classes\":[\"apple\"],\"format\":\"pt\"}", "pt")]
+    [InlineData("{\"classes\": [\"apple\"", "not valid JSON")]
+    [InlineData("{\"prompt\":\"a, b, c, d, e, f, g, h, i, j, k\"}", "11 classes")]
+    public async Task BadRequestsGetProblemDetailsNamingTheProblem(string body, string expected)
+    {
+        var (app, client, _, generator) = await Start();
+        try
+        {
+            var response = await client.PostAsync("/v1/classifiers", new StringContent(body, System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Assert.Contains(expected, problem.RootElement.GetProperty("detail").GetString());
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
+    [Fact]
+    public async Task AFullQueueAnswers429WithRetryAfterAndBodiesOverTheLimit413()
+    {
+        var (app, client, _, generator) = await Start(new TinaGenerationServiceOptions { QueueCapacity = 1, CacheCapacity = 0 });
+        try
+        {
+            var requests = Enumerable.Range(0, 12).Select(i => client.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "apple", "bear" }, seed = i, steps = 200 })).ToList();
+            var responses = await Task.WhenAll(requests);
+            var busy = responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests).ToList();
+            Assert.NotEmpty(busy);
+            Assert.All(busy, r => Assert.Equal("1", r.Headers.GetValues("Retry-After").Single()));
+            Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.TooManyRequests, r.StatusCode.ToString()));
+            Assert.Contains(responses, r => r.StatusCode == HttpStatusCode.OK);
+
+            var huge = new string('x', (int)TinaServer.MaxBodyBytes + 10);
+            var tooBig = await client.PostAsync("/v1/classifiers", new StringContent($"{{\"prompt\":\"{huge}\"}}", System.Text.Encoding.UTF8, "application/json"));
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, tooBig.StatusCode);
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
+    [Fact]
+    public async Task BatchedRequestsGiveEachPromptItsOwnSeedsModelAndAbandonedOnesAreDropped()
+    {
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        await using (var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { MaxBatch = 4, BatchWindow = TimeSpan.FromMilliseconds(200), CacheCapacity = 0 }))
+        {
+            string[][] prompts = [["apple", "bear"], ["bicycle", "bed", "bee"], ["bear", "apple"]];
+            var tasks = prompts.Select((p, i) => service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse(p), Seed: i + 3, Steps: 10))).ToList();
+            var results = await Task.WhenAll(tasks);
+            for (int i = 0; i < prompts.Length; i++)
+            {
+                Assert.Equal(prompts[i], results[i].Labels);
+                Assert.Equal($"tina ddim-10 seed {i + 3} ema", results[i].Method);
+            }
+            Assert.Equal(3, service.Generated);
+        }
+        await using (var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { CacheCapacity = 0 }))
+        {
+            // A caller that gives up while another request is being sampled: its request is dropped, not sampled.
+            using var gone = new CancellationTokenSource();
+            var blocker = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("apple"), Seed: 50, Steps: 300));
+            var abandoned = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("bear"), Seed: 51, Steps: 300), gone.Token);
+            gone.Cancel();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
+            await blocker;
+            await service.DisposeAsync();
+            Assert.Equal(1, service.Generated);
+        }
+    }
+}
