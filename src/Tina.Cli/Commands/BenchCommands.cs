@@ -15,6 +15,7 @@ internal static class BenchCommands
     {
         var cmd = new Command("bench", "Benchmarks (print a table).");
         cmd.Subcommands.Add(Zoo());
+        cmd.Subcommands.Add(BenchServeCommand.Create());
         return cmd;
     }
 
