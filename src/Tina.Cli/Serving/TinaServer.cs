@@ -120,8 +120,98 @@ internal static class TinaServer
         }).Accepts<ClassifierRequest>("application/json").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
           .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests);
 
-        app.Lifetime.ApplicationStopped.Register(() => service.DisposeAsync().AsTask().GetAwaiter().GetResult());
+        // The playground: a plain page (no build step) that generates a classifier and classifies dropped images.
+        app.MapGet("/", () => Results.Content(Playground.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
+
+        // Classify one image (the body) with the classifier of a prompt and seed: generated (or taken from the cache)
+        // first, then predicted in the server with ML.NET — what the playground shows per dropped image.
+        var predictors = new PredictorCache(32);
+        app.MapPost("/v1/predict", async (HttpContext http, string? prompt, long? seed, int? steps, CancellationToken aborted) =>
+        {
+            TinaGenerationRequest request;
+            try
+            {
+                request = Parse(new ClassifierRequest(null, prompt, seed, steps, null, "onnx"));
+            }
+            catch (TinaException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, e.Message);
+            }
+            using var image = new MemoryStream();
+            await http.Request.Body.CopyToAsync(image, aborted);
+            if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP) as the request body.");
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            timeout.CancelAfter(requestTimeout);
+            try
+            {
+                var model = await service.GenerateAsync(request, timeout.Token);
+                var predictor = predictors.Get(model);
+                image.Position = 0;
+                var p = predictor.Predict(image, "the uploaded image");
+                return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
+            }
+            catch (TinaServiceBusyException e)
+            {
+                http.Response.Headers.RetryAfter = "1";
+                return Problem(StatusCodes.Status429TooManyRequests, e.Message);
+            }
+            catch (TinaException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, e.Message);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
+            }
+        }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest);
+
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            service.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            predictors.Dispose();
+        });
         return app;
+    }
+
+    private static readonly Lazy<string> Playground = new(() =>
+    {
+        using var stream = typeof(TinaServer).Assembly.GetManifestResourceStream("Tina.Cli.Serving.playground.html")
+            ?? throw new InvalidOperationException("The playground page is not embedded in the tina executable.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>Loaded predictors of recently generated models (by their bytes), so repeated images reuse one ML.NET pipeline.</summary>
+    private sealed class PredictorCache(int capacity) : IDisposable
+    {
+        private readonly Dictionary<string, Tina.MLNet.TinaPredictor> _byKey = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+        private readonly Lock _lock = new();
+
+        public Tina.MLNet.TinaPredictor Get(TinaGeneratedModel model)
+        {
+            var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model.Bytes));
+            lock (_lock)
+            {
+                if (_byKey.TryGetValue(key, out var hit)) return hit;
+                var predictor = Tina.MLNet.TinaPredictor.FromOnnx(model.Bytes, "the generated model");
+                _byKey[key] = predictor;
+                _order.Enqueue(key);
+                // Evicted predictors are not disposed: a request may still be using one (disposing engines in use
+                // breaks them); they are released with the process.
+                while (_order.Count > capacity) _byKey.Remove(_order.Dequeue());
+                return predictor;
+            }
+        }
+
+        public void Dispose()
+        {
+            lock (_lock)
+            {
+                foreach (var p in _byKey.Values) p.Dispose();
+                _byKey.Clear();
+            }
+        }
     }
 
     /// <summary>Checks a request body with the CLI's rules; every problem is a <see cref="TinaException"/> naming it.</summary>

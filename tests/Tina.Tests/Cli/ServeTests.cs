@@ -72,6 +72,41 @@ public class ServeTests
         }
     }
 
+    [Fact]
+    public async Task ThePlaygroundPageAndItsPredictEndpointClassifyARealImage()
+    {
+        var (app, client, _, generator) = await Start();
+        try
+        {
+            var page = await client.GetStringAsync("/");
+            Assert.Contains("Tina playground", page);
+            Assert.Contains("/v1/predict", page);
+            Assert.Contains("/v1/classifiers", page);
+
+            var data = Fixtures.CifarSubset(classes: 12, perClass: 1, testPerClass: 1);
+            int index = Enumerable.Range(0, data.Test.Count).First(i => data.ClassNames[data.Test.Labels[i]] == "bear");
+            var png = Path.Combine(TestData.TempDir(), "bear.png");
+            global::Tina.Data.PngWriter.Write(png, data.Test.Image(index));
+            var bytes = await File.ReadAllBytesAsync(png);
+            var response = await client.PostAsync("/v1/predict?prompt=apple,%20bear,%20bicycle&seed=1", new ByteArrayContent(bytes));
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            Tina.Runtime.TorchRuntime.UseOnThisThread();
+            var onnx = TinaGeneratedClassifier.Generate(generator, ["apple", "bear", "bicycle"], new GenerateOptions { Seed = 1 }).Onnx;
+            using var predictor = TinaPredictor.FromOnnx(onnx);
+            Assert.Equal(predictor.Predict(bytes).Label, json.RootElement.GetProperty("predictedLabel").GetString());
+            Assert.Equal(3, json.RootElement.GetProperty("scores").GetArrayLength());
+
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent([]))).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,apple", new ByteArrayContent(bytes))).StatusCode);
+            Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent("not an image"u8.ToArray()))).StatusCode);
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
     [Theory]
     [InlineData("{\"classes\":[\"apple\",\"APPLE\"]}", "Duplicate class")]
     [InlineData("{\"classes\":[\"apple\"],\"prompt\":\"pear\"}", "not both")]
