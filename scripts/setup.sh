@@ -2,12 +2,15 @@
 # Set-up on a fresh Debian 12 machine: system packages the tests need, then restore and build the solution.
 #   python3-onnx   an independent onnx.checker for exported models (tests/Tina.Tests/Export)
 #   wordnet-base   WordNet 3.0 (/usr/share/wordnet), from which data/descriptions/*.tsv are made; a test re-makes them
+#   chromium, chromium-driver   a real browser for the playground test of tina serve (Selenium)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 # -I: not from the current folder (the repository's onnx/ folder would otherwise import as an empty "onnx" package).
 /usr/bin/python3 -I -c "import onnx.checker" 2>/dev/null || missing+=(python3-onnx)
 [ -f /usr/share/wordnet/data.noun ] || missing+=(wordnet-base)
+command -v chromium > /dev/null || missing+=(chromium)
+command -v chromedriver > /dev/null || missing+=(chromium-driver)
 if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
