@@ -277,6 +277,9 @@ public sealed class TinaGenerator : IDisposable
     /// </summary>
     private PModel[] SampleRows(List<string[]> rows, long[] blockSeeds, GenerateOptions options)
     {
+        // libtorch's thread count is per thread: apply the process's (TINA_THREADS) here, so that a prompt and seed give
+        // the same bits on whichever thread generates them (a server's worker, a thread-pool thread, the main thread).
+        Runtime.TorchRuntime.UseOnThisThread();
         var vectors = Embed(rows);
         int r = rows.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
         var tokenData = new float[r * k * d];
