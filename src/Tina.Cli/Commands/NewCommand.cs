@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Reflection;
-using System.Security.Cryptography;
+using Tina.IO;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Cli.Projects;
@@ -80,7 +80,7 @@ internal static class NewCommand
             var chain = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
                 .Fit(TinaMLNetModel.EmptyImageInput(ml));
             var mlnet = TinaMLNetModel.ToBytes(ml, chain, null);
-            var modelHash = Sha256(onnx);
+            var modelHash = ContentHash.Of(onnx);
             spec = spec with { GeneratorId = generatorId, OnnxSha256 = modelHash, TinaVersion = OnnxExporter.ProducerVersion };
 
             var outDir = Path.GetFullPath(r.GetValue(output)!);
@@ -112,9 +112,7 @@ internal static class NewCommand
                 {
                     Sampler = TinaCommands.ParseSampler(spec.Sampler), Steps = spec.Steps, Seed = spec.Seed, EnsembleSize = TinaCommands.CheckEnsemble(spec.Ensemble),
                 };
-                var generated = TinaGeneratedClassifier.Generate(gen, spec.Classes, options);
-                var state = TinaCheckpoint.Load(dir);
-                return (generated.Onnx, Sha256(File.ReadAllBytes(Path.Combine(dir, state.WeightsFile))));
+                return (TinaGeneratedClassifier.Generate(gen, spec.Classes, options).Onnx, gen.WeightsSha256);
             }
             case "classifier-selection":
             {
@@ -141,6 +139,4 @@ internal static class NewCommand
             ["Microsoft.ML.OnnxRuntime"] = meta["OnnxRuntimeVersion"],
         };
     }
-
-    private static string Sha256(byte[] bytes) => "sha256:" + Convert.ToHexStringLower(SHA256.HashData(bytes));
 }

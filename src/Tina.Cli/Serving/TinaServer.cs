@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tina.Diffusion;
+using Tina.MLNet;
 using Tina.MLNet.Serving;
 using Tina.Tasks;
 
@@ -44,6 +45,31 @@ internal static class TinaServer
         builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(60));
         configure?.Invoke(builder);
         var app = builder.Build();
+
+        // Both endpoints: generate (or take from the cache) within the time limit, then answer; the service's and the
+        // prompt's errors become problem details (429 with Retry-After, 400, 504).
+        async Task<IResult> Generate(HttpContext http, TinaGenerationRequest request, CancellationToken aborted, Func<TinaGeneratedModel, IResult> answer)
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+            timeout.CancelAfter(requestTimeout);
+            try
+            {
+                return answer(await service.GenerateAsync(request, timeout.Token));
+            }
+            catch (TinaServiceBusyException e)
+            {
+                http.Response.Headers.RetryAfter = "1";
+                return Problem(StatusCodes.Status429TooManyRequests, e.Message);
+            }
+            catch (InvalidPromptException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, e.Message);
+            }
+            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
+            {
+                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
+            }
+        }
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
@@ -91,11 +117,8 @@ internal static class TinaServer
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-            timeout.CancelAfter(requestTimeout);
-            try
+            return await Generate(http, request, aborted, model =>
             {
-                var model = await service.GenerateAsync(request, timeout.Token);
                 http.Response.Headers["X-Tina-Labels"] = Uri.EscapeDataString(JsonSerializer.Serialize(model.Labels));
                 http.Response.Headers["X-Tina-Generator"] = service.GeneratorId;
                 http.Response.Headers["X-Tina-Seed"] = request.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -103,20 +126,7 @@ internal static class TinaServer
                 http.Response.Headers["X-Tina-Cache"] = model.FromCache ? "hit" : "miss";
                 var file = request.Format == TinaModelFormat.Onnx ? "classifier.onnx" : "classifier.zip";
                 return Results.File(model.Bytes, "application/octet-stream", file);
-            }
-            catch (TinaServiceBusyException e)
-            {
-                http.Response.Headers.RetryAfter = "1";
-                return Problem(StatusCodes.Status429TooManyRequests, e.Message);
-            }
-            catch (InvalidPromptException e)
-            {
-                return Problem(StatusCodes.Status400BadRequest, e.Message);
-            }
-            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-            {
-                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
-            }
+            });
         }).Accepts<ClassifierRequest>("application/json").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
           .ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status429TooManyRequests);
 
@@ -140,29 +150,21 @@ internal static class TinaServer
             using var image = new MemoryStream();
             await http.Request.Body.CopyToAsync(image, aborted);
             if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP) as the request body.");
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(aborted);
-            timeout.CancelAfter(requestTimeout);
-            try
+            return await Generate(http, request, aborted, model =>
             {
-                var model = await service.GenerateAsync(request, timeout.Token);
                 var predictor = predictors.Get(model);
                 image.Position = 0;
-                var p = predictor.Predict(image, "the uploaded image");
+                TinaPrediction p;
+                try
+                {
+                    p = predictor.Predict(image, "the uploaded image");
+                }
+                catch (CorruptFileException e)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, e.Message);
+                }
                 return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
-            }
-            catch (TinaServiceBusyException e)
-            {
-                http.Response.Headers.RetryAfter = "1";
-                return Problem(StatusCodes.Status429TooManyRequests, e.Message);
-            }
-            catch (TinaException e)
-            {
-                return Problem(StatusCodes.Status400BadRequest, e.Message);
-            }
-            catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
-            {
-                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
-            }
+            });
         }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest);
 
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -184,17 +186,17 @@ internal static class TinaServer
     /// <summary>Loaded predictors of recently generated models (by their bytes), so repeated images reuse one ML.NET pipeline.</summary>
     private sealed class PredictorCache(int capacity) : IDisposable
     {
-        private readonly Dictionary<string, Tina.MLNet.TinaPredictor> _byKey = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, TinaPredictor> _byKey = new(StringComparer.Ordinal);
         private readonly Queue<string> _order = new();
         private readonly Lock _lock = new();
 
-        public Tina.MLNet.TinaPredictor Get(TinaGeneratedModel model)
+        public TinaPredictor Get(TinaGeneratedModel model)
         {
-            var key = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(model.Bytes));
+            var key = Tina.IO.ContentHash.Of(model.Bytes);
             lock (_lock)
             {
                 if (_byKey.TryGetValue(key, out var hit)) return hit;
-                var predictor = Tina.MLNet.TinaPredictor.FromOnnx(model.Bytes, "the generated model");
+                var predictor = TinaPredictor.FromOnnx(model.Bytes, "the generated model");
                 _byKey[key] = predictor;
                 _order.Enqueue(key);
                 // Evicted predictors are not disposed: a request may still be using one (disposing engines in use

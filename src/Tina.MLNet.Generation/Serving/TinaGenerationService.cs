@@ -95,7 +95,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.QueueCapacity, 1, nameof(options));
         ArgumentOutOfRangeException.ThrowIfNegative(_options.CacheCapacity, nameof(options));
         _generator = generator;
-        _generatorId = WeightsHash(generator);
+        _generatorId = generator.WeightsSha256;
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         _worker = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -250,13 +250,6 @@ public sealed class TinaGenerationService : IAsyncDisposable
     {
         var text = string.Join("\u001f", [_generatorId, o.Describe(), r.Format.ToString(), .. r.Classes]);
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
-    }
-
-    private static string WeightsHash(TinaGenerator generator)
-    {
-        var weights = Path.Combine(generator.CheckpointDir, generator.State.WeightsFile);
-        using var stream = File.OpenRead(weights);
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
     /// <summary>Stops taking requests and finishes the accepted ones.</summary>

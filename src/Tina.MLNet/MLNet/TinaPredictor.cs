@@ -61,10 +61,9 @@ public sealed class TinaPredictor : IDisposable
         byte[] onnx;
         if (IsZip(modelPath))
         {
-            var ml = mlContext ?? new MLContext(seed: 0);
-            TinaMLNetModel.Load(ml, modelPath, out _); // a zip ML.NET cannot load fails here, with its own message
+            // Only the embedded Tina ONNX model is needed (the pipeline is rebuilt around it): no ML.NET load of the zip.
             onnx = TinaMLNetModel.ReadEmbeddedModel(modelPath)?.Onnx
-                ?? throw new TinaException($"{modelPath} is an ML.NET model but holds no Tina classifier (no ONNX model with Tina's metadata inside).");
+                ?? throw new TinaException($"{modelPath} is a zip but not an ML.NET model holding a Tina classifier (no ONNX model with Tina's metadata inside).");
         }
         else
         {

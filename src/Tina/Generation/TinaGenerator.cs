@@ -107,6 +107,11 @@ public sealed class TinaGenerator : IDisposable
     /// <summary>The checkpoint folder.</summary>
     public string CheckpointDir { get; }
 
+    /// <summary><c>sha256:…</c> of the weights file: names this generator in served responses and <c>.tina.json</c> specs (computed once, on first use).</summary>
+    public string WeightsSha256 => _weightsSha256 ??= ContentHash.OfFile(Path.Combine(CheckpointDir, State.WeightsFile));
+
+    private string? _weightsSha256;
+
     /// <summary>The p-Model architecture generated.</summary>
     public PModelArch Arch => _padding.Arch;
 

@@ -1,5 +1,3 @@
-using System.Security.Cryptography;
-
 namespace Tina.Zoo;
 
 /// <summary>
@@ -68,8 +66,6 @@ public static class ZooMerge
     public static string? GenericModelHash(string genericPath)
     {
         var file = genericPath + ".safetensors";
-        if (!File.Exists(file)) return null;
-        using var stream = File.OpenRead(file);
-        return "sha256:" + Convert.ToHexStringLower(SHA256.HashData(stream));
+        return File.Exists(file) ? IO.ContentHash.OfFile(file) : null;
     }
 }
