@@ -61,7 +61,8 @@ internal static class TinaProcess
         psi.Environment["COLUMNS"] = "400"; // keep Spectre.Console from wrapping messages the tests look for
         // The same intra-op thread count as this process: BLAS splits matrix products by thread, so the bits of a
         // generated p-Model depend on it, and tests compare the executable's bytes with the library's.
-        psi.Environment["TINA_THREADS"] = TorchSharp.torch.get_num_threads().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        // The process's count, not torch.get_num_threads(): that is per thread, and tests run on whatever thread xunit gives.
+        psi.Environment["TINA_THREADS"] = Tina.Runtime.TorchRuntime.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
         return psi;
     }
 }

@@ -49,6 +49,16 @@ public static class TorchRuntime
 
     private static int _threads;
 
+    /// <summary>The process's intra-op thread count (<c>TINA_THREADS</c>, else the cores), which <see cref="UseOnThisThread"/> applies.</summary>
+    public static int Threads
+    {
+        get
+        {
+            Initialize();
+            return _threads;
+        }
+    }
+
     /// <summary>
     /// Applies the thread count chosen by <see cref="Initialize"/> to the calling thread. libtorch's OpenMP thread
     /// count is a per-thread setting: a thread the process starts later (a server's worker) otherwise runs with the
