@@ -33,10 +33,11 @@ internal static class ZooCommands
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
+        var views = new Option<int>("--augmented-views") { Description = "ResNet-20 heads: precomputed randomly augmented views of the training images (0: un-augmented features).", DefaultValueFactory = _ => 0 };
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, outDir, shard,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, views, outDir, shard,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -48,7 +49,7 @@ internal static class ZooCommands
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
             int fineTuneEpochs = r.GetValue(epochs) ?? 30;
-            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1) throw new TinaException("--tasks and --epochs must be ≥ 1 and --ood ≥ 0.");
+            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0) throw new TinaException("--tasks and --epochs must be ≥ 1, --ood and --augmented-views ≥ 0.");
             var (minClasses, maxClasses) = ParseClassRange(r.GetValue(classes));
             var options = new ZooBuildOptions
             {
@@ -57,7 +58,7 @@ internal static class ZooCommands
                 FineTune = new FineTuneOptions
                 {
                     Epochs = fineTuneEpochs, LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing),
-                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250),
+                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice,
             };
@@ -97,12 +98,13 @@ internal static class ZooCommands
         var lr = new Option<string>("--lr") { Description = "Peak SGD learning rates to try.", DefaultValueFactory = _ => "0.05,0.2" };
         var epochs = new Option<string>("--epochs") { Description = "Fine-tuning epochs to try.", DefaultValueFactory = _ => "10,20" };
         var smoothing = new Option<string>("--label-smoothing") { Description = "Label smoothing values to try.", DefaultValueFactory = _ => "0,0.1" };
+        var viewsList = new Option<string>("--augmented-views") { Description = "ResNet-20 heads: numbers of precomputed augmented views to try (0: un-augmented features).", DefaultValueFactory = _ => "0" };
         var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split.", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split and the tasks.", DefaultValueFactory = _ => 0 };
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k, 250 for resnet20)." };
         var cmd = new Command("tune", "Choose the stage-2 recipe on a validation split carved from the training images (never the test split): every combination of the given values fine-tunes the same tasks.")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, fraction, seed, group,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, viewsList, fraction, seed, group,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -111,6 +113,7 @@ internal static class ZooCommands
             var lrs = CliContext.ParseNumbers(r.GetValue(lr), "--lr");
             var eps = CliContext.ParsePositiveInts(r.GetValue(epochs), "--epochs");
             var lss = CliContext.ParseNumbers(r.GetValue(smoothing), "--label-smoothing");
+            int[] vws = CliContext.ParseNumbers(r.GetValue(viewsList), "--augmented-views").Select(v => v >= 0 && v == Math.Floor(v) ? (int)v : throw new TinaException($"--augmented-views values must be whole numbers ≥ 0; got {v}.")).ToArray();
             if (lrs.Any(x => x == 0)) throw new TinaException("--lr values must be positive.");
             if (lss.Any(x => x >= 1)) throw new TinaException("--label-smoothing values must be below 1.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
@@ -118,19 +121,19 @@ internal static class ZooCommands
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             int perGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250);
-            var recipes = (from l in lrs from e in eps from s in lss
-                           select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, ModelsPerGroup = perGroup }).ToList();
+            var recipes = (from v in vws from l in lrs from e in eps from s in lss
+                           select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, ModelsPerGroup = perGroup, AugmentedViews = v }).ToList();
             AnsiConsole.MarkupLine($"Trying {recipes.Count} recipes on {r.GetValue(tasks)} tasks of {minClasses}-{maxClasses} classes, validation = {r.GetValue(fraction):P0} of each class's training images.");
             var result = ProgressView.Run("recipes", p => RecipeSearch.Run(generic, data, recipes, r.GetValue(tasks), minClasses, maxClasses, r.GetValue(fraction), r.GetValue(seed),
                 new RecipeSink(p, recipes.Count), cancel));
             var table = new Table().Title($"validation p-Acc % ({result.Tasks.Count} tasks; classifier selection {result.ClassifierSelection:F2} %)")
                 .AddColumn(new TableColumn("lr").RightAligned()).AddColumn(new TableColumn("epochs").RightAligned()).AddColumn(new TableColumn("label smoothing").RightAligned())
-                .AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("− CS").RightAligned()).AddColumn(new TableColumn("std").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
+                .AddColumn(new TableColumn("views").RightAligned()).AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("− CS").RightAligned()).AddColumn(new TableColumn("std").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
             foreach (var t in result.Trials.OrderByDescending(t => t.PAcc))
-                table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
+                table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.Options.AugmentedViews}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
             AnsiConsole.Write(table);
             var best = result.Best.Options;
-            AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
+            AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}{(best.AugmentedViews > 0 ? $" --augmented-views {best.AugmentedViews}" : "")}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
             return 0;
         }));
         return cmd;

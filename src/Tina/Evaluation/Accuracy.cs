@@ -24,7 +24,14 @@ public static class Accuracy
     public static Tensor Features(PModelNetwork net, ImageSet set, Device? device = null) =>
         Map(set, device, x => net.Features(x));
 
-    private static Tensor Map(ImageSet set, Device? device, Func<Tensor, Tensor> f, int batch = 500)
+    /// <summary>
+    /// Features of one randomly augmented view of every image of <paramref name="set"/> (random crop + flip, drawn
+    /// from <paramref name="augment"/>), in the set's order: [N, D].
+    /// </summary>
+    public static Tensor Features(PModelNetwork net, ImageSet set, Random augment, Device? device = null) =>
+        Map(set, device, x => net.Features(x), augment: augment);
+
+    private static Tensor Map(ImageSet set, Device? device, Func<Tensor, Tensor> f, int batch = 500, Random? augment = null)
     {
         using var _ = no_grad();
         var parts = new List<Tensor>();
@@ -32,7 +39,7 @@ public static class Accuracy
         for (int s = 0; s < set.Count; s += batch)
         {
             var idx = all.AsSpan(s, Math.Min(batch, set.Count - s));
-            using var x = tensor(Augmentation.Batch(set, idx, Normalization.Mean, Normalization.Std, null), [idx.Length, 3, 32, 32]).to(device ?? CPU);
+            using var x = tensor(Augmentation.Batch(set, idx, Normalization.Mean, Normalization.Std, augment), [idx.Length, 3, 32, 32]).to(device ?? CPU);
             using var y = f(x);
             parts.Add(y.cpu());
         }

@@ -15,8 +15,15 @@ public sealed record FineTuneOptions
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; init; } = 5e-4;
 
-    /// <summary>Random crop + flip for CNN-5K (heads train on cached features of un-augmented images).</summary>
+    /// <summary>Random crop + flip for CNN-5K (heads: see <see cref="AugmentedViews"/>).</summary>
     public bool Augment { get; init; } = true;
+
+    /// <summary>
+    /// ResNet-20 heads: how many randomly augmented views (crop + flip) of the training images have their backbone
+    /// features precomputed; each step draws one view per image, so heads see augmentation without rerunning the
+    /// backbone. 0 (the default): heads train on features of the un-augmented images. Ignored for CNN-5K.
+    /// </summary>
+    public int AugmentedViews { get; init; }
 
     /// <summary>
     /// Label smoothing of the fine-tuning cross-entropy (0 = none). For a p-Model with padded classes (a group of mixed

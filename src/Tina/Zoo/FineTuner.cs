@@ -32,8 +32,9 @@ public sealed class FineTuner : IDisposable
     private readonly bool _ownsFeatures; // features passed in stay the caller's
 
     /// <summary>
-    /// Prepares fine-tuning; for ResNet-20 computes the backbone features of both splits, or takes
-    /// <paramref name="features"/> (which stay the caller's to dispose).
+    /// Prepares fine-tuning; for ResNet-20 computes the backbone features of both splits (<see cref="HeadFeatures"/>),
+    /// or takes <paramref name="features"/> made by it with the same <see cref="FineTuneOptions.AugmentedViews"/>
+    /// (they stay the caller's to dispose).
     /// </summary>
     public FineTuner(GenericModel generic, ImageDataset data, FineTuneOptions options, (Tensor Train, Tensor Test)? features = null)
     {
@@ -41,8 +42,31 @@ public sealed class FineTuner : IDisposable
         _data = data;
         _o = options;
         _ownsFeatures = features is null;
-        if (generic.Arch == PModelArch.ResNet20)
-            (_trainFeatures, _testFeatures) = features ?? (Accuracy.Features(generic.Network, data.Train), Accuracy.Features(generic.Network, data.Test));
+        if (options.AugmentedViews < 0) throw new TinaException($"Augmented views must be 0 or more; got {options.AugmentedViews}.");
+        if (generic.Arch != PModelArch.ResNet20) return;
+        (_trainFeatures, _testFeatures) = features ?? HeadFeatures(generic, data, options.AugmentedViews);
+        long expected = (long)Math.Max(1, options.AugmentedViews) * data.Train.Count;
+        if (_trainFeatures.shape[0] != expected)
+            throw new TinaException($"The head features hold {_trainFeatures.shape[0]} training rows; {options.AugmentedViews} augmented views of {data.Train.Count} images need {expected}.");
+    }
+
+    /// <summary>
+    /// Backbone features for head fine-tuning: the training split as <paramref name="augmentedViews"/> seeded random
+    /// views stacked view after view ([V·N, D]; the plain images when 0), and the un-augmented test split [N, D].
+    /// The views depend only on the generic model, the data and their index, so every process builds the same ones.
+    /// </summary>
+    public static (Tensor Train, Tensor Test) HeadFeatures(GenericModel generic, ImageDataset data, int augmentedViews)
+    {
+        Tensor train;
+        if (augmentedViews == 0) train = Accuracy.Features(generic.Network, data.Train);
+        else
+        {
+            var views = new List<Tensor>();
+            for (int v = 0; v < augmentedViews; v++) views.Add(Accuracy.Features(generic.Network, data.Train, new Random(Seeds.Derive(0x71E3, v))));
+            train = cat(views, 0);
+            foreach (var t in views) t.Dispose();
+        }
+        return (train, Accuracy.Features(generic.Network, data.Test));
     }
 
     private double Lr => _o.LearningRate ?? (_generic.Arch == PModelArch.Cnn5k ? 0.01 : 0.05);
@@ -151,7 +175,9 @@ public sealed class FineTuner : IDisposable
         int m = idx.Length, b = idx[0].Length;
         if (_generic.Arch == PModelArch.ResNet20)
         {
-            var flat = tensor(idx.SelectMany(ix => ix).Select(i => (long)i).ToArray());
+            // With augmented views each training image is read from one view drawn by its p-Model's own generator.
+            int views = train ? _o.AugmentedViews : 0, n = _data.Train.Count;
+            var flat = tensor(idx.SelectMany((ix, k) => ix.Select(i => views == 0 ? i : (long)rngs![k].Next(views) * n + i)).ToArray());
             return (train ? _trainFeatures! : _testFeatures!).index_select(0, flat).view(m, b, -1);
         }
         var set = train ? _data.Train : _data.Test;

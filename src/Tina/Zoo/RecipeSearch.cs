@@ -46,8 +46,8 @@ public static class RecipeSearch
         double cs;
         using (var selection = new ClassifierSelectionMethod(generic, val.Test))
             cs = PAcc.Evaluate(selection, tasks, val.Test, cancel: cancel).Mean;
-        // Head-only p-Models train on backbone features: computed once for every recipe.
-        var features = generic.Arch == PModelArch.ResNet20 ? (Accuracy.Features(generic.Network, val.Train), Accuracy.Features(generic.Network, val.Test)) : ((TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)?)null;
+        // Head-only p-Models train on backbone features: computed once per number of augmented views.
+        var features = new Dictionary<int, (TorchSharp.torch.Tensor Train, TorchSharp.torch.Tensor Test)>();
         try
         {
             var trials = new List<RecipeTrial>();
@@ -55,7 +55,13 @@ public static class RecipeSearch
             {
                 var o = candidates[r];
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                using var tuner = new FineTuner(generic, val, o, features);
+                (TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)? shared = null;
+                if (generic.Arch == PModelArch.ResNet20)
+                {
+                    if (!features.TryGetValue(o.AugmentedViews, out var f)) features[o.AugmentedViews] = f = FineTuner.HeadFeatures(generic, val, o.AugmentedViews);
+                    shared = f;
+                }
+                using var tuner = new FineTuner(generic, val, o, shared);
                 var pacc = new List<double>();
                 int group = Math.Max(1, o.ModelsPerGroup);
                 for (int first = 0; first < tasks.Count; first += group)
@@ -72,8 +78,11 @@ public static class RecipeSearch
         }
         finally
         {
-            features?.Item1.Dispose();
-            features?.Item2.Dispose();
+            foreach (var (train, test) in features.Values)
+            {
+                train.Dispose();
+                test.Dispose();
+            }
         }
     }
 }

@@ -68,6 +68,46 @@ public class ZooTests
     }
 
     [Fact]
+    public void HeadsOnAugmentedViewsAreSeededGroupableAndDifferFromPlainFeatures()
+    {
+        using var generic = Generic(PModelArch.ResNet20);
+        var data = Data.Value;
+        var tasks = new TaskSampler(data, 4, seed: 8).Draw(3).Select((t, i) => (t.Task, Seed: 300 + i)).ToList();
+        var (train, test) = FineTuner.HeadFeatures(generic, data, augmentedViews: 3);
+        using (train)
+        using (test)
+        {
+            Assert.Equal(3L * data.Train.Count, train.shape[0]);
+            // Views are augmented: each differs from the others and from the plain images' features.
+            using var plain = Tina.Evaluation.Accuracy.Features(generic.Network, data.Train);
+            var n = data.Train.Count;
+            for (int v = 0; v < 3; v++)
+                Assert.True(train.narrow(0, (long)v * n, n).sub(plain).abs().max().item<float>() > 1e-3, $"view {v} equals the plain features");
+            var options = new FineTuneOptions { Epochs = 2, BatchSize = 16, ModelsPerGroup = 3, AugmentedViews = 3 };
+            using var tuner = new FineTuner(generic, data, options, (train, test));
+            var together = tuner.Train(tasks);
+            var alone = tasks.Select(t => tuner.Train([t])[0]).ToList();
+            using var plainTuner = new FineTuner(generic, data, options with { AugmentedViews = 0 });
+            var withoutViews = plainTuner.Train(tasks);
+            for (int i = 0; i < tasks.Count; i++)
+            {
+                Assert.True(together[i].Parameters.Zip(alone[i].Parameters).Max(p => Math.Abs(p.First - p.Second)) < 1e-4, $"task {i}: group ≠ alone");
+                Assert.True(together[i].Parameters.Zip(withoutViews[i].Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-4, $"task {i}: views changed nothing");
+            }
+            // Features made for another number of views are refused with a clear error.
+            var error = Assert.Throws<TinaException>(() => new FineTuner(generic, data, options with { AugmentedViews = 2 }, (train, test)));
+            Assert.Contains("augmented views", error.Message);
+        }
+        // The same views are rebuilt bit for bit (a new process, a shard on another machine).
+        var (again, againTest) = FineTuner.HeadFeatures(generic, data, augmentedViews: 3);
+        using (again) using (againTest)
+        {
+            var (first, firstTest) = FineTuner.HeadFeatures(generic, data, augmentedViews: 3);
+            using (first) using (firstTest) Assert.Equal(first.data<float>().ToArray(), again.data<float>().ToArray());
+        }
+    }
+
+    [Fact]
     public void AZooOfMixedClassCountsStoresTheLargestLayoutAndReadsEachBack()
     {
         using var generic = Generic(PModelArch.ResNet20);
