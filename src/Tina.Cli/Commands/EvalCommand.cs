@@ -59,23 +59,24 @@ internal static class EvalCommand
                 throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {dataset.Name}/{arch.ToName()}.");
             // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
             var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, dataset.NumClasses);
-            var splits = userTasks is not null ? [("prompts", userTasks)]
+            // Each group of tasks: its label, and for zoo tasks the zoo split and filter the fine-tuned p-Models are read with.
+            var groups = userTasks is not null ? [new TaskGroup("prompts", userTasks)]
                 : manifest is null
-                ? [("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
-                : new List<(string, IReadOnlyList<PersonalizationTask>)> { ("ID", FineTunedMethod.Tasks(manifest, "train", r.GetValue(tasks))), ("OOD", FineTunedMethod.Tasks(manifest, "ood", r.GetValue(tasks))) }
-                    .Where(s => s.Item2.Count > 0).ToList();
+                ? [new TaskGroup("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
+                : ZooGroups(manifest).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
+                    .Where(g => g.Tasks.Count > 0).ToList();
             // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
-            foreach (var (split, list) in splits)
+            foreach (var (split, list, zooSplit, where) in groups)
                 foreach (var name in names)
                 {
                     if (name == FineTunedMethod.Name)
                     {
-                        results.Add((split, list, FineTunedMethod.Evaluate(manifest!, split == "ID" ? "train" : "ood", r.GetValue(tasks))));
+                        results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
                     using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps), ensembleSize);
@@ -111,7 +112,7 @@ internal static class EvalCommand
                         m[res.Method] = entry;
                     }
                     if (manifest is null) doc["methods"] = m;
-                    else doc[group.Key == "ID" ? "id" : "ood"] = new JsonObject { ["tasks"] = group.First().Tasks.Count, ["methods"] = m };
+                    else doc[JsonKey(group.Key)] = new JsonObject { ["tasks"] = group.First().Tasks.Count, ["methods"] = m };
                 }
                 AtomicFile.WriteAllText(path, doc.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/]");
@@ -121,6 +122,34 @@ internal static class EvalCommand
         }));
         return cmd;
     }
+
+    /// <summary>A group of evaluated tasks; zoo groups also name the zoo split and task filter of their fine-tuned p-Models.</summary>
+    private sealed record TaskGroup(string Label, IReadOnlyList<PersonalizationTask> Tasks, string? ZooSplit = null, Func<ZooTask, bool>? Where = null);
+
+    /// <summary>
+    /// A zoo's groups: ID and OOD; in a zoo with held-out classes the OOD tasks are reported per share of unseen
+    /// classes ("OOD 50% unseen").
+    /// </summary>
+    private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> ZooGroups(ZooManifest manifest)
+    {
+        yield return ("ID", "train", null);
+        var ratios = manifest.Tasks.Where(t => t.Split == "ood" && t.UnseenRatio is not null).Select(t => t.UnseenRatio!.Value).Distinct().Order().ToList();
+        if (manifest.UnseenClasses is null || ratios.Count == 0)
+        {
+            yield return ("OOD", "ood", null);
+            yield break;
+        }
+        foreach (var ratio in ratios)
+            yield return ($"OOD {ratio * 100:0}% unseen", "ood", t => t.UnseenRatio == ratio);
+    }
+
+    /// <summary>JSON key of a group: <c>id</c>, <c>ood</c>, or <c>ood-unseen-50</c>.</summary>
+    private static string JsonKey(string label) => label switch
+    {
+        "ID" => "id",
+        "OOD" => "ood",
+        _ => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+    };
 
     /// <summary>One row per split and method, then (when the tasks have several class counts) one row per count.</summary>
     private static void WriteTable(string title, List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)> results)

@@ -34,6 +34,16 @@ public sealed record ZooBuildOptions
     public FineTuneOptions FineTune { get; init; } = new();
 
     /// <summary>
+    /// Share of the dataset's classes kept out of every training task (the paper's unseen-classes study, Table 3);
+    /// 0 (the default) keeps none. The classes are drawn by <see cref="TaskSampler.HeldOutClasses"/> from the seed and
+    /// listed in the manifest; the OOD tasks are then split evenly over <see cref="UnseenRatios"/>.
+    /// </summary>
+    public double UnseenClassFraction { get; init; }
+
+    /// <summary>Shares of held-out classes in the OOD tasks of a zoo with <see cref="UnseenClassFraction"/> above 0 (default 0, 0.2, 0.5, 1).</summary>
+    public IReadOnlyList<double> UnseenRatios { get; init; } = [0, 0.2, 0.5, 1];
+
+    /// <summary>
     /// Build only this slice of the task groups (for several machines; merge the slices with <see cref="ZooMerge"/>);
     /// null builds them all.
     /// </summary>
@@ -136,13 +146,35 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
 
     private ZooManifest Plan()
     {
-        var sampler = new TaskSampler(data, options.MinClassesPerTask ?? options.ClassesPerTask, options.ClassesPerTask, options.Seed);
-        var (train, ood) = sampler.Split(options.TrainTasks, options.OodTasks);
-        var tasks = train.Select(t => (t, "train")).Concat(ood.Select(t => (t, "ood")))
+        int minClasses = options.MinClassesPerTask ?? options.ClassesPerTask;
+        int[]? heldOut = null;
+        List<(SampledTask Task, string Split, double? Unseen)> drawn;
+        if (options.UnseenClassFraction > 0)
+        {
+            heldOut = TaskSampler.HeldOutClasses(data, options.UnseenClassFraction, options.Seed);
+            var seen = Enumerable.Range(0, data.NumClasses).Except(heldOut).ToArray();
+            var sampler = new TaskSampler(data, minClasses, options.ClassesPerTask, options.Seed, seen);
+            drawn = sampler.Draw(options.TrainTasks).Select(t => (t, "train", (double?)null)).ToList();
+            // OOD tasks: an even share for each unseen ratio (the first ratios get the remainder).
+            var ratios = options.UnseenRatios;
+            if (ratios.Count == 0 || ratios.Any(r => r is < 0 or > 1)) throw new TinaException("Give at least one unseen ratio, each between 0 and 1.");
+            for (int j = 0; j < ratios.Count; j++)
+            {
+                int n = options.OodTasks / ratios.Count + (j < options.OodTasks % ratios.Count ? 1 : 0);
+                drawn.AddRange(sampler.DrawWithUnseen(n, heldOut, ratios[j]).Select(t => (t, "ood", (double?)ratios[j])));
+            }
+        }
+        else
+        {
+            var sampler = new TaskSampler(data, minClasses, options.ClassesPerTask, options.Seed);
+            var (train, ood) = sampler.Split(options.TrainTasks, options.OodTasks);
+            drawn = train.Select(t => (t, "train", (double?)null)).Concat(ood.Select(t => (t, "ood", (double?)null))).ToList();
+        }
+        var tasks = drawn
             .Select((p, i) => new ZooTask
             {
-                Index = i, Split = p.Item2, Classes = p.t.Task.Classes, Names = p.t.Task.Names, Kind = p.t.Kind.ToString(),
-                Seed = Seeds.Derive(options.Seed, i, 0x200),
+                Index = i, Split = p.Split, Classes = p.Task.Task.Classes, Names = p.Task.Task.Names, Kind = p.Task.Kind.ToString(),
+                Seed = Seeds.Derive(options.Seed, i, 0x200), UnseenRatio = p.Unseen,
             }).ToList();
         return new ZooManifest
         {
@@ -150,15 +182,15 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             MinClassesPerTask = options.MinClassesPerTask is { } min && min != options.ClassesPerTask ? min : null,
             ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
             GenericModel = Path.GetFullPath(genericPath), GenericModelSha256 = ZooMerge.GenericModelHash(genericPath),
-            FineTune = options.FineTune, Tasks = tasks, Slice = options.Slice?.ToString(),
+            FineTune = options.FineTune, Tasks = tasks, Slice = options.Slice?.ToString(), UnseenClasses = heldOut,
         };
     }
 
     /// <summary>Whether two manifests describe the same zoo: dataset, architecture, seeds, class counts, recipe and task list.</summary>
     internal static bool SameSettings(ZooManifest a, ZooManifest b) =>
         a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask && a.MinClassesPerTask == b.MinClassesPerTask
-        && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count
-        && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed);
+        && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count && (a.UnseenClasses ?? []).SequenceEqual(b.UnseenClasses ?? [])
+        && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed && p.First.UnseenRatio == p.Second.UnseenRatio);
 
     private static double MeanPAcc(ZooManifest m) => m.Shards.Count == 0 ? 0 : m.Shards.SelectMany(s => s.PAcc).Average();
 

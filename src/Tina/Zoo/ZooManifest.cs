@@ -24,6 +24,13 @@ public sealed record ZooTask
 
     /// <summary>Seed of the p-Model's data order and augmentation.</summary>
     public required int Seed { get; init; }
+
+    /// <summary>
+    /// In a zoo with held-out classes (<see cref="ZooManifest.UnseenClasses"/>), the share of this OOD task's classes
+    /// drawn from them (the group it is reported in); null otherwise.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public double? UnseenRatio { get; init; }
 }
 
 /// <summary>A safetensors shard holding the p-Models of consecutive tasks, with their measured p-Acc.</summary>
@@ -89,6 +96,10 @@ public sealed record ZooManifest
 
     /// <summary>Fine-tuning settings.</summary>
     public required FineTuneOptions FineTune { get; init; }
+
+    /// <summary>Classes kept out of every training task (sorted dataset labels), or null when every class may appear.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public int[]? UnseenClasses { get; init; }
 
     /// <summary>All tasks, training ones first.</summary>
     public required List<ZooTask> Tasks { get; init; }

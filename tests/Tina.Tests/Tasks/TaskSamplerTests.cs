@@ -78,4 +78,41 @@ public class TaskSamplerTests
         Assert.Throws<TinaException>(() => new TaskSampler(Fixtures.Cifar, minClasses: 1, maxClasses: 5, seed: 0));
         Assert.Throws<TinaException>(() => new TaskSampler(Fixtures.Cifar, minClasses: 6, maxClasses: 5, seed: 0));
     }
+    [Fact]
+    public void HeldOutClassesAreSeededSpreadOverSuperclassesAndNeverInAPooledTask()
+    {
+        var d = Fixtures.Cifar;
+        var held = TaskSampler.HeldOutClasses(d, 0.5, seed: 4);
+        Assert.Equal(50, held.Length);
+        Assert.Equal(held, TaskSampler.HeldOutClasses(d, 0.5, seed: 4));
+        Assert.NotEqual(held, TaskSampler.HeldOutClasses(d, 0.5, seed: 5));
+        // Every superclass (5 classes) gives up 2 or 3, so each held-out class keeps seen siblings.
+        foreach (var g in held.GroupBy(c => d.ClassToSuperclass![c])) Assert.InRange(g.Count(), 2, 3);
+        Assert.Equal(20, held.Select(c => d.ClassToSuperclass![c]).Distinct().Count());
+
+        var seen = Enumerable.Range(0, 100).Except(held).ToArray();
+        var sampler = new TaskSampler(d, 2, 10, seed: 4, pool: seen);
+        var train = sampler.Draw(400);
+        Assert.All(train, t => Assert.DoesNotContain(t.Task.Classes, c => held.Contains(c)));
+        Assert.All(train, t => Assert.Equal(t.Task.Classes.Length, t.Task.Classes.Distinct().Count()));
+        Assert.Equal(Enumerable.Range(2, 9), train.Select(t => t.Task.Count).Distinct().Order());
+        // The paper's kinds survive the restriction (two-superclass tasks of 10 need 5 seen classes in a superclass, so fall back).
+        Assert.Contains(train, t => t.Kind == TaskKind.SharedSuperclass);
+
+        foreach (var ratio in new[] { 0.0, 0.2, 0.5, 1.0 })
+        {
+            var ood = sampler.DrawWithUnseen(40, held, ratio);
+            foreach (var t in ood)
+            {
+                int unseen = t.Task.Classes.Count(c => held.Contains(c));
+                Assert.Equal(TaskSampler.UnseenCount(t.Task.Count, ratio), unseen);
+                if (ratio == 0) Assert.Equal(0, unseen);
+                if (ratio == 1) Assert.Equal(t.Task.Count, unseen);
+            }
+        }
+        Assert.Equal(1, TaskSampler.UnseenCount(2, 0.2));
+        Assert.Equal(5, TaskSampler.UnseenCount(10, 0.5));
+        Assert.Throws<TinaException>(() => TaskSampler.HeldOutClasses(d, 1.0, 0));
+        Assert.Throws<TinaException>(() => sampler.DrawWithUnseen(1, held, 1.5));
+    }
 }

@@ -108,6 +108,28 @@ public class ZooTests
     }
 
     [Fact]
+    public void AZooWithHeldOutClassesKeepsThemOutOfTrainingAndSplitsOodByUnseenShare()
+    {
+        using var generic = Generic(PModelArch.ResNet20);
+        var dir = TestData.TempDir();
+        var options = Options(group: 4) with { ClassesPerTask = 4, MinClassesPerTask = 2, TrainTasks = 6, OodTasks = 8, UnseenClassFraction = 1.0 / 3 };
+        var m = new ZooBuilder(generic, "generic", Data.Value, options).Build(dir);
+        var held = m.UnseenClasses!;
+        Assert.Equal(4, held.Length); // a third of the fixture's 12 classes
+        Assert.All(m.Tasks.Where(t => t.Split == "train"), t => Assert.DoesNotContain(t.Classes, c => held.Contains(c)));
+        var ood = m.Tasks.Where(t => t.Split == "ood").ToList();
+        Assert.Equal([0.0, 0.2, 0.5, 1.0], ood.Select(t => t.UnseenRatio!.Value).Distinct());
+        Assert.All(ood, t => Assert.Equal(TaskSampler.UnseenCount(t.Classes.Length, t.UnseenRatio!.Value), t.Classes.Count(c => held.Contains(c))));
+        // The list survives a reload, and a build asked with another share is refused.
+        Assert.Equal(held, ZooManifest.Load(dir).UnseenClasses);
+        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { UnseenClassFraction = 0.5 }).Build(dir));
+        // Without held-out classes the manifest has no list and no task a ratio.
+        var plain = new ZooBuilder(generic, "generic", Data.Value, options with { UnseenClassFraction = 0, TrainTasks = 2, OodTasks = 1 }).Build(TestData.TempDir());
+        Assert.Null(plain.UnseenClasses);
+        Assert.All(plain.Tasks, t => Assert.Null(t.UnseenRatio));
+    }
+
+    [Fact]
     public void AZooOfMixedClassCountsStoresTheLargestLayoutAndReadsEachBack()
     {
         using var generic = Generic(PModelArch.ResNet20);
