@@ -9,6 +9,7 @@ using Tina.Generation;
 using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
+using Tina.Taper;
 using Tina.Tasks;
 using Tina.Zoo;
 
@@ -17,11 +18,11 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks or a zoo's ID/OOD tasks.</summary>
 internal static class EvalCommand
 {
-    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, "tina", "tina-ddpm"];
+    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, TaperMixer.MethodName, "tina", "tina-ddpm"];
 
     public static Command Create()
     {
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo; tina = DDIM-50, tina-ddpm = DDPM-1000, both need --generator).", DefaultValueFactory = _ => "generic,classifier-selection" };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo; taper-mixer is trained here on the zoo's training tasks, with --encoder's text embeddings; tina = DDIM-50, tina-ddpm = DDPM-1000, both need --generator).", DefaultValueFactory = _ => "generic,classifier-selection" };
         var tasks = new Option<int>("--tasks") { Description = "Number of tasks (random ones; with --zoo, at most this many per split).", DefaultValueFactory = _ => 100 };
         var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
@@ -34,6 +35,7 @@ internal static class EvalCommand
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
             Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble,
+            TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -49,6 +51,7 @@ internal static class EvalCommand
             var promptFile = r.GetValue(prompts);
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
             if (names.Contains(FineTunedMethod.Name) && zooDir is null) throw new TinaException("--methods finetune needs --zoo DIR (the fine-tuned p-Models).");
+            if (names.Contains(TaperMixer.MethodName) && zooDir is null) throw new TinaException("--methods taper-mixer needs --zoo DIR (its mixer is trained on the zoo's training tasks).");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
             var dataset = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
@@ -70,6 +73,11 @@ internal static class EvalCommand
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
+            // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
+            using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
+            using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel));
+
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list, zooSplit, where) in groups)
                 foreach (var name in names)
@@ -79,7 +87,7 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, r.GetValue(ddimSteps), ensembleSize);
+                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize);
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -198,13 +206,17 @@ internal static class EvalCommand
         AnsiConsole.Write(table);
     }
 
-    private sealed class Owned(IPersonalizationMethod method) : IDisposable
+    private sealed class Owned(IPersonalizationMethod method, bool owns = true) : IDisposable
     {
         public IPersonalizationMethod Method => method;
-        public void Dispose() => (method as IDisposable)?.Dispose();
+        public void Dispose()
+        {
+            if (owns) (method as IDisposable)?.Dispose();
+        }
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, int ddimSteps, int ensemble) => new(name switch
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int ddimSteps, int ensemble) =>
+        name == TaperMixer.MethodName ? new(taper!, owns: false) : new(name switch
     {
         "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps, EnsembleSize = ensemble }, device: device),
         "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm, EnsembleSize = ensemble }, device: device),

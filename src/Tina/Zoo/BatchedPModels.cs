@@ -76,16 +76,22 @@ public sealed class BatchedCnn5k : BatchedPModels
     public override IReadOnlyList<Tensor> Parameters => _p;
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor x)
+    public override Tensor Forward(Tensor x) => Forward(x, _p);
+
+    /// <summary>
+    /// Logits [M, B, C] of the M CNN-5K p-Models whose stacked tensors are <paramref name="p"/> (conv1, conv2,
+    /// fc.weight, fc.bias, each [M, …]) for images [M, B, 3, 32, 32]; differentiable in <paramref name="p"/>.
+    /// </summary>
+    public static Tensor Forward(Tensor x, IReadOnlyList<Tensor> p)
     {
         using var scope = NewDisposeScope();
         long m = x.shape[0], b = x.shape[1];
         // Model m's images occupy channel group m: [B, M·3, 32, 32]; groups = M keeps the models apart.
         var h = x.transpose(0, 1).reshape(b, m * 3, 32, 32);
-        h = F.relu(F.conv2d(h, _p[0].view(m * 16, 3, 3, 3), strides: [2, 2], padding: [1, 1], groups: m));
-        h = F.relu(F.conv2d(h, _p[1].view(m * 32, 16, 3, 3), strides: [1, 1], padding: [1, 1], groups: m));
+        h = F.relu(F.conv2d(h, p[0].reshape(m * 16, 3, 3, 3), strides: [2, 2], padding: [1, 1], groups: m));
+        h = F.relu(F.conv2d(h, p[1].reshape(m * 32, 16, 3, 3), strides: [1, 1], padding: [1, 1], groups: m));
         var f = h.mean([2L, 3L]).view(b, m, 32).transpose(0, 1);          // [M, B, 32]
-        var logits = bmm(f, _p[2].transpose(1, 2)).Plus(_p[3].unsqueeze(1));  // [M, B, C]
+        var logits = bmm(f, p[2].transpose(1, 2)).Plus(p[3].unsqueeze(1));  // [M, B, C]
         return logits.MoveToOuterDisposeScope();
     }
 }
@@ -107,11 +113,14 @@ public sealed class BatchedHeads : BatchedPModels
     public override IReadOnlyList<Tensor> Parameters => _p;
 
     /// <inheritdoc />
-    public override Tensor Forward(Tensor features)
+    public override Tensor Forward(Tensor features) => Forward(features, _p);
+
+    /// <summary>Logits [M, B, C] of the M heads <paramref name="p"/> (fc.weight [M, C, D], fc.bias [M, C]) for features [M, B, D].</summary>
+    public static Tensor Forward(Tensor features, IReadOnlyList<Tensor> p)
     {
-        using var w = _p[0].transpose(1, 2);
+        using var w = p[0].transpose(1, 2);
         using var xw = bmm(features, w);
-        using var b = _p[1].unsqueeze(1);
+        using var b = p[1].unsqueeze(1);
         return xw.Plus(b);
     }
 }
