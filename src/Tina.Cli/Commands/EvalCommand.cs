@@ -30,11 +30,12 @@ internal static class EvalCommand
         var ddimSteps = new Option<int>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method.", DefaultValueFactory = _ => 50 };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one class list per line, classes separated by commas or semicolons (blank lines and lines starting with # are skipped); prints p-Acc per list." };
+        var promptKind = TinaCommands.PromptKindOption("What the tina methods condition each class on: names (default) or descriptions (the dataset's built-in class descriptions).");
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
@@ -47,6 +48,8 @@ internal static class EvalCommand
             int ensembleSize = TinaCommands.CheckEnsemble(r.GetValue(ensemble));
             if (ensembleSize > 1 && !names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)))
                 throw new TinaException("--ensemble applies to the tina methods; add tina or tina-ddpm to --methods.");
+            var kind = TinaCommands.ParsePromptKind(r.GetValue(promptKind)!);
+            if (kind == PromptKind.Mixed) throw new TinaException("--prompt-kind for tina eval is names or descriptions.");
             var zooDir = r.GetValue(zoo);
             var promptFile = r.GetValue(prompts);
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
@@ -87,7 +90,7 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize);
+                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, Prompts(kind, dataset.Name));
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -215,11 +218,21 @@ internal static class EvalCommand
         }
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int ddimSteps, int ensemble) =>
+    /// <summary>What the tina methods condition a task's classes on: null for their names, else their built-in descriptions.</summary>
+    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? Prompts(PromptKind kind, string dataset)
+    {
+        if (kind == PromptKind.Names) return null;
+        var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
+        return task => task.Names.Select(n => new ClassPrompt(n, descriptions.TryGetValue(n, out var d) ? d
+            : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
+    }
+
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int ddimSteps, int ensemble,
+        Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? prompts) =>
         name == TaperMixer.MethodName ? new(taper!, owns: false) : new(name switch
     {
-        "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps, EnsembleSize = ensemble }, device: device),
-        "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm, EnsembleSize = ensemble }, device: device),
+        "tina" => new TinaMethod(tina!, new GenerateOptions { Steps = ddimSteps, EnsembleSize = ensemble }, device: device, prompts: prompts),
+        "tina-ddpm" => new TinaMethod(tina!, new GenerateOptions { Sampler = Diffusion.DiffusionSampler.Ddpm, EnsembleSize = ensemble }, device: device, prompts: prompts),
         "generic" => new GenericMethod(generic, data.Test, device),
         _ => new ClassifierSelectionMethod(generic, data.Test, device),
     });

@@ -50,11 +50,12 @@ internal static class TinaCommands
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
         var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
+        var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, chunk, classifierTokens, mix, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, chunk, classifierTokens, mix, promptKind, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -64,7 +65,7 @@ internal static class TinaCommands
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), VaryClassCountProbability = r.GetValue(vary), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
-                TaskMixingProbability = r.GetValue(mix),
+                TaskMixingProbability = r.GetValue(mix), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
                 ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
                 {
                     "rows" or "shared" => true,
@@ -110,7 +111,8 @@ internal static class TinaCommands
 
     private static Command Generate()
     {
-        var prompt = new Option<string>("--prompt") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\".", Required = true };
+        var prompt = new Option<string?>("--prompt") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\"." };
+        var promptFile = new Option<string?>("--prompt-file") { Description = "Instead of --prompt: a text file with one class per line, in output order — a name, a free-text description, or 'name: description' (a description alone is labelled classN)." };
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
         var sampler = SamplerOption();
@@ -120,11 +122,13 @@ internal static class TinaCommands
         var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
         {
-            GeneratorOption, prompt, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
+            GeneratorOption, prompt, promptFile, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
-            var classes = ClassList.Parse(r.GetValue(prompt));   // first: a bad prompt fails before anything is loaded
+            // First: a bad prompt fails before anything is loaded.
+            if ((r.GetValue(prompt) is null) == (r.GetValue(promptFile) is null)) throw new TinaException("Give the classes with either --prompt \"apple, pear\" or --prompt-file FILE.");
+            var classes = r.GetValue(promptFile) is { } file ? ClassPromptFile.Read(file) : ClassPrompt.OfNames(ClassList.Parse(r.GetValue(prompt)));
             int k = CheckEnsemble(r.GetValue(ensemble));
             var device = CliContext.TorchDevice(r);
             using var gen = OpenGenerator(RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
@@ -234,6 +238,18 @@ internal static class TinaCommands
     }
 
     /// <summary>The <c>--ensemble</c> option: seed-ensemble size K.</summary>
+    /// <summary>A <c>--prompt-kind</c> option (names, descriptions or mixed).</summary>
+    public static Option<string> PromptKindOption(string description) => new("--prompt-kind") { Description = description, DefaultValueFactory = _ => "names" };
+
+    /// <summary>Parses a <c>--prompt-kind</c> value.</summary>
+    public static PromptKind ParsePromptKind(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        "names" or "name" => PromptKind.Names,
+        "descriptions" or "description" => PromptKind.Descriptions,
+        "mixed" => PromptKind.Mixed,
+        var x => throw new TinaException($"Unknown prompt kind '{x}'. Use names, descriptions or mixed."),
+    };
+
     public static Option<int> EnsembleOption() => new("--ensemble")
     {
         Description = $"Seed ensemble: sample K p-Models per prompt (seeds derived from --seed) in one batched run and average their softmax (1 to {PModelEnsemble.MaxMembers}; 1 = a single p-Model).",

@@ -9,7 +9,7 @@ namespace Tina.MLNet;
 
 /// <summary>
 /// A classifier generated from a class list: the p-Model (or seed ensemble), its ONNX bytes, and what produced it.
-/// <see cref="Generate"/> is the one generation path of Tina.MLNet — the CLI's <c>tina generate</c> and <c>tina new</c>,
+/// <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?)"/> is the one generation path of Tina.MLNet — the CLI's <c>tina generate</c> and <c>tina new</c>,
 /// <see cref="TinaGenerateEstimator"/> and any server call it — and the ONNX bytes go straight into files or into the
 /// ML.NET chain (<see cref="ToMLNet"/>), never through a file that is read back.
 /// </summary>
@@ -49,11 +49,22 @@ public sealed class TinaGeneratedClassifier
     /// <exception cref="InvalidPromptException">Empty, too many classes, duplicates, invalid names, or words that cannot be encoded.</exception>
     public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<string> classes, GenerateOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(classes);
+        return Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(classes, generator?.MaxClasses ?? int.MaxValue)), options);
+    }
+
+    /// <summary>
+    /// Generates the classifier of classes that carry their own conditioning texts — a name, or a description of the
+    /// class (<see cref="ClassPrompt"/>); the ONNX outputs carry the labels.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">A class is invalid, or a text cannot be encoded.</exception>
+    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null)
+    {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(classes);
         options ??= new GenerateOptions();
         var sw = Stopwatch.StartNew();
-        var models = generator.GenerateEnsemble(classes, options);
+        var models = generator.GenerateEnsembles([classes], options)[0];
         var elapsed = sw.Elapsed;
         var prompt = string.Join(", ", models.Labels);
         var method = options.Describe();
@@ -62,7 +73,7 @@ public sealed class TinaGeneratedClassifier
 
     /// <summary>
     /// The classifier of p-Models already sampled with <paramref name="options"/> (e.g. one row of
-    /// <see cref="TinaGenerator.GenerateEach"/>), exported to ONNX as <see cref="Generate"/> exports.
+    /// <see cref="TinaGenerator.GenerateEach"/>), exported to ONNX as <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?)"/> exports.
     /// </summary>
     public static TinaGeneratedClassifier FromModels(PModelEnsemble models, GenerateOptions options)
     {

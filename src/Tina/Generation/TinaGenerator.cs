@@ -208,7 +208,7 @@ public sealed class TinaGenerator : IDisposable
     /// seed, so prompt i of a batch is not the same sample as prompt i alone).
     /// </summary>
     /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it (its position in the batch when there are several).</exception>
-    /// <exception cref="ArgumentException">The options ask for an ensemble (use <see cref="GenerateEnsembles"/>).</exception>
+    /// <exception cref="ArgumentException">The options ask for an ensemble (use <see cref="GenerateEnsembles(IReadOnlyList{IReadOnlyList{string}}, GenerateOptions?)"/>).</exception>
     public IReadOnlyList<PModel> Generate(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
     {
         options ??= new GenerateOptions();
@@ -243,14 +243,58 @@ public sealed class TinaGenerator : IDisposable
     }
 
     /// <summary>
+    /// Generates a seed ensemble for each of several prompts whose classes carry their own conditioning texts (a class
+    /// name, or a description of the class; <see cref="ClassPrompt"/>); the p-Models' labels are the classes' labels.
+    /// With every text equal to its label this is <see cref="GenerateEnsembles(IReadOnlyList{IReadOnlyList{string}}, GenerateOptions?)"/>.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">A prompt is invalid, or a text cannot be encoded; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The ensemble size is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
+    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<ClassPrompt>> prompts, GenerateOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        options ??= new GenerateOptions();
+        var seeds = options.MemberSeeds();
+        var cleaned = prompts.Select((p, i) => CheckPrompt(p, i, prompts.Count)).ToList();
+        var draws = Sample(cleaned, seeds, options);
+        return Enumerable.Range(0, prompts.Count).Select(i => new PModelEnsemble(draws.Select(d => d[i]).ToArray(), seeds)).ToArray();
+    }
+
+    /// <summary>
+    /// Generates the p-Model of one prompt whose classes carry their own conditioning texts (<see cref="ClassPrompt"/>),
+    /// e.g. descriptions instead of names.
+    /// </summary>
+    /// <exception cref="InvalidPromptException">The prompt is invalid, or a text cannot be encoded.</exception>
+    /// <exception cref="ArgumentException">The options ask for an ensemble.</exception>
+    public PModel Generate(IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null)
+    {
+        options ??= new GenerateOptions();
+        if (options.EnsembleSize != 1)
+            throw new ArgumentException($"The options ask for an ensemble of {options.EnsembleSize} p-Models per prompt; call {nameof(GenerateEnsembles)}, or set {nameof(GenerateOptions.EnsembleSize)} = 1.", nameof(options));
+        return Sample([CheckPrompt(classes, 0, 1)], [options.Seed], options)[0][0];
+    }
+
+    private ClassPrompt[] CheckPrompt(IReadOnlyList<ClassPrompt> classes, int index, int count)
+    {
+        try { return ClassPrompt.Check(classes, MaxClasses); }
+        catch (InvalidPromptException e) when (count > 1)
+        {
+            throw new InvalidPromptException($"Prompt {index + 1} of {count}: {e.Message}");
+        }
+    }
+
+    /// <summary>
     /// Samples the prompts once per seed in one diffusion run (rows seed-major: draw m of prompt i is row m·B + i) and
     /// returns draw m's p-Models at index m.
     /// </summary>
     private PModel[][] Sample(IReadOnlyList<IReadOnlyList<string>> prompts, long[] seeds, GenerateOptions options)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        if (prompts.Count == 0) return seeds.Select(_ => Array.Empty<PModel>()).ToArray();
-        var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
+        return Sample(prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList(), seeds, options);
+    }
+
+    private PModel[][] Sample(List<ClassPrompt[]> cleaned, long[] seeds, GenerateOptions options)
+    {
+        if (cleaned.Count == 0) return seeds.Select(_ => Array.Empty<PModel>()).ToArray();
         int b = cleaned.Count;
         var rows = SampleRows(Enumerable.Repeat(cleaned, seeds.Length).SelectMany(c => c).ToList(), seeds, options);
         return Enumerable.Range(0, seeds.Length).Select(m => rows.AsSpan(m * b, b).ToArray()).ToArray();
@@ -280,12 +324,12 @@ public sealed class TinaGenerator : IDisposable
     /// <c>blockSeeds.Length</c> equal blocks of consecutive rows, block g drawing its noise from seed
     /// <paramref name="blockSeeds"/>[g].
     /// </summary>
-    private PModel[] SampleRows(List<string[]> rows, long[] blockSeeds, GenerateOptions options)
+    private PModel[] SampleRows(List<ClassPrompt[]> rows, long[] blockSeeds, GenerateOptions options)
     {
         // libtorch's thread count is per thread: apply the process's (TINA_THREADS) here, so that a prompt and seed give
         // the same bits on whichever thread generates them (a server's worker, a thread-pool thread, the main thread).
         Runtime.TorchRuntime.UseOnThisThread();
-        var vectors = Embed(rows);
+        var vectors = Embed(rows.Select(x => x.Select(c => c.Text).ToArray()).ToList());
         int r = rows.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
         var tokenData = new float[r * k * d];
         for (int i = 0; i < r; i++)
@@ -312,7 +356,7 @@ public sealed class TinaGenerator : IDisposable
         {
             foreach (var g in generators) g.Dispose();
         }
-        return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i], _frozen)).ToArray();
+        return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i].Select(c => c.Label).ToArray(), _frozen)).ToArray();
     }
 
     /// <summary>The names of <paramref name="classes"/> that need the text encoder (not stored with the checkpoint and not encoded yet).</summary>
@@ -320,9 +364,9 @@ public sealed class TinaGenerator : IDisposable
         classes.Select(c => c.Trim()).Where(c => c.Length > 0 && Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
 
     /// <summary>Parses prompt <paramref name="index"/> of <paramref name="count"/> with <see cref="ClassList"/> (at most <see cref="MaxClasses"/> classes).</summary>
-    private string[] Validate(IReadOnlyList<string> classes, int index, int count)
+    private ClassPrompt[] Validate(IReadOnlyList<string> classes, int index, int count)
     {
-        try { return [.. ClassList.Parse(classes, MaxClasses)]; }
+        try { return [.. ClassList.Parse(classes, MaxClasses).Select(ClassPrompt.OfName)]; }
         catch (InvalidPromptException e) when (count > 1)
         {
             throw new InvalidPromptException($"Prompt {index + 1} of {count}: {e.Message}");

@@ -19,8 +19,16 @@ namespace Tina.Generation;
 /// class is the argmax of the K members' mean softmax probabilities (the exported ensemble ONNX computes the same);
 /// on a frozen backbone the K heads share the cached features.
 /// </summary>
-public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null) : IBatchedPersonalizationMethod, IDisposable
+/// <param name="generator">The trained generator.</param>
+/// <param name="options">Sampling options.</param>
+/// <param name="name">Name in reports (default <see cref="DefaultName"/>).</param>
+/// <param name="device">Device the p-Models run on.</param>
+/// <param name="prompts">What each task's classes are conditioned on (e.g. their descriptions); null: their names.</param>
+public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null,
+    Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? prompts = null) : IBatchedPersonalizationMethod, IDisposable
 {
+    private readonly Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> _prompts = prompts ?? (t => ClassPrompt.OfNames(t.Names));
+
     private (ImageSet Set, Tensor Features)? _frozenFeatures;
 
     /// <summary>Prompts sampled together by <see cref="Prepare"/> (one batched diffusion run each; with an ensemble of K, this many p-Models: ⌊50 / K⌋ prompts).</summary>
@@ -53,7 +61,7 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
         {
             cancel.ThrowIfCancellationRequested();
             var chunk = todo.Skip(start).Take(perRun).ToList();
-            var models = generator.GenerateEnsembles(chunk.Select(t => (IReadOnlyList<string>)t.Names).ToList(),
+            var models = generator.GenerateEnsembles(chunk.Select(_prompts).ToList(),
                 _options with { Seed = Runtime.Seeds.Derive((int)_options.Seed, j, 0x7A5) });
             for (int i = 0; i < chunk.Count; i++) _prepared[chunk[i].Prompt] = models[i];
             progress?.Report((double)(start + chunk.Count) / todo.Count);
@@ -63,7 +71,7 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
     /// <inheritdoc />
     public int[] Predict(PersonalizationTask task, ImageSet test, int[] indices)
     {
-        var ensemble = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.GenerateEnsemble(task.Names, _options);
+        var ensemble = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.GenerateEnsembles([_prompts(task)], _options)[0];
         var nets = ensemble.Members.Select(m => m.ToNetwork()).ToList();
         try
         {

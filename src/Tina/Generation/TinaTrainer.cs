@@ -83,9 +83,18 @@ public sealed class TinaTrainer
         if (zooClasses > o.MaxClasses) throw new TinaException($"The zoo's tasks have {zooClasses} classes, more than the {o.MaxClasses} class slots; raise MaxClasses.");
         var padding = new SequencePadding(arch, o.MaxClasses);
 
-        // Text embeddings: every class name once, then '<->'.
+        // Text embeddings: every conditioning text once (class names, descriptions or both), then '<->'.
         var names = entries.SelectMany(e => e.Task.Names).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        var vectors = Encode(names);
+        var descriptions = o.Prompts == PromptKind.Names ? null : Describe(o.Descriptions ?? ClassDescriptions.LoadBuiltIn(manifest.Dataset), manifest.Dataset, names);
+        var texts = (o.Prompts switch
+        {
+            PromptKind.Names => names,
+            PromptKind.Descriptions => descriptions!.Values,
+            _ => names.Concat(descriptions!.Values),
+        }).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
+        var vectors = Encode(texts);
+        var textIndex = texts.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
+        float[] TokenOf(string name, bool description) => vectors[textIndex[description ? descriptions![name] : name]];
         int textDim = _encoder.Dimension;
         bool padFromEncoder = true;
         float[] padVector;
@@ -95,10 +104,10 @@ public sealed class TinaTrainer
             padFromEncoder = false; // e.g. GloVe has no word in "<->": a zero vector, i.e. the slot encoder's bias, marks padding.
             padVector = new float[textDim];
         }
-        var textNames = names.Append(SequencePadding.PadToken).ToArray();
+        var textNames = texts.Append(SequencePadding.PadToken).ToArray();
         var table = new float[textNames.Length * textDim];
-        for (int i = 0; i < names.Count; i++) vectors[i].CopyTo(table, i * textDim);
-        padVector.CopyTo(table, names.Count * textDim);
+        for (int i = 0; i < texts.Count; i++) vectors[i].CopyTo(table, i * textDim);
+        padVector.CopyTo(table, texts.Count * textDim);
         var config = o.ResolveConfig(textDim);
 
         // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
@@ -116,14 +125,17 @@ public sealed class TinaTrainer
         int n = entries.Count, p = padding.Layout.Count, k = o.MaxClasses;
         var zooData = new float[(long)n * p];
         var tokenData = new float[(long)n * k * textDim];
+        // Mixed prompts: a second token table with the descriptions; each step picks one of the two per slot.
+        var descriptionData = o.Prompts == PromptKind.Mixed ? new float[(long)n * k * textDim] : null;
         var nameIndex = names.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
         {
             padding.Pad(entries[i].Parameters, entryClasses[i]).CopyTo(zooData, (long)i * p);
             for (int s = 0; s < k; s++)
             {
-                var src = s < entryClasses[i] ? vectors[nameIndex[entries[i].Task.Names[s]]] : padVector;
-                src.CopyTo(tokenData, ((long)i * k + s) * textDim);
+                var name = s < entryClasses[i] ? entries[i].Task.Names[s] : null;
+                (name is null ? padVector : TokenOf(name, o.Prompts == PromptKind.Descriptions)).CopyTo(tokenData, ((long)i * k + s) * textDim);
+                if (descriptionData is not null) (name is null ? padVector : TokenOf(name, true)).CopyTo(descriptionData, ((long)i * k + s) * textDim);
             }
         }
         using var baseMask = padding.MaskTensor(entryClasses);
@@ -137,6 +149,7 @@ public sealed class TinaTrainer
             Mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList()),
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
             Tokens = tensor(tokenData, [n, k, textDim]).to(device),
+            DescriptionTokens = descriptionData is null ? null : tensor(descriptionData, [n, k, textDim]).to(device),
             PadRow = tensor(padVector).to(device),
         };
     }
@@ -221,7 +234,14 @@ public sealed class TinaTrainer
         using var scope = NewDisposeScope();
         var (pi, si) = zoo.Mixing.Indices(idx, mixed, rng);
         var x0 = zoo.Parameters.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
-        var c = zoo.Tokens.view(-1, textDim).index_select(0, tensor(si).to(device)).view(b, k, textDim);
+        var slots = tensor(si).to(device);
+        var c = zoo.Tokens.view(-1, textDim).index_select(0, slots).view(b, k, textDim);
+        if (zoo.DescriptionTokens is { } described)
+        {
+            // Mixed prompts: each slot is conditioned on its class's description with probability 1/2.
+            var useDescription = rand([b, k, 1], generator: gen, device: device).Greater(0.5);
+            c = where(useDescription, described.view(-1, textDim).index_select(0, slots).view(b, k, textDim), c);
+        }
         if (o.ClassifierAugmentation)
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
         if (run.NeuronPermutation is { } permutation)
@@ -260,6 +280,14 @@ public sealed class TinaTrainer
         }, weights, run.Optimizer);
     }
 
+    /// <summary>The description of every class of <paramref name="names"/> (from <paramref name="all"/>), by name.</summary>
+    private static Dictionary<string, string> Describe(IReadOnlyDictionary<string, string> all, string dataset, IReadOnlyList<string> names)
+    {
+        var missing = names.Where(n => !all.ContainsKey(n)).ToList();
+        if (missing.Count > 0) throw new TinaException($"No built-in description for the class(es) {string.Join(", ", missing.Take(5).Select(m => $"'{m}'"))} of {dataset}; train on names (--prompt-kind names).");
+        return names.ToDictionary(n => n, n => all[n], StringComparer.Ordinal);
+    }
+
     private float[][] Encode(IReadOnlyList<string> texts) => _cache is null ? _encoder.Encode(texts) : _cache.GetOrEncode(_encoder, texts);
 
     private void UpdateEma(TrainingRun run, long update)
@@ -296,6 +324,8 @@ public sealed class TinaTrainer
         public required Tensor Parameters { get; init; }
         /// <summary>Class tokens [N, K, D].</summary>
         public required Tensor Tokens { get; init; }
+        /// <summary>Mixed prompts only: the description tokens [N, K, D] beside the name tokens.</summary>
+        public Tensor? DescriptionTokens { get; init; }
         /// <summary>The '&lt;-&gt;' embedding [D].</summary>
         public required Tensor PadRow { get; init; }
 
@@ -306,6 +336,7 @@ public sealed class TinaTrainer
         {
             Parameters.Dispose();
             Tokens.Dispose();
+            DescriptionTokens?.Dispose();
             PadRow.Dispose();
         }
     }

@@ -64,6 +64,20 @@ public sealed record TinaTrainingOptions
     /// <summary>Seed of the initial weights, the data order, the augmentation and the diffusion noise.</summary>
     public int Seed { get; init; }
 
+    /// <summary>
+    /// What the class tokens are conditioned on: names (the default), the dataset's built-in class descriptions, or
+    /// either at random per slot and step. The texts trained on are stored with the checkpoint.
+    /// </summary>
+    public PromptKind Prompts { get; init; } = PromptKind.Names;
+
+    /// <summary>
+    /// The class descriptions (class name → description) used by <see cref="Prompts"/> other than names; null: the
+    /// built-in descriptions of the zoo's dataset (<see cref="Text.ClassDescriptions.LoadBuiltIn"/>). The texts
+    /// themselves are stored with the checkpoint, so this is not saved in its options.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, string>? Descriptions { get; init; }
+
     /// <summary>Classifier augmentation: shuffle each drawn p-Model's class order with its fc rows (on by default).</summary>
     public bool ClassifierAugmentation { get; init; } = true;
 

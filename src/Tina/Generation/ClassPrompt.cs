@@ -1,0 +1,50 @@
+using System.Text;
+using Tina.Data;
+using Tina.Tasks;
+
+namespace Tina.Generation;
+
+/// <summary>
+/// One class of a prompt: its label (the name the p-Model's output carries) and the text the generator is conditioned
+/// on — the name itself, or a natural-language description of the class ("fruit with red or yellow or green skin").
+/// </summary>
+/// <param name="Label">The class label; a class name (<see cref="ClassList"/> rules: no separators, at most <see cref="ClassList.MaxNameLength"/> characters).</param>
+/// <param name="Text">The conditioning text: any printable text of at most <see cref="MaxTextLength"/> characters (commas allowed).</param>
+public sealed record ClassPrompt(string Label, string Text)
+{
+    /// <summary>Longest conditioning text accepted, in characters.</summary>
+    public const int MaxTextLength = 500;
+
+    /// <summary>A class conditioned on its own name.</summary>
+    public static ClassPrompt OfName(string name) => new(name, name);
+
+    /// <summary>Each class of <paramref name="names"/> conditioned on its own name.</summary>
+    public static IReadOnlyList<ClassPrompt> OfNames(IEnumerable<string> names) => names.Select(OfName).ToList();
+
+    /// <summary>
+    /// Checks a prompt of classes: 1 to <paramref name="maxClasses"/> classes, labels valid and distinct class names,
+    /// texts non-empty printable text of at most <see cref="MaxTextLength"/> characters; returns the cleaned classes
+    /// (labels and texts with whitespace collapsed).
+    /// </summary>
+    /// <exception cref="InvalidPromptException">The prompt breaks a rule; the message names the class.</exception>
+    public static ClassPrompt[] Check(IReadOnlyList<ClassPrompt> classes, int maxClasses)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Any(c => c is null || c.Label is null || c.Text is null)) throw new InvalidPromptException("A class of the prompt has no label or no text.");
+        var labels = ClassList.Parse(classes.Select(c => c.Label), maxClasses);
+        if (labels.Count != classes.Count)
+            throw new InvalidPromptException($"Each class needs one label without commas, semicolons or line breaks; the {classes.Count} labels read as {labels.Count} classes.");
+        var result = new ClassPrompt[classes.Count];
+        for (int i = 0; i < classes.Count; i++)
+        {
+            var text = ClassName.CollapseWhitespace(classes[i].Text.AsSpan());
+            if (text.Length == 0) throw new InvalidPromptException($"Class {i + 1}, {ClassList.Show(labels[i])}, has an empty text.");
+            if (text.Length > MaxTextLength) throw new InvalidPromptException($"The text of class {i + 1}, {ClassList.Show(labels[i])}, is {text.Length} characters long; at most {MaxTextLength} are accepted.");
+            foreach (var rune in text.EnumerateRunes())
+                if (Rune.IsControl(rune) || ClassName.Invisible(rune))
+                    throw new InvalidPromptException($"The text of class {i + 1}, {ClassList.Show(labels[i])}, contains the character U+{rune.Value:X4}; texts are printable text.");
+            result[i] = new ClassPrompt(labels[i], text);
+        }
+        return result;
+    }
+}
