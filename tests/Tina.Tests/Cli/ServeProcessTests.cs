@@ -70,6 +70,35 @@ public class ServeProcessTests
         }
     }
 
+    [Fact]
+    public async Task SigtermFinishesTheRequestInFlightThenExits()
+    {
+        var artifacts = TestData.TempDir();
+        int port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(120) };
+        using var server = TinaProcess.Start(artifacts, "serve", "--generator", GenerationFixture.CheckpointDir, "--urls", url);
+        try
+        {
+            await WaitUntilUp(http, server);
+            // A slow request (DDPM, 1,000 steps) is accepted, then the server is asked to stop as a container runtime does.
+            var inFlight = http.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "bicycle", "bed" }, sampler = "ddpm", seed = 4 });
+            await Task.Delay(300);
+            Assert.False(inFlight.IsCompleted, "the request finished before SIGTERM was sent");
+            using (var term = System.Diagnostics.Process.Start("kill", ["-TERM", server.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])) term.WaitForExit();
+            var response = await inFlight;
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var bytes = await response.Content.ReadAsByteArrayAsync();
+            Assert.True(bytes.Length > 1000, $"{bytes.Length} bytes");
+            Assert.True(server.WaitForExit(60_000), "tina serve did not exit after SIGTERM");
+            Assert.Equal(0, server.ExitCode);
+        }
+        finally
+        {
+            if (!server.HasExited) server.Kill(entireProcessTree: true);
+        }
+    }
+
     private static async Task WaitUntilUp(HttpClient http, System.Diagnostics.Process server)
     {
         var deadline = DateTime.UtcNow.AddSeconds(90);
