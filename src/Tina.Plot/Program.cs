@@ -34,18 +34,25 @@ root.Subcommands.Add(loss);
 
 var json = new Option<string[]>("--json") { Description = "Result files of tina eval --zoo … --json; files on the same arch and tasks are drawn as one group.", Required = true, AllowMultipleArgumentsPerToken = true };
 var outBars = new Option<string>("--out") { Description = "PNG to write.", Required = true };
-var bars = new Command("pacc", "Grouped bars: p-Acc per method for the ID and OOD tasks of each result file.") { json, outBars };
+var fileLabels = new Option<string[]>("--labels") { Description = "One label per --json file, put before its groups' names (default: the file's arch).", AllowMultipleArgumentsPerToken = true };
+var title = new Option<string>("--title") { Description = "Chart title.", DefaultValueFactory = _ => "CIFAR-100 p-Acc" };
+var bars = new Command("pacc", "Grouped bars: p-Acc per method for each group of tasks (ID, OOD, OOD per unseen share …) of each result file.") { json, outBars, fileLabels, title };
 bars.SetAction(r => Run(() =>
 {
     var groups = new List<(string Label, List<(string Method, double Mean, double Std)> Values)>();
-    foreach (var file in r.GetValue(json)!)
+    var files = r.GetValue(json)!;
+    var prefixes = r.GetValue(fileLabels) ?? [];
+    if (prefixes.Length != 0 && prefixes.Length != files.Length) throw new InvalidDataException($"Give one --labels entry per --json file ({files.Length}); got {prefixes.Length}.");
+    for (int f = 0; f < files.Length; f++)
     {
-        var doc = JsonNode.Parse(File.ReadAllText(file)) ?? throw new InvalidDataException($"{file} is empty.");
-        string arch = doc["arch"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(file);
-        foreach (var split in new[] { "id", "ood" })
+        var file = files[f];
+        var doc = JsonNode.Parse(File.ReadAllText(file)) as JsonObject ?? throw new InvalidDataException($"{file} is not a tina eval result.");
+        string prefix = prefixes.Length > 0 ? prefixes[f] : doc["arch"]?.GetValue<string>() ?? Path.GetFileNameWithoutExtension(file);
+        // Every group of tasks the file holds, in its order: id, ood, ood-unseen-50 …
+        foreach (var (split, node) in doc)
         {
-            if (doc[split]?["methods"] is not JsonObject methods) continue;
-            string label = $"{arch} {split.ToUpperInvariant()} ({doc[split]!["tasks"]})";
+            if (node is not JsonObject group || group["methods"] is not JsonObject methods) continue;
+            string label = $"{prefix} {split.ToUpperInvariant().Replace("OOD-UNSEEN-", "OOD ", StringComparison.Ordinal)}{(split.StartsWith("ood-unseen-", StringComparison.Ordinal) ? "% unseen" : "")} ({node["tasks"]})";
             int at = groups.FindIndex(g => g.Label == label);   // e.g. tina-ddpm measured in a second run on the same tasks
             if (at < 0) groups.Add((label, []));
             var values = groups[at < 0 ? groups.Count - 1 : at].Values;
@@ -54,7 +61,7 @@ bars.SetAction(r => Run(() =>
                     values.Add((method, result!["pAcc"]!.GetValue<double>(), result!["std"]!.GetValue<double>()));
         }
     }
-    if (groups.Count == 0) throw new InvalidDataException("No 'id'/'ood' results in the given files (use tina eval --zoo … --json).");
+    if (groups.Count == 0) throw new InvalidDataException("No groups of results in the given files (use tina eval --zoo … --json).");
     var methodNames = groups.SelectMany(g => g.Values.Select(v => v.Method)).Distinct().ToList();
     var plot = new Plot();
     var palette = new ScottPlot.Palettes.Category10();
@@ -74,7 +81,7 @@ bars.SetAction(r => Run(() =>
         Enumerable.Range(0, groups.Count).Select(g => g * slot + (methodNames.Count - 1) / 2.0).ToArray(), groups.Select(g => g.Label).ToArray());
     plot.Axes.SetLimitsY(0, 100);
     plot.YLabel("p-Acc % (mean ± std over tasks)");
-    plot.Title("CIFAR-100 p-Acc");
+    plot.Title(r.GetValue(title)!);
     plot.ShowLegend(Edge.Right);
     return Save(plot, r.GetValue(outBars)!, 1000, 550);
 }));
