@@ -18,6 +18,7 @@ root.Subcommands.Add(ServeCommand.Create());
 root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TextCommands.Create());
+root.Subcommands.Add(ImagePromptCommands.Create());
 TinaCommands.AddTo(root);
 
 using var cancel = new CancellationTokenSource();

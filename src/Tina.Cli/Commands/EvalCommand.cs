@@ -31,11 +31,12 @@ internal static class EvalCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one class list per line, classes separated by commas or semicolons (blank lines and lines starting with # are skipped); prints p-Acc per list." };
         var promptKind = TinaCommands.PromptKindOption("What the tina methods condition each class on: names (default) or descriptions (the dataset's built-in class descriptions).");
+        var imageShots = new Option<int>("--image-shots") { Description = "Prompt the tina methods with K training images per class instead of its name (zero-shot image prompts through --projector; 0 = text prompts).", DefaultValueFactory = _ => 0 };
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind, imageShots, ImagePromptCommands.ProjectorOption,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
@@ -81,6 +82,13 @@ internal static class EvalCommand
             using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
                 TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel));
 
+            if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
+            if (r.GetValue(imageShots) > 0 && kind != PromptKind.Names) throw new TinaException("Give either --image-shots or --prompt-kind descriptions, not both.");
+            var classPrompts = r.GetValue(imageShots) > 0
+                ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
+                    generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
+                : Prompts(kind, dataset.Name);
+
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list, zooSplit, where) in groups)
                 foreach (var name in names)
@@ -90,7 +98,7 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, Prompts(kind, dataset.Name));
+                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, classPrompts);
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -225,6 +233,23 @@ internal static class EvalCommand
         var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
         return task => task.Names.Select(n => new ClassPrompt(n, descriptions.TryGetValue(n, out var d) ? d
             : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
+    }
+
+    /// <summary>
+    /// Image prompts: each class is shown by <paramref name="shots"/> of its training images (a seeded choice, the same
+    /// for every task), embedded by the projector.
+    /// </summary>
+    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> ImageShotPrompts(ImagePrompts.ImagePromptProjector projector, GenericModel generic, ImageDataset data, int shots, int seed)
+    {
+        var cache = new Dictionary<int, float[]>();
+        float[] Of(int c)
+        {
+            if (cache.TryGetValue(c, out var v)) return v;
+            var idx = data.Train.IndicesOf(new HashSet<int> { c });
+            new Random(Runtime.Seeds.Derive(seed, c, 0x1A6E)).Shuffle(idx);
+            return cache[c] = projector.Embed(generic, data.Train, idx.Take(shots).ToArray());
+        }
+        return task => task.Classes.Select((c, i) => new ClassPrompt(task.Names[i], $"images of {task.Names[i]}") { Embedding = Of(c) }).ToList();
     }
 
     private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int ddimSteps, int ensemble,

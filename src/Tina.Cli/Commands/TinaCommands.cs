@@ -113,6 +113,7 @@ internal static class TinaCommands
     {
         var prompt = new Option<string?>("--prompt") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\"." };
         var promptFile = new Option<string?>("--prompt-file") { Description = "Instead of --prompt: a text file with one class per line, in output order — a name, a free-text description, or 'name: description' (a description alone is labelled classN)." };
+        var imagePrompts = new Option<string?>("--image-prompts") { Description = "Instead of --prompt: a folder of example images, one subfolder per class (label = folder name) or one image per class (label = file name); classes sorted by label; needs a projector (tina image-prompts fit)." };
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
         var sampler = SamplerOption();
@@ -122,17 +123,20 @@ internal static class TinaCommands
         var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
         {
-            GeneratorOption, prompt, promptFile, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
+            GeneratorOption, prompt, promptFile, imagePrompts, ImagePromptCommands.ProjectorOption, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
             // First: a bad prompt fails before anything is loaded.
-            if ((r.GetValue(prompt) is null) == (r.GetValue(promptFile) is null)) throw new TinaException("Give the classes with either --prompt \"apple, pear\" or --prompt-file FILE.");
-            var classes = r.GetValue(promptFile) is { } file ? ClassPromptFile.Read(file) : ClassPrompt.OfNames(ClassList.Parse(r.GetValue(prompt)));
+            if (new[] { r.GetValue(prompt), r.GetValue(promptFile), r.GetValue(imagePrompts) }.Count(x => x is not null) != 1)
+                throw new TinaException("Give the classes with one of --prompt \"apple, pear\", --prompt-file FILE or --image-prompts DIR.");
+            var classes = r.GetValue(promptFile) is { } file ? ClassPromptFile.Read(file)
+                : r.GetValue(prompt) is { } text ? ClassPrompt.OfNames(ClassList.Parse(text)) : null;
             int k = CheckEnsemble(r.GetValue(ensemble));
             var device = CliContext.TorchDevice(r);
             using var gen = OpenGenerator(RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw), EnsembleSize = k };
+            classes ??= ImagePrompts(r, gen, r.GetValue(imagePrompts)!);
             var generated = TinaGeneratedClassifier.Generate(gen, classes, options);
             var models = generated.Models;
             var path = Path.GetFullPath(r.GetValue(output)!);
@@ -238,6 +242,18 @@ internal static class TinaCommands
     }
 
     /// <summary>The <c>--ensemble</c> option: seed-ensemble size K.</summary>
+    /// <summary>The classes of an image-prompt folder, embedded by the projector (checked against the generator's text encoder).</summary>
+    private static IReadOnlyList<ClassPrompt> ImagePrompts(ParseResult r, TinaGenerator gen, string dir)
+    {
+        var artifacts = CliContext.ArtifactsDir(r);
+        var projector = Tina.ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption)
+            ?? ImagePromptCommands.DefaultPath(artifacts, gen.State.Dataset, gen.State.Arch));
+        if (projector.TextEncoderId != gen.State.TextEncoderId)
+            throw new TinaException($"The projector maps into {projector.TextEncoderId}, but the generator was trained with {gen.State.TextEncoderId}; fit a projector with the generator's encoder.");
+        using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
+        return ImagePromptCommands.ReadFolder(dir, projector, generic);
+    }
+
     /// <summary>A <c>--prompt-kind</c> option (names, descriptions or mixed).</summary>
     public static Option<string> PromptKindOption(string description) => new("--prompt-kind") { Description = description, DefaultValueFactory = _ => "names" };
 

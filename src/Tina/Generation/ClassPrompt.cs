@@ -12,6 +12,12 @@ namespace Tina.Generation;
 /// <param name="Text">The conditioning text: any printable text of at most <see cref="MaxTextLength"/> characters (commas allowed).</param>
 public sealed record ClassPrompt(string Label, string Text)
 {
+    /// <summary>
+    /// A ready conditioning vector (e.g. from image prompts, <see cref="ImagePrompts.ImagePromptProjector"/>) used instead
+    /// of encoding <see cref="Text"/>; it must have the generator's text dimension. Null: encode the text.
+    /// </summary>
+    public float[]? Embedding { get; init; }
+
     /// <summary>Longest conditioning text accepted, in characters.</summary>
     public const int MaxTextLength = 500;
 
@@ -43,7 +49,9 @@ public sealed record ClassPrompt(string Label, string Text)
             foreach (var rune in text.EnumerateRunes())
                 if (Rune.IsControl(rune) || ClassName.Invisible(rune))
                     throw new InvalidPromptException($"The text of class {i + 1}, {ClassList.Show(labels[i])}, contains the character U+{rune.Value:X4}; texts are printable text.");
-            result[i] = new ClassPrompt(labels[i], text);
+            if (classes[i].Embedding is { } e && (e.Length == 0 || e.Any(x => !float.IsFinite(x))))
+                throw new InvalidPromptException($"The conditioning vector of class {i + 1}, {ClassList.Show(labels[i])}, is empty or not finite.");
+            result[i] = classes[i] with { Label = labels[i], Text = text };
         }
         return result;
     }

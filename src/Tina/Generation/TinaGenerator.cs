@@ -329,7 +329,15 @@ public sealed class TinaGenerator : IDisposable
         // libtorch's thread count is per thread: apply the process's (TINA_THREADS) here, so that a prompt and seed give
         // the same bits on whichever thread generates them (a server's worker, a thread-pool thread, the main thread).
         Runtime.TorchRuntime.UseOnThisThread();
-        var vectors = Embed(rows.Select(x => x.Select(c => c.Text).ToArray()).ToList());
+        // Texts are encoded (or looked up); classes that bring their own vector (image prompts) use it.
+        var encoded = Embed(rows.Select(x => x.Where(c => c.Embedding is null).Select(c => c.Text).ToArray()).ToList());
+        var vectors = rows.Select((x, i) =>
+        {
+            int next = 0;
+            return x.Select(c => c.Embedding is { } e
+                ? e.Length == State.Config.TextDim ? e : throw new InvalidPromptException($"The conditioning vector of class {ClassList.Show(c.Label)} has {e.Length} numbers; this generator's text embeddings have {State.Config.TextDim}.")
+                : encoded[i][next++]).ToArray();
+        }).ToArray();
         int r = rows.Count, k = MaxClasses, d = State.Config.TextDim, p = _padding.Layout.Count;
         var tokenData = new float[r * k * d];
         for (int i = 0; i < r; i++)
