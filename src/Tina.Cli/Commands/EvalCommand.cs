@@ -31,12 +31,13 @@ internal static class EvalCommand
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one class list per line, classes separated by commas or semicolons (blank lines and lines starting with # are skipped); prints p-Acc per list." };
         var promptKind = TinaCommands.PromptKindOption("What the tina methods condition each class on: names (default) or descriptions (the dataset's built-in class descriptions).");
+        var classTexts = new Option<string?>("--class-texts") { Description = "Prompt the tina methods with your own text per class: a UTF-8 file of 'class<TAB>text' lines (e.g. plurals, synonyms, descriptions); classes not in the file keep their names." };
         var imageShots = new Option<int>("--image-shots") { Description = "Prompt the tina methods with K training images per class instead of its name (zero-shot image prompts through --projector; 0 = text prompts).", DefaultValueFactory = _ => 0 };
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind, imageShots, ImagePromptCommands.ProjectorOption,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
@@ -84,7 +85,10 @@ internal static class EvalCommand
 
             if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
             if (r.GetValue(imageShots) > 0 && kind != PromptKind.Names) throw new TinaException("Give either --image-shots or --prompt-kind descriptions, not both.");
-            var classPrompts = r.GetValue(imageShots) > 0
+            if (new[] { r.GetValue(imageShots) > 0, kind != PromptKind.Names, r.GetValue(classTexts) is not null }.Count(x => x) > 1)
+                throw new TinaException("Give at most one of --image-shots, --prompt-kind descriptions and --class-texts.");
+            var classPrompts = r.GetValue(classTexts) is { } textsFile ? Renamed(ReadClassTexts(textsFile))
+                : r.GetValue(imageShots) > 0
                 ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
                     generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
                 : Prompts(kind, dataset.Name);
@@ -233,6 +237,27 @@ internal static class EvalCommand
         var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
         return task => task.Names.Select(n => new ClassPrompt(n, descriptions.TryGetValue(n, out var d) ? d
             : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
+    }
+
+    /// <summary>Each class conditioned on its text from <paramref name="texts"/> (its name when absent).</summary>
+    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> Renamed(IReadOnlyDictionary<string, string> texts) =>
+        task => task.Names.Select(n => new ClassPrompt(n, texts.TryGetValue(n, out var t) ? t : n)).ToList();
+
+    /// <summary>Reads 'class&lt;TAB&gt;text' lines (blank lines and # comments skipped); class names match ignoring case and '_'.</summary>
+    private static Dictionary<string, string> ReadClassTexts(string path)
+    {
+        if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "Write one 'class<TAB>text' line per class.");
+        var result = new Dictionary<string, string>(Tina.Text.ClassDescriptions.NameComparer);
+        var lines = File.ReadAllLines(path);
+        for (int i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length == 0 || lines[i].TrimStart().StartsWith('#')) continue;
+            var parts = lines[i].Split('\t');
+            if (parts.Length != 2 || parts[0].Trim().Length == 0 || parts[1].Trim().Length == 0)
+                throw new InvalidPromptException($"Line {i + 1} of {path}: expected 'class<TAB>text'.");
+            if (!result.TryAdd(parts[0].Trim(), parts[1].Trim())) throw new InvalidPromptException($"Line {i + 1} of {path}: the class '{parts[0].Trim()}' is given twice.");
+        }
+        return result;
     }
 
     /// <summary>
