@@ -44,14 +44,15 @@ internal static class ZooCommands
         {
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var slice = r.GetValue(shard) is { } sliceText ? ZooSlice.Parse(sliceText) : null;
+            // Bad options fail before anything is loaded.
+            int fineTuneEpochs = r.GetValue(epochs) ?? 30;
+            if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
+            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0) throw new TinaException("--tasks and --epochs must be ≥ 1, --ood and --augmented-views ≥ 0.");
             CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
-            int fineTuneEpochs = r.GetValue(epochs) ?? 30;
-            if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
-            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0) throw new TinaException("--tasks and --epochs must be ≥ 1, --ood and --augmented-views ≥ 0.");
             var (minClasses, maxClasses) = ParseClassRange(r.GetValue(classes));
             var options = new ZooBuildOptions
             {

@@ -18,6 +18,10 @@ public class CliErrorTests
     [InlineData("The task-mixing probability must be in [0, 1]; got 2", "train", "--zoo", "/nonexistent", "--mix-tasks", "2")]
     [InlineData("Unknown loss weighting 'foo'", "train", "--zoo", "/nonexistent", "--loss-weighting", "foo")]
     [InlineData("Unknown normalisation 'bar'", "train", "--zoo", "/nonexistent", "--normalize", "bar")]
+    [InlineData("Unknown prompt kind 'words'", "train", "--zoo", "/nonexistent", "--prompt-kind", "words")]
+    [InlineData("Give the classes with one of --prompt", "generate", "--generator", "/nonexistent", "--out", "/tmp/tina-cli-test.onnx")]
+    [InlineData("--unseen-classes must be at least 0 and below 1; got 1.5", "zoo", "build", "--arch", "resnet20", "--unseen-classes", "1.5")]
+    [InlineData("--methods taper-mixer needs --zoo DIR", "eval", "--arch", "resnet20", "--methods", "taper-mixer")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);

@@ -87,6 +87,29 @@ public class GenerateCommandTests
         Assert.Contains("tina-ens2", output);
         Assert.Contains("tina-ens2", File.ReadAllText(json));
 
+        // Other conditioning texts reach the generator: the fixture's test encoder cannot be opened by tina, so texts
+        // outside its stored names (descriptions, plurals) fail with that message, and stored ones (other casing) work.
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "5", "--prompt-kind", "descriptions");
+        Assert.Equal(2, code);
+        Assert.Contains("which Tina cannot open", output);
+        var texts = Path.Combine(artifacts, "texts.tsv");
+        var first = global::Tina.Zoo.ZooManifest.Load(zoo).Tasks[0].Names[0];
+        File.WriteAllText(texts, $"# other casing\n{first}\t{first.ToUpperInvariant()}\n");
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "5", "--class-texts", texts);
+        Assert.True(code == 0, output);
+        File.WriteAllText(texts, $"{first}\t{first}s\n");
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "5", "--class-texts", texts);
+        Assert.Equal(2, code);
+        Assert.Contains("which Tina cannot open", output);
+        File.WriteAllText(texts, "apple apples\n");
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--class-texts", texts);
+        Assert.Equal(2, code);
+        Assert.Contains("Line 1 of", output);
+
         (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "generic", "--ensemble", "2");
         Assert.Equal(2, code);
         Assert.Contains("--ensemble applies to the tina methods", output);
