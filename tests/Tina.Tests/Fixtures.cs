@@ -1,4 +1,6 @@
 using Tina.Data;
+using Tina.Generic;
+using Tina.PModels;
 
 namespace Tina.Tests;
 
@@ -24,4 +26,9 @@ internal static class Fixtures
         }
         return new ImageDataset($"cifar100-first{classes}", full.ClassNames.Take(classes).ToArray(), Take(full.Train, perClass), Take(full.Test, testPerClass));
     }
+
+    /// <summary>An untrained generic model of <paramref name="arch"/> for <paramref name="data"/> (seeded weights), for tests that only need its shapes.</summary>
+    public static GenericModel UntrainedGeneric(ImageDataset data, PModelArch arch, int seed) =>
+        new(PModelNetwork.Create(arch, data.NumClasses, seed),
+            new GenericModelCard { Arch = arch.ToName(), Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = seed, Optimizer = "none" });
 }

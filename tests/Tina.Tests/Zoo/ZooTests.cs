@@ -13,12 +13,7 @@ public class ZooTests
 {
     private static readonly Lazy<ImageDataset> Data = new(() => Fixtures.CifarSubset(classes: 12, perClass: 48, testPerClass: 20));
 
-    private static GenericModel Generic(PModelArch arch)
-    {
-        var d = Data.Value;
-        return new GenericModel(PModelNetwork.Create(arch, d.NumClasses, seed: 11),
-            new GenericModelCard { Arch = arch.ToName(), Dataset = d.Name, Classes = d.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
-    }
+    private static GenericModel Generic(PModelArch arch) => Fixtures.UntrainedGeneric(Data.Value, arch, seed: 11);
 
     private static ZooBuildOptions Options(int group) => new()
     {
