@@ -26,6 +26,7 @@ internal static class GenericCommands
     private static Command Train()
     {
         var epochs = new Option<int>("--epochs") { Description = "Epochs (the paper: 50).", DefaultValueFactory = _ => 50 };
+        var holdout = new Option<double>("--holdout") { Description = "Share of every class's training images kept out of training, for tina zoo tune to validate on images the generic model never saw (e.g. 0.1; default 0).", DefaultValueFactory = _ => 0.0 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 128 };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default: sgd for resnet20, adamw for cnn5k)." };
         var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default: sgd 0.1, adamw 0.01)." };
@@ -34,7 +35,7 @@ internal static class GenericCommands
         var force = new Option<bool>("--force") { Description = "Retrain even if a finished model exists." };
         var cmd = new Command("train", "Train the generic model (progress, per-epoch checkpoints; a killed run resumes).")
         {
-            Datasets.DatasetOption, ArchOption, epochs, batch, optimizer, lr, wd, seed, force,
+            Datasets.DatasetOption, ArchOption, epochs, holdout, batch, optimizer, lr, wd, seed, force,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -51,13 +52,13 @@ internal static class GenericCommands
             }
             var options = new GenericTrainingOptions
             {
-                Arch = arch, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), Optimizer = r.GetValue(optimizer),
+                Arch = arch, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), Optimizer = r.GetValue(optimizer), HoldoutFraction = r.GetValue(holdout),
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), Seed = r.GetValue(seed), Device = device,
             };
             if (options.Epochs < 1) throw new TinaException("--epochs must be at least 1.");
             var ckpt = Path.Combine(artifacts, "checkpoints", $"generic-{dataset.Name}-{arch.ToName()}-s{options.Seed}");
             if (r.GetValue(force) && Directory.Exists(ckpt)) Directory.Delete(ckpt, recursive: true);
-            AnsiConsole.MarkupLine($"Training generic [bold]{arch.ToName()}[/] on [bold]{dataset.Name}[/] ({dataset.Train.Count} images, {dataset.NumClasses} classes), {options.Epochs} epochs, {options.OptimizerName} lr {options.Lr}.");
+            AnsiConsole.MarkupLine($"Training generic [bold]{arch.ToName()}[/] on [bold]{dataset.Name}[/] ({dataset.Train.Count} images{(options.HoldoutFraction > 0 ? $", {options.HoldoutFraction:P0} of each class held out" : "")}, {dataset.NumClasses} classes), {options.Epochs} epochs, {options.OptimizerName} lr {options.Lr}.");
             var model = ProgressView.Run($"generic {arch.ToName()}", p =>
                 new GenericTrainer(options, ckpt).Train(dataset, new Progress(p), cancel));
             model.Save(basePath);

@@ -102,7 +102,7 @@ internal static class ZooCommands
         var epochs = new Option<string>("--epochs") { Description = "Fine-tuning epochs to try.", DefaultValueFactory = _ => "10,20" };
         var smoothing = new Option<string>("--label-smoothing") { Description = "Label smoothing values to try.", DefaultValueFactory = _ => "0,0.1" };
         var viewsList = new Option<string>("--augmented-views") { Description = "ResNet-20 heads: numbers of precomputed augmented views to try (0: un-augmented features).", DefaultValueFactory = _ => "0" };
-        var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split.", DefaultValueFactory = _ => 0.1 };
+        var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split (ignored when the generic model was trained with --holdout: its held-out images are used).", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split and the tasks.", DefaultValueFactory = _ => 0 };
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k, 250 for resnet20)." };
         var cmd = new Command("tune", "Choose the stage-2 recipe on a validation split carved from the training images (never the test split): every combination of the given values fine-tunes the same tasks.")
@@ -135,6 +135,9 @@ internal static class ZooCommands
             foreach (var t in result.Trials.OrderByDescending(t => t.PAcc))
                 table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.Options.AugmentedViews}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
             AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine(result.UnseenByGeneric
+                ? $"Validation split: the {generic.Card.HoldoutFraction:P0} of each class's training images held out from stage 1 (the generic model never saw them)."
+                : "[yellow]The generic model was trained on these validation images, which flatters classifier selection; train it with --holdout for an honest split (tina generic train --holdout 0.1).[/]");
             var best = result.Best.Options;
             AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}{(best.AugmentedViews > 0 ? $" --augmented-views {best.AugmentedViews}" : "")}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
             return 0;

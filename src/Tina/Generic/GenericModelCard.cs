@@ -29,4 +29,10 @@ public sealed record GenericModelCard
 
     /// <summary>Format version of the card.</summary>
     public int Version { get; init; } = 1;
+
+    /// <summary>Share of every class's training images kept out of training (0: none; see <see cref="GenericTrainingOptions.HoldoutFraction"/>).</summary>
+    public double HoldoutFraction { get; init; }
+
+    /// <summary>Seed of the held-out split.</summary>
+    public int HoldoutSeed { get; init; }
 }

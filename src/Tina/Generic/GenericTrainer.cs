@@ -39,6 +39,17 @@ public sealed record GenericTrainingOptions
     /// <summary>Random crop (pad 4) + horizontal flip.</summary>
     public bool Augment { get; init; } = true;
 
+    /// <summary>
+    /// Share of every class's training images kept out of stage 1 (0: none), so that a later recipe search
+    /// (<see cref="Zoo.RecipeSearch"/>) validates on images the generic model never saw. The images are
+    /// <see cref="ImageDataset.WithValidationSplit"/>(<see cref="HoldoutFraction"/>, <see cref="HoldoutSeed"/>)'s
+    /// validation part; the model card records both.
+    /// </summary>
+    public double HoldoutFraction { get; init; }
+
+    /// <summary>Seed of the held-out split.</summary>
+    public int HoldoutSeed { get; init; }
+
     /// <summary>Resolved optimizer name.</summary>
     public string OptimizerName => (Optimizer ?? (Arch == PModelArch.ResNet20 ? "sgd" : "adamw")).ToLowerInvariant();
 
@@ -66,7 +77,7 @@ public sealed record TrainingProgress(int Epoch, int Epochs, int Step, int Steps
 /// </summary>
 public sealed class GenericTrainer(GenericTrainingOptions options, string checkpointDir)
 {
-    private sealed record CheckpointState(int Epoch, int Seed, string Arch, string Optimizer, double Lr, double Wd, int Epochs, int BatchSize, double Seconds);
+    private sealed record CheckpointState(int Epoch, int Seed, string Arch, string Optimizer, double Lr, double Wd, int Epochs, int BatchSize, double Seconds, double Holdout = 0);
 
     /// <summary>Trains on <paramref name="dataset"/> and returns the model with its measured test accuracy.</summary>
     public GenericModel Train(ImageDataset dataset, IProgress<TrainingProgress>? progress = null, CancellationToken cancel = default)
@@ -75,6 +86,8 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         var device = o.Device ?? CPU;
         var net = PModelNetwork.Create(o.Arch, dataset.NumClasses, o.Seed);
         net.to(device);
+        if (o.HoldoutFraction is < 0 or >= 1 || double.IsNaN(o.HoldoutFraction)) throw new TinaException($"The held-out share must be at least 0 and below 1; got {o.HoldoutFraction}.");
+        var train = o.HoldoutFraction > 0 ? dataset.WithValidationSplit(o.HoldoutFraction, o.HoldoutSeed).Train : dataset.Train;
         var parameters = net.parameters().ToList();
         using Optimizer opt = o.OptimizerName switch
         {
@@ -83,7 +96,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
             _ => throw new TinaException($"Unknown optimizer '{o.OptimizerName}'. Use sgd or adamw."),
         };
 
-        int n = dataset.Train.Count;
+        int n = train.Count;
         int steps = (n + o.BatchSize - 1) / o.BatchSize;
         long totalSteps = (long)steps * o.Epochs;
         var schedule = new WarmupCosineSchedule(o.Lr, totalSteps, WarmupSteps: Math.Min(steps, totalSteps / 10));
@@ -94,8 +107,8 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         if (File.Exists(statePath))
         {
             var st = JsonSerializer.Deserialize<CheckpointState>(File.ReadAllText(statePath), GenericModel.Json)!;
-            if (st.Arch != o.Arch.ToName() || st.Seed != o.Seed || st.Optimizer != o.OptimizerName || st.Epochs != o.Epochs || st.BatchSize != o.BatchSize)
-                throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings ({st.Arch}, seed {st.Seed}, {st.Optimizer}, {st.Epochs} epochs, batch {st.BatchSize}). Delete it or use the same settings.");
+            if (st.Arch != o.Arch.ToName() || st.Seed != o.Seed || st.Optimizer != o.OptimizerName || st.Epochs != o.Epochs || st.BatchSize != o.BatchSize || st.Holdout != o.HoldoutFraction)
+                throw new TinaException($"The checkpoint in {checkpointDir} was made with other settings ({st.Arch}, seed {st.Seed}, {st.Optimizer}, {st.Epochs} epochs, batch {st.BatchSize}, held out {st.Holdout}). Delete it or use the same settings.");
             var (tensors, _) = SafeTensors.Load(Path.Combine(checkpointDir, $"model-e{st.Epoch}.safetensors"));
             StateDict.Import(net, tensors, checkpointDir);
             opt.LoadState(Path.Combine(checkpointDir, $"optim-e{st.Epoch}.safetensors"));
@@ -120,8 +133,8 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 opt.LearningRate = schedule.At((long)epoch * steps + s);
                 var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
                 using var scope = NewDisposeScope();
-                var x = tensor(Augmentation.Batch(dataset.Train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);
-                var y = tensor(idx.ToArray().Select(i => (long)dataset.Train.Labels[i]).ToArray()).to(device);
+                var x = tensor(Augmentation.Batch(train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);
+                var y = tensor(idx.ToArray().Select(i => (long)train.Labels[i]).ToArray()).to(device);
                 var logits = net.forward(x);
                 var loss = lossFn.forward(logits, y);
                 opt.ZeroGrad();
@@ -132,7 +145,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 seen += idx.Length;
                 progress?.Report(new TrainingProgress(epoch + 1, o.Epochs, s + 1, steps, lossSum / seen, 100.0 * correct / seen));
             }
-            SaveCheckpoint(net, opt, new CheckpointState(epoch + 1, o.Seed, o.Arch.ToName(), o.OptimizerName, o.Lr, o.Wd, o.Epochs, o.BatchSize, seconds + sw.Elapsed.TotalSeconds));
+            SaveCheckpoint(net, opt, new CheckpointState(epoch + 1, o.Seed, o.Arch.ToName(), o.OptimizerName, o.Lr, o.Wd, o.Epochs, o.BatchSize, seconds + sw.Elapsed.TotalSeconds, o.HoldoutFraction));
         }
 
         net.eval();
@@ -144,6 +157,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
             TestAccuracy = Math.Round(acc, 2), Seed = o.Seed,
             Optimizer = $"{o.OptimizerName} lr {o.Lr} wd {o.Wd}, batch {o.BatchSize}, warm-up + cosine, {(o.Augment ? "crop+flip" : "no augmentation")}",
             TrainSeconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 1),
+            HoldoutFraction = o.HoldoutFraction, HoldoutSeed = o.HoldoutSeed,
         };
         net.to(CPU);
         return new GenericModel(net, card);

@@ -18,7 +18,8 @@ public sealed record RecipeTrial(FineTuneOptions Options, double PAcc, double St
 /// <param name="Tasks">The tasks every recipe was fine-tuned on.</param>
 /// <param name="ClassifierSelection">p-Acc (%) of classifier selection on the same tasks and validation images.</param>
 /// <param name="Trials">Every recipe, in the order tried.</param>
-public sealed record RecipeSearchResult(IReadOnlyList<PersonalizationTask> Tasks, double ClassifierSelection, IReadOnlyList<RecipeTrial> Trials)
+/// <param name="UnseenByGeneric">Whether the validation images were held out from stage 1 (the generic model never saw them).</param>
+public sealed record RecipeSearchResult(IReadOnlyList<PersonalizationTask> Tasks, double ClassifierSelection, IReadOnlyList<RecipeTrial> Trials, bool UnseenByGeneric = false)
 {
     /// <summary>The recipe with the highest validation p-Acc (the first one on a tie).</summary>
     public RecipeTrial Best => Trials.Aggregate((a, b) => b.PAcc > a.PAcc ? b : a);
@@ -28,8 +29,10 @@ public sealed record RecipeSearchResult(IReadOnlyList<PersonalizationTask> Tasks
 /// Chooses the stage-2 fine-tuning recipe without the test split: a seeded fraction of every class's training
 /// images is held out as a validation split, p-Models of the same sampled tasks are fine-tuned on the rest with every
 /// candidate recipe, and each recipe is scored by the p-Acc of its p-Models on the validation images, next to
-/// classifier selection on the same images. The generic model saw those images in stage 1, so the absolute numbers
-/// are optimistic for every method alike; the comparison between recipes is what counts.
+/// classifier selection on the same images. When the generic model was trained with a held-out share
+/// (<see cref="GenericModelCard.HoldoutFraction"/>), exactly those images are the validation split, so classifier
+/// selection and the recipes are compared on images no stage saw. Otherwise the generic model saw the validation images
+/// in stage 1, which flatters classifier selection (its rows were fitted to them) the more the better it is trained.
 /// </summary>
 public static class RecipeSearch
 {
@@ -41,7 +44,9 @@ public static class RecipeSearch
         ArgumentNullException.ThrowIfNull(candidates);
         if (candidates.Count == 0) throw new TinaException("Give at least one recipe to try.");
         if (taskCount < 1) throw new TinaException($"A recipe search needs at least one task; got {taskCount}.");
-        var val = data.WithValidationSplit(validationFraction, seed);
+        // A generic model trained with a held-out share validates on exactly those images.
+        bool unseen = generic.Card.HoldoutFraction > 0;
+        var val = unseen ? data.WithValidationSplit(generic.Card.HoldoutFraction, generic.Card.HoldoutSeed) : data.WithValidationSplit(validationFraction, seed);
         var tasks = new TaskSampler(val, minClasses, maxClasses, seed).Draw(taskCount).Select(t => t.Task).ToList();
         double cs;
         using (var selection = new ClassifierSelectionMethod(generic, val.Test))
@@ -74,7 +79,7 @@ public static class RecipeSearch
                 double mean = pacc.Average();
                 trials.Add(new RecipeTrial(o, mean, Math.Sqrt(pacc.Select(a => (a - mean) * (a - mean)).Average()), sw.Elapsed.TotalSeconds));
             }
-            return new RecipeSearchResult(tasks, cs, trials);
+            return new RecipeSearchResult(tasks, cs, trials, unseen);
         }
         finally
         {

@@ -68,6 +68,36 @@ public class GenericTrainerTests
         Assert.Throws<TinaFileNotFoundException>(() => GenericModel.Load(Path.Combine(TestData.TempDir(), "missing")));
     }
 
+    [Fact]
+    public void AHeldOutShareIsNeverTrainedOnAndTheRecipeSearchValidatesOnIt()
+    {
+        var data = Fixtures.CifarSubset(classes: 4, perClass: 64, testPerClass: 20);
+        int steps = 0;
+        var o = Options(1) with { BatchSize = 16, HoldoutFraction = 0.25, HoldoutSeed = 3 };
+        using var g = new GenericTrainer(o, TestData.TempDir()).Train(data, new Steps(n => steps = n));
+        // 4 classes × 48 training images (16 of 64 held out) in batches of 16.
+        Assert.Equal(12, steps);
+        Assert.Equal((0.25, 3), (g.Card.HoldoutFraction, g.Card.HoldoutSeed));
+        var path = Path.Combine(TestData.TempDir(), "g");
+        g.Save(path);
+        using var loaded = GenericModel.Load(path);
+        Assert.Equal(0.25, loaded.Card.HoldoutFraction);
+
+        // The recipe search takes exactly the held-out images as its validation split, whatever fraction it is asked for.
+        var result = Tina.Zoo.RecipeSearch.Run(loaded, data, [new Tina.Zoo.FineTuneOptions { Epochs = 1, BatchSize = 8 }], taskCount: 2,
+            minClasses: 2, maxClasses: 3, validationFraction: 0.5, seed: 0);
+        Assert.True(result.UnseenByGeneric);
+        var heldOut = data.WithValidationSplit(0.25, 3).Test;
+        using var selection = new Tina.Evaluation.ClassifierSelectionMethod(loaded, heldOut);
+        Assert.Equal(Tina.Evaluation.PAcc.Evaluate(selection, result.Tasks, heldOut).Mean, result.ClassifierSelection, 6);
+        Assert.Throws<TinaException>(() => new GenericTrainer(o with { HoldoutFraction = 1 }, TestData.TempDir()).Train(data));
+    }
+
+    private sealed class Steps(Action<int> set) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress p) => set(p.Steps);
+    }
+
     private sealed class Cancel(CancellationTokenSource cts, int epoch) : IProgress<TrainingProgress>
     {
         public void Report(TrainingProgress p) { if (p.Epoch == epoch && p.Step == 2) cts.Cancel(); }
