@@ -33,12 +33,13 @@ internal static class ZooCommands
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per fine-tuning step (a task needs at least this many training images; lower it for small datasets such as Caltech-101).", DefaultValueFactory = _ => 64 };
         var views = new Option<int>("--augmented-views") { Description = "ResNet-20 heads: precomputed randomly augmented views of the training images (0: un-augmented features).", DefaultValueFactory = _ => 0 };
         var unseen = new Option<double>("--unseen-classes") { Description = "Share of the dataset's classes kept out of every training task (e.g. 0.5; seeded, listed in the manifest); the OOD tasks are then split evenly into 0 %, 20 %, 50 % and 100 % unseen classes (the paper's Table 3).", DefaultValueFactory = _ => 0.0 };
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, views, unseen, outDir, shard,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, batchSize, views, unseen, outDir, shard,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -47,7 +48,7 @@ internal static class ZooCommands
             // Bad options fail before anything is loaded.
             int fineTuneEpochs = r.GetValue(epochs) ?? 30;
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
-            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0) throw new TinaException("--tasks and --epochs must be ≥ 1, --ood and --augmented-views ≥ 0.");
+            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
             CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
@@ -60,7 +61,7 @@ internal static class ZooCommands
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
-                    Epochs = fineTuneEpochs, LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing),
+                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice, UnseenClassFraction = r.GetValue(unseen),

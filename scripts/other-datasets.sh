@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job's pipeline on Mini-ImageNet (32 px) and Caltech-101 (docs/RESULTS.md, "Other datasets"): a short generic
+# ResNet-20, a zoo of 1,000 + 150 heads of 2-10 classes (tasks drawn without superclasses), a 30-epoch generator, and
+# every method on the held-out tasks. Zoo builds and trainings resume when rerun; TINA_THREADS sets the threads.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
+export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"
+dotnet build src/Tina.Cli -c Release -nologo -v q
+tina() { src/Tina.Cli/bin/Release/net10.0/linux-x64/Tina.Cli "$@"; }
+run() {   # dataset, generic epochs, fine-tuning batch size
+  local d=$1 epochs=$2 batch=$3
+  tina generic train --dataset "$d" --arch resnet20 --epochs "$epochs"
+  tina zoo build --dataset "$d" --arch resnet20 --tasks 1000 --ood 150 --classes 2-10 --epochs 10 --batch-size "$batch" --out "artifacts/zoo/qs-$d"
+  tina train --zoo "artifacts/zoo/qs-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 30 --out "artifacts/tina/qs-$d"
+  tina eval --dataset "$d" --arch resnet20 --zoo "artifacts/zoo/qs-$d" --tasks 150 --methods generic,classifier-selection,finetune,taper-mixer,tina \
+    --generator "artifacts/tina/qs-$d" --json "artifacts/eval-qs-$d.json"
+}
+run miniimagenet 3 64
+run caltech101 15 16
