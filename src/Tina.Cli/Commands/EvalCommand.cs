@@ -22,7 +22,7 @@ internal static class EvalCommand
 
     public static Command Create()
     {
-        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo; taper-mixer is trained here on the zoo's training tasks, with --encoder's text embeddings; tina = DDIM-50, tina-ddpm = DDPM-1000, both need --generator).", DefaultValueFactory = _ => "generic,classifier-selection" };
+        var methods = new Option<string>("--methods") { Description = $"Comma-separated methods: {string.Join(", ", Known)} (finetune needs --zoo; taper-mixer is trained here on the zoo's training tasks, with --encoder's text embeddings of the names, or of the descriptions with --prompt-kind descriptions; tina = DDIM-50, tina-ddpm = DDPM-1000, both need --generator).", DefaultValueFactory = _ => "generic,classifier-selection" };
         var tasks = new Option<int>("--tasks") { Description = "Number of tasks (random ones; with --zoo, at most this many per split).", DefaultValueFactory = _ => 100 };
         var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
@@ -81,7 +81,7 @@ internal static class EvalCommand
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
             using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
             using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
-                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel));
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, TaperTexts(kind, dataset.Name)));
 
             if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
             if (r.GetValue(imageShots) > 0 && kind != PromptKind.Names) throw new TinaException("Give either --image-shots or --prompt-kind descriptions, not both.");
@@ -237,6 +237,14 @@ internal static class EvalCommand
         var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
         return task => task.Names.Select(n => new ClassPrompt(n, descriptions.TryGetValue(n, out var d) ? d
             : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
+    }
+
+    /// <summary>TAPER-Mixer's text for a class: its name, or with <c>--prompt-kind descriptions</c> its built-in description (as Tina's).</summary>
+    private static Func<string, string>? TaperTexts(PromptKind kind, string dataset)
+    {
+        if (kind != PromptKind.Descriptions) return null;
+        var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
+        return n => descriptions.TryGetValue(n, out var d) ? d : throw new TinaException($"No built-in description for the class '{n}' of {dataset}.");
     }
 
     /// <summary>Each class conditioned on its text from <paramref name="texts"/> (its name when absent).</summary>

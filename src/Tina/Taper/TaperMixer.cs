@@ -33,11 +33,13 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
     private readonly Sequential _mixer;
     private readonly ITextEncoder _text;
     private readonly Dictionary<string, float[]> _embeddings = new(StringComparer.Ordinal);
+    private readonly Func<string, string> _textOf;
     private ImageSet? _featuresOf;
     private Tensor? _features;                  // heads: generic features of the last test set predicted on
 
-    private TaperMixer(GenericModel generic, Tensor[] experts, Sequential mixer, ITextEncoder text, IReadOnlyList<int[]> shards)
+    private TaperMixer(GenericModel generic, Tensor[] experts, Sequential mixer, ITextEncoder text, IReadOnlyList<int[]> shards, Func<string, string>? textOf)
     {
+        _textOf = textOf ?? (name => name);
         _generic = generic;
         _layout = ParameterLayout.For(generic.Arch, generic.Card.Classes.Count);
         _experts = experts;
@@ -53,13 +55,14 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
     public IReadOnlyList<int[]> Shards { get; }
 
     /// <summary>
-    /// Fine-tunes the experts and trains the mixer on <paramref name="trainTasks"/> (their class names are embedded by
-    /// <paramref name="text"/>, which the returned method keeps using and the caller keeps owning).
-    /// <paramref name="progress"/> receives the fraction of all steps done.
+    /// Fine-tunes the experts and trains the mixer on <paramref name="trainTasks"/> (their class names, or the texts
+    /// <paramref name="textOf"/> gives for them, e.g. descriptions, are embedded by <paramref name="text"/>, which the
+    /// returned method keeps using and the caller keeps owning). <paramref name="progress"/> receives the fraction of
+    /// all steps done.
     /// </summary>
     /// <exception cref="TinaException">Bad options, no tasks, or fewer classes in the tasks than experts.</exception>
     public static TaperMixer Train(GenericModel generic, ImageDataset data, IReadOnlyList<PersonalizationTask> trainTasks, ITextEncoder text,
-        TaperMixerOptions? options = null, IProgress<double>? progress = null, CancellationToken cancel = default)
+        TaperMixerOptions? options = null, IProgress<double>? progress = null, CancellationToken cancel = default, Func<string, string>? textOf = null)
     {
         ArgumentNullException.ThrowIfNull(generic);
         ArgumentNullException.ThrowIfNull(data);
@@ -85,7 +88,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
             double total = expertSteps + mixerSteps;
             var experts = TrainExperts(generic, data, shards, trainFeatures, o, rng, cancel, progress is null ? null : new Scaled(progress, 0, expertSteps / total));
             var mixer = Seeds.WithGlobalSeed(Seeds.Derive(o.Seed, 0x313), () => CreateMixer(text.Dimension, o.Hidden, experts.Length * o.Experts));
-            var method = new TaperMixer(generic, experts, mixer, text, shards);
+            var method = new TaperMixer(generic, experts, mixer, text, shards, textOf);
             method.TrainMixer(data, trainTasks, trainFeatures, o, rng, cancel, progress is null ? null : new Scaled(progress, expertSteps / total, mixerSteps / total));
             // The test features are the first a prediction needs; the method keeps them.
             (method._featuresOf, method._features, testFeatures) = (data.Test, testFeatures, null);
@@ -259,7 +262,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         var missing = tasks.SelectMany(t => t.Names).Where(n => !_embeddings.ContainsKey(n)).Distinct().ToList();
         if (missing.Count > 0)
         {
-            var vectors = _text.Encode(missing);
+            var vectors = _text.Encode(missing.Select(_textOf).ToList());
             for (int i = 0; i < missing.Count; i++) _embeddings[missing[i]] = vectors[i];
         }
         int d = _text.Dimension;

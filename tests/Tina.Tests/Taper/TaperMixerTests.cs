@@ -74,6 +74,10 @@ public class TaperMixerTests
         Assert.All(taper.Predict(tasks[0], data.Test, data.Test.IndicesOf(tasks[0].Classes.ToHashSet())), x => Assert.InRange(x, 0, 2));
 
         Assert.Throws<TinaException>(() => TaperMixer.Train(generic, data, tasks, text, Options with { Experts = 1 }));
+        // The mixer embeds the texts it is given for the classes (e.g. descriptions), not the names: the test encoder
+        // refuses words with "zzz".
+        var e = Assert.Throws<InvalidPromptException>(() => TaperMixer.Train(generic, data, tasks, text, Options with { ExpertEpochs = 1, MixerEpochs = 1 }, textOf: n => $"zzz {n}"));
+        Assert.Contains("zzz", e.Message);
         Assert.Throws<TinaException>(() => TaperMixer.Train(generic, data, [], text, Options));
     }
 }
