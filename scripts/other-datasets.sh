@@ -8,15 +8,16 @@ export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
 export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"
 dotnet build src/Tina.Cli -c Release -nologo -v q
 tina() { src/Tina.Cli/bin/Release/net10.0/linux-x64/Tina.Cli "$@"; }
-run() {   # dataset, generic epochs, fine-tuning batch size, prompt kind
-  local d=$1 epochs=$2 batch=$3 kind=$4
+run() {   # dataset, generic epochs, fine-tuning batch size, prompt kind, extra text options
+  local d=$1 epochs=$2 batch=$3 kind=$4; shift 4
   tina generic train --dataset "$d" --arch resnet20 --epochs "$epochs"
   tina zoo build --dataset "$d" --arch resnet20 --tasks 1000 --ood 150 --classes 2-10 --epochs 10 --batch-size "$batch" --out "artifacts/zoo/qs-$d"
-  tina train --zoo "artifacts/zoo/qs-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 30 --prompt-kind "$kind" --out "artifacts/tina/qs-$d"
+  tina train --zoo "artifacts/zoo/qs-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 30 --prompt-kind "$kind" "$@" --out "artifacts/tina/qs-$d"
   tina eval --dataset "$d" --arch resnet20 --zoo "artifacts/zoo/qs-$d" --tasks 150 --methods generic,classifier-selection,finetune,taper-mixer,tina \
-    --generator "artifacts/tina/qs-$d" --prompt-kind "$kind" --json "artifacts/eval-qs-$d.json"
+    --generator "artifacts/tina/qs-$d" --prompt-kind "$kind" "$@" --json "artifacts/eval-qs-$d.json"
 }
 # GloVe has no vector for Mini-ImageNet's "komondor", so its generator is trained and prompted on the classes'
-# WordNet descriptions (data/descriptions/miniimagenet.tsv); Caltech-101 has no descriptions and uses its names.
+# WordNet descriptions (data/descriptions/miniimagenet.tsv). Caltech-101 has no descriptions and uses its names; the
+# one GloVe lacks, "gerenuk", is encoded as "long-necked antelope" (data/prompts/caltech101-texts.tsv).
 run miniimagenet 3 64 descriptions
-run caltech101 15 16 names
+run caltech101 15 16 names --class-texts data/prompts/caltech101-texts.tsv

@@ -78,16 +78,17 @@ internal static class EvalCommand
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
+            var aliases = r.GetValue(classTexts) is { } textsFile ? Tina.Text.ClassTextsFile.Read(textsFile) : null;
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
             using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
             using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
-                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, TaperTexts(kind, dataset.Name)));
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, TaperTexts(kind, dataset.Name, aliases)));
 
             if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
             if (r.GetValue(imageShots) > 0 && kind != PromptKind.Names) throw new TinaException("Give either --image-shots or --prompt-kind descriptions, not both.");
             if (new[] { r.GetValue(imageShots) > 0, kind != PromptKind.Names, r.GetValue(classTexts) is not null }.Count(x => x) > 1)
                 throw new TinaException("Give at most one of --image-shots, --prompt-kind descriptions and --class-texts.");
-            var classPrompts = r.GetValue(classTexts) is { } textsFile ? Renamed(ReadClassTexts(textsFile))
+            var classPrompts = aliases is not null ? Renamed(aliases)
                 : r.GetValue(imageShots) > 0
                 ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
                     generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
@@ -239,9 +240,10 @@ internal static class EvalCommand
             : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
     }
 
-    /// <summary>TAPER-Mixer's text for a class: its name, or with <c>--prompt-kind descriptions</c> its built-in description (as Tina's).</summary>
-    private static Func<string, string>? TaperTexts(PromptKind kind, string dataset)
+    /// <summary>TAPER-Mixer's text for a class, as Tina's: its name, its <c>--class-texts</c> text, or with <c>--prompt-kind descriptions</c> its built-in description.</summary>
+    private static Func<string, string>? TaperTexts(PromptKind kind, string dataset, IReadOnlyDictionary<string, string>? aliases)
     {
+        if (aliases is not null) return n => aliases.TryGetValue(n, out var t) ? t : n;
         if (kind != PromptKind.Descriptions) return null;
         var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
         return n => descriptions.TryGetValue(n, out var d) ? d : throw new TinaException($"No built-in description for the class '{n}' of {dataset}.");
@@ -250,23 +252,6 @@ internal static class EvalCommand
     /// <summary>Each class conditioned on its text from <paramref name="texts"/> (its name when absent).</summary>
     private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> Renamed(IReadOnlyDictionary<string, string> texts) =>
         task => task.Names.Select(n => new ClassPrompt(n, texts.TryGetValue(n, out var t) ? t : n)).ToList();
-
-    /// <summary>Reads 'class&lt;TAB&gt;text' lines (blank lines and # comments skipped); class names match ignoring case and '_'.</summary>
-    private static Dictionary<string, string> ReadClassTexts(string path)
-    {
-        if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "Write one 'class<TAB>text' line per class.");
-        var result = new Dictionary<string, string>(Tina.Text.ClassDescriptions.NameComparer);
-        var lines = File.ReadAllLines(path);
-        for (int i = 0; i < lines.Length; i++)
-        {
-            if (lines[i].Trim().Length == 0 || lines[i].TrimStart().StartsWith('#')) continue;
-            var parts = lines[i].Split('\t');
-            if (parts.Length != 2 || parts[0].Trim().Length == 0 || parts[1].Trim().Length == 0)
-                throw new InvalidPromptException($"Line {i + 1} of {path}: expected 'class<TAB>text'.");
-            if (!result.TryAdd(parts[0].Trim(), parts[1].Trim())) throw new InvalidPromptException($"Line {i + 1} of {path}: the class '{parts[0].Trim()}' is given twice.");
-        }
-        return result;
-    }
 
     /// <summary>
     /// Image prompts: each class is shown by <paramref name="shots"/> of its training images (a seeded choice, the same

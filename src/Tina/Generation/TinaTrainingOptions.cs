@@ -78,6 +78,14 @@ public sealed record TinaTrainingOptions
     [JsonIgnore]
     public IReadOnlyDictionary<string, string>? Descriptions { get; init; }
 
+    /// <summary>
+    /// With <see cref="PromptKind.Names"/>: the text to encode for some class names instead of the name itself (e.g.
+    /// common words for a name the encoder does not know); the checkpoint stores the embedding under the class name, so
+    /// prompts keep using the name. Null: every name is encoded as it is.
+    /// </summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<string, string>? ClassTexts { get; init; }
+
     /// <summary>Classifier augmentation: shuffle each drawn p-Model's class order with its fc rows (on by default).</summary>
     public bool ClassifierAugmentation { get; init; } = true;
 
