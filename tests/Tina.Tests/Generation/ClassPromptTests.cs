@@ -76,6 +76,15 @@ public class ClassPromptTests
         var e = Assert.Throws<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1) with { Prompts = PromptKind.Descriptions, Descriptions = new Dictionary<string, string>() }, encoder)
             .Train(GenerationFixture.ZooDir, Path.Combine(TestData.TempDir(), "none")));
         Assert.Contains(names.Order(StringComparer.Ordinal).First(), e.Message);
+        // Names encoded through other words keep the names as the stored keys; the other words are what is encoded.
+        var aliasDir = Path.Combine(TestData.TempDir(), "aliased");
+        var first = names.Order(StringComparer.Ordinal).First();
+        new TinaTrainer(GenerationFixture.Options(1) with { ClassTexts = new Dictionary<string, string> { [first] = "another word" } }, encoder).Train(GenerationFixture.ZooDir, aliasDir);
+        using (var aliased = TinaGenerator.Load(aliasDir, new HashTextEncoder()))
+            Assert.Equal(names.Order(StringComparer.Ordinal), aliased.StoredClassNames.Order(StringComparer.Ordinal));
+        var bad = Assert.Throws<InvalidPromptException>(() => new TinaTrainer(GenerationFixture.Options(1) with { ClassTexts = new Dictionary<string, string> { [first] = "zzz" } }, encoder)
+            .Train(GenerationFixture.ZooDir, Path.Combine(TestData.TempDir(), "bad-alias")));
+        Assert.Contains("zzz", bad.Message);
         // The built-in CIFAR-100 descriptions cover every class.
         var builtIn = ClassDescriptions.LoadBuiltIn("cifar100");
         Assert.All(Fixtures.Cifar.ClassNames, n => Assert.True(builtIn.ContainsKey(n), n));
