@@ -21,3 +21,8 @@ run() {   # dataset, generic epochs, fine-tuning batch size, prompt kind, extra 
 # one GloVe lacks, "gerenuk", is encoded as "long-necked antelope" (data/prompts/caltech101-texts.tsv).
 run miniimagenet 3 64 descriptions
 run caltech101 15 16 names --class-texts data/prompts/caltech101-texts.tsv
+
+# The chart of docs/RESULTS.md (needs the CIFAR-100 results of scripts/quickstart.sh + studies.sh and artifacts/full50).
+src/Tina.Plot/bin/Release/net10.0/linux-x64/Tina.Plot pacc --json artifacts/eval-qs-shared-e30.json artifacts/eval-full50.json \
+  artifacts/eval-qs-miniimagenet.json artifacts/eval-qs-caltech101.json --labels "CIFAR-100 3-ep." "CIFAR-100 50-ep." "Mini-ImageNet" "Caltech-101" \
+  --only ood --title "OOD p-Acc by dataset and generic model (ResNet-20 heads)" --out docs/datasets.png || true

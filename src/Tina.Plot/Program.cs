@@ -36,7 +36,8 @@ var json = new Option<string[]>("--json") { Description = "Result files of tina 
 var outBars = new Option<string>("--out") { Description = "PNG to write.", Required = true };
 var fileLabels = new Option<string[]>("--labels") { Description = "One label per --json file, put before its groups' names (default: the file's arch).", AllowMultipleArgumentsPerToken = true };
 var title = new Option<string>("--title") { Description = "Chart title.", DefaultValueFactory = _ => "CIFAR-100 p-Acc" };
-var bars = new Command("pacc", "Grouped bars: p-Acc per method for each group of tasks (ID, OOD, OOD per unseen share …) of each result file.") { json, outBars, fileLabels, title };
+var only = new Option<string?>("--only") { Description = "Draw only the groups with this key in the result files (e.g. ood)." };
+var bars = new Command("pacc", "Grouped bars: p-Acc per method for each group of tasks (ID, OOD, OOD per unseen share …) of each result file.") { json, outBars, fileLabels, title, only };
 bars.SetAction(r => Run(() =>
 {
     var groups = new List<(string Label, List<(string Method, double Mean, double Std)> Values)>();
@@ -52,6 +53,7 @@ bars.SetAction(r => Run(() =>
         foreach (var (split, node) in doc)
         {
             if (node is not JsonObject group || group["methods"] is not JsonObject methods) continue;
+            if (r.GetValue(only) is { } keep && split != keep) continue;
             string label = $"{prefix} {split.ToUpperInvariant().Replace("OOD-UNSEEN-", "OOD ", StringComparison.Ordinal)}{(split.StartsWith("ood-unseen-", StringComparison.Ordinal) ? "% unseen" : "")} ({node["tasks"]})";
             int at = groups.FindIndex(g => g.Label == label);   // e.g. tina-ddpm measured in a second run on the same tasks
             if (at < 0) groups.Add((label, []));

@@ -39,6 +39,10 @@ public class PlotToolTests
             File.WriteAllText(unseen, """{"arch":"resnet20","split":"test","id":{"tasks":3,"methods":{"tina":{"pAcc":70,"std":5}}},"ood-unseen-0":{"tasks":2,"methods":{"tina":{"pAcc":69,"std":5}}},"ood-unseen-100":{"tasks":2,"methods":{"tina":{"pAcc":50,"std":5}}}}""");
             (code, output) = Plot("pacc", "--json", unseen, unseen, "--labels", "a", "b", "--title", "Unseen classes", "--out", bars);
             Assert.True(code == 0, output);
+            (code, output) = Plot("pacc", "--json", unseen, "--only", "nothing-like-this", "--out", bars);
+            Assert.Equal(2, code);
+            (code, output) = Plot("pacc", "--json", unseen, "--only", "id", "--out", bars);
+            Assert.True(code == 0, output);
             (code, output) = Plot("pacc", "--json", unseen, "--labels", "a", "b", "--out", bars);
             Assert.Equal(2, code);
             Assert.Contains("one --labels entry per --json file", output);
