@@ -3,11 +3,7 @@
 # ResNet-20, a zoo of 1,000 + 150 heads of 2-10 classes (tasks drawn without superclasses), a 30-epoch generator, and
 # every method on the held-out tasks. Zoo builds and trainings resume when rerun; TINA_THREADS sets the threads.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
-export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"
-dotnet build src/Tina.Cli -c Release -nologo -v q
-tina() { src/Tina.Cli/bin/Release/net10.0/linux-x64/Tina.Cli "$@"; }
+source "$(dirname "$0")/tina-env.sh"
 run() {   # dataset, generic epochs, fine-tuning batch size, prompt kind, extra text options
   local d=$1 epochs=$2 batch=$3 kind=$4; shift 4
   tina generic train --dataset "$d" --arch resnet20 --epochs "$epochs"

@@ -6,9 +6,7 @@
 # Every stage is resumable and reused: a second run skips what is finished. Artifacts go to ./artifacts
 # (or $TINA_ARTIFACTS). The sizes below are the small scale; docs/RESULTS.md has the full-scale commands.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"
-export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
+source "$(dirname "$0")/tina-env.sh"
 # ResNet-20 heads, not CNN-5K: a CNN-5K zoo (5 p-Models/min here) and its generator take hours on 2 cores, while
 # 1,000 ResNet-20 heads take a minute (docs/RESULTS.md).
 ARCH=resnet20
@@ -21,8 +19,6 @@ TINA_EPOCHS="${TINA_EPOCHS:-30}"         # paper: 300-400
 TINA_TOKENS="${TINA_TOKENS:-shared}"     # one token per class (row + bias + text), docs/RESULTS.md
 CLASSES="${CLASSES:-apple, pear, orange, sweet pepper, mushroom}"
 
-dotnet build src/Tina.Cli -c Release -nologo -v q
-tina() { src/Tina.Cli/bin/Release/net10.0/linux-x64/Tina.Cli "$@"; }
 out="$TINA_ARTIFACTS/quickstart"
 mkdir -p "$out"
 start=$SECONDS

@@ -3,11 +3,7 @@
 # (which leaves the 3-epoch generic ResNet-20 and the zoo artifacts/quickstart/zoo). About an hour on 2 cores.
 # Zoo builds and trainings resume when rerun; TINA_THREADS sets the threads.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-export TINA_ARTIFACTS="${TINA_ARTIFACTS:-$(pwd)/artifacts}"
-export TINA_DATA="${TINA_DATA:-$(cd .. && pwd)/shared/data}"
-dotnet build src/Tina.Cli -c Release -nologo -v q
-tina() { src/Tina.Cli/bin/Release/net10.0/linux-x64/Tina.Cli "$@"; }
+source "$(dirname "$0")/tina-env.sh"
 ZOO=artifacts/quickstart/zoo
 TRAIN=(--config small --classifier-tokens shared --batch-size 16 --lr 1e-3)
 

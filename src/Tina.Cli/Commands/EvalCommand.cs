@@ -52,6 +52,9 @@ internal static class EvalCommand
                 throw new TinaException("--ensemble applies to the tina methods; add tina or tina-ddpm to --methods.");
             var kind = TinaCommands.ParsePromptKind(r.GetValue(promptKind)!);
             if (kind == PromptKind.Mixed) throw new TinaException("--prompt-kind for tina eval is names or descriptions.");
+            if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
+            if (new[] { r.GetValue(imageShots) > 0, kind != PromptKind.Names, r.GetValue(classTexts) is not null }.Count(x => x) > 1)
+                throw new TinaException("Give at most one of --image-shots, --prompt-kind descriptions and --class-texts.");
             var zooDir = r.GetValue(zoo);
             var promptFile = r.GetValue(prompts);
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
@@ -78,21 +81,17 @@ internal static class EvalCommand
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
-            var aliases = r.GetValue(classTexts) is { } textsFile ? Tina.Text.ClassTextsFile.Read(textsFile) : null;
+            // One text per class name for every text-conditioned method (Tina, TAPER-Mixer): the name, a --class-texts
+            // text or the built-in description; image prompts replace the texts by vectors for Tina.
+            var textOf = ClassTexts(kind, dataset.Name, r.GetValue(classTexts));
+            var classPrompts = r.GetValue(imageShots) > 0
+                ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
+                    generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
+                : textOf is null ? null : task => task.Names.Select(n => new ClassPrompt(n, textOf(n))).ToList();
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
             using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
             using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
-                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, TaperTexts(kind, dataset.Name, aliases)));
-
-            if (r.GetValue(imageShots) < 0) throw new TinaException("--image-shots must be 0 or more.");
-            if (r.GetValue(imageShots) > 0 && kind != PromptKind.Names) throw new TinaException("Give either --image-shots or --prompt-kind descriptions, not both.");
-            if (new[] { r.GetValue(imageShots) > 0, kind != PromptKind.Names, r.GetValue(classTexts) is not null }.Count(x => x) > 1)
-                throw new TinaException("Give at most one of --image-shots, --prompt-kind descriptions and --class-texts.");
-            var classPrompts = aliases is not null ? Renamed(aliases)
-                : r.GetValue(imageShots) > 0
-                ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
-                    generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
-                : Prompts(kind, dataset.Name);
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, textOf));
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list, zooSplit, where) in groups)
@@ -231,27 +230,21 @@ internal static class EvalCommand
         }
     }
 
-    /// <summary>What the tina methods condition a task's classes on: null for their names, else their built-in descriptions.</summary>
-    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? Prompts(PromptKind kind, string dataset)
+    /// <summary>
+    /// The text of each class name for the text-conditioned methods: null for the names themselves; the
+    /// <paramref name="classTextsFile"/>'s text (the name when absent); or with descriptions, the built-in description.
+    /// </summary>
+    private static Func<string, string>? ClassTexts(PromptKind kind, string dataset, string? classTextsFile)
     {
-        if (kind == PromptKind.Names) return null;
-        var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
-        return task => task.Names.Select(n => new ClassPrompt(n, descriptions.TryGetValue(n, out var d) ? d
-            : throw new TinaException($"No built-in description for the class '{n}' of {dataset}."))).ToList();
-    }
-
-    /// <summary>TAPER-Mixer's text for a class, as Tina's: its name, its <c>--class-texts</c> text, or with <c>--prompt-kind descriptions</c> its built-in description.</summary>
-    private static Func<string, string>? TaperTexts(PromptKind kind, string dataset, IReadOnlyDictionary<string, string>? aliases)
-    {
-        if (aliases is not null) return n => aliases.TryGetValue(n, out var t) ? t : n;
+        if (classTextsFile is not null)
+        {
+            var texts = Tina.Text.ClassTextsFile.Read(classTextsFile);
+            return n => texts.TryGetValue(n, out var t) ? t : n;
+        }
         if (kind != PromptKind.Descriptions) return null;
         var descriptions = Tina.Text.ClassDescriptions.LoadBuiltIn(dataset);
         return n => descriptions.TryGetValue(n, out var d) ? d : throw new TinaException($"No built-in description for the class '{n}' of {dataset}.");
     }
-
-    /// <summary>Each class conditioned on its text from <paramref name="texts"/> (its name when absent).</summary>
-    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> Renamed(IReadOnlyDictionary<string, string> texts) =>
-        task => task.Names.Select(n => new ClassPrompt(n, texts.TryGetValue(n, out var t) ? t : n)).ToList();
 
     /// <summary>
     /// Image prompts: each class is shown by <paramref name="shots"/> of its training images (a seeded choice, the same

@@ -152,18 +152,20 @@ internal static class TinaServer
             if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP) as the request body.");
             return await Generate(http, request, aborted, model =>
             {
-                var predictor = predictors.Get(model);
                 image.Position = 0;
-                TinaPrediction p;
-                try
+                return predictors.Use(model, predictor =>
                 {
-                    p = predictor.Predict(image, "the uploaded image");
-                }
-                catch (CorruptFileException e)
-                {
-                    return Problem(StatusCodes.Status400BadRequest, e.Message);
-                }
-                return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
+                    TinaPrediction p;
+                    try
+                    {
+                        p = predictor.Predict(image, "the uploaded image");
+                    }
+                    catch (CorruptFileException e)
+                    {
+                        return Problem(StatusCodes.Status400BadRequest, e.Message);
+                    }
+                    return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
+                });
             });
         }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest);
 
@@ -183,26 +185,53 @@ internal static class TinaServer
         return reader.ReadToEnd();
     });
 
-    /// <summary>Loaded predictors of recently generated models (by their bytes), so repeated images reuse one ML.NET pipeline.</summary>
+    /// <summary>
+    /// Loaded predictors of recently generated models (by their bytes), so repeated images reuse one ML.NET pipeline.
+    /// A predictor is lent for one request; an evicted one is disposed when its last request returns it (disposing
+    /// engines that are in use breaks them), so memory stays bounded by the capacity plus the requests in flight.
+    /// </summary>
     private sealed class PredictorCache(int capacity) : IDisposable
     {
-        private readonly Dictionary<string, TinaPredictor> _byKey = new(StringComparer.Ordinal);
+        private sealed class Entry(TinaPredictor predictor)
+        {
+            public TinaPredictor Predictor { get; } = predictor;
+            public int Users;
+            public bool Evicted;
+        }
+
+        private readonly Dictionary<string, Entry> _byKey = new(StringComparer.Ordinal);
         private readonly Queue<string> _order = new();
         private readonly Lock _lock = new();
 
-        public TinaPredictor Get(TinaGeneratedModel model)
+        /// <summary>Runs <paramref name="use"/> with the predictor of <paramref name="model"/>.</summary>
+        public T Use<T>(TinaGeneratedModel model, Func<TinaPredictor, T> use)
         {
             var key = Tina.IO.ContentHash.Of(model.Bytes);
+            Entry entry;
             lock (_lock)
             {
-                if (_byKey.TryGetValue(key, out var hit)) return hit;
-                var predictor = TinaPredictor.FromOnnx(model.Bytes, "the generated model");
-                _byKey[key] = predictor;
-                _order.Enqueue(key);
-                // Evicted predictors are not disposed: a request may still be using one (disposing engines in use
-                // breaks them); they are released with the process.
-                while (_order.Count > capacity) _byKey.Remove(_order.Dequeue());
-                return predictor;
+                if (!_byKey.TryGetValue(key, out entry!))
+                {
+                    _byKey[key] = entry = new Entry(TinaPredictor.FromOnnx(model.Bytes, "the generated model"));
+                    _order.Enqueue(key);
+                    while (_order.Count > capacity)
+                    {
+                        var old = _byKey[_order.Peek()];
+                        _byKey.Remove(_order.Dequeue());
+                        old.Evicted = true;
+                        if (old.Users == 0) old.Predictor.Dispose();
+                    }
+                }
+                entry.Users++;
+            }
+            try
+            {
+                return use(entry.Predictor);
+            }
+            finally
+            {
+                lock (_lock)
+                    if (--entry.Users == 0 && entry.Evicted) entry.Predictor.Dispose();
             }
         }
 
@@ -210,7 +239,7 @@ internal static class TinaServer
         {
             lock (_lock)
             {
-                foreach (var p in _byKey.Values) p.Dispose();
+                foreach (var e in _byKey.Values) e.Predictor.Dispose();
                 _byKey.Clear();
             }
         }

@@ -214,7 +214,7 @@ public sealed class TinaGenerator : IDisposable
         options ??= new GenerateOptions();
         if (options.EnsembleSize != 1)
             throw new ArgumentException($"The options ask for an ensemble of {options.EnsembleSize} p-Models per prompt; call {nameof(GenerateEnsemble)} or {nameof(GenerateEnsembles)}, or set {nameof(GenerateOptions.EnsembleSize)} = 1.", nameof(options));
-        return Sample(prompts, [options.Seed], options)[0];
+        return Sample(Clean(prompts), [options.Seed], options)[0];
     }
 
     /// <summary>
@@ -234,13 +234,8 @@ public sealed class TinaGenerator : IDisposable
     /// </summary>
     /// <exception cref="InvalidPromptException">A prompt is invalid; the message names it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The ensemble size is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
-    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null)
-    {
-        options ??= new GenerateOptions();
-        var seeds = options.MemberSeeds();
-        var draws = Sample(prompts, seeds, options);
-        return Enumerable.Range(0, prompts.Count).Select(i => new PModelEnsemble(draws.Select(d => d[i]).ToArray(), seeds)).ToArray();
-    }
+    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<string>> prompts, GenerateOptions? options = null) =>
+        Ensembles(Clean(prompts), options ?? new GenerateOptions());
 
     /// <summary>
     /// Generates a seed ensemble for each of several prompts whose classes carry their own conditioning texts (a class
@@ -249,15 +244,8 @@ public sealed class TinaGenerator : IDisposable
     /// </summary>
     /// <exception cref="InvalidPromptException">A prompt is invalid, or a text cannot be encoded; the message names it.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The ensemble size is not 1 to <see cref="PModelEnsemble.MaxMembers"/>.</exception>
-    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<ClassPrompt>> prompts, GenerateOptions? options = null)
-    {
-        ArgumentNullException.ThrowIfNull(prompts);
-        options ??= new GenerateOptions();
-        var seeds = options.MemberSeeds();
-        var cleaned = prompts.Select((p, i) => CheckPrompt(p, i, prompts.Count)).ToList();
-        var draws = Sample(cleaned, seeds, options);
-        return Enumerable.Range(0, prompts.Count).Select(i => new PModelEnsemble(draws.Select(d => d[i]).ToArray(), seeds)).ToArray();
-    }
+    public IReadOnlyList<PModelEnsemble> GenerateEnsembles(IReadOnlyList<IReadOnlyList<ClassPrompt>> prompts, GenerateOptions? options = null) =>
+        Ensembles(Clean(prompts), options ?? new GenerateOptions());
 
     /// <summary>
     /// Generates the p-Model of one prompt whose classes carry their own conditioning texts (<see cref="ClassPrompt"/>),
@@ -270,12 +258,35 @@ public sealed class TinaGenerator : IDisposable
         options ??= new GenerateOptions();
         if (options.EnsembleSize != 1)
             throw new ArgumentException($"The options ask for an ensemble of {options.EnsembleSize} p-Models per prompt; call {nameof(GenerateEnsembles)}, or set {nameof(GenerateOptions.EnsembleSize)} = 1.", nameof(options));
-        return Sample([CheckPrompt(classes, 0, 1)], [options.Seed], options)[0][0];
+        return Sample(Clean([classes]), [options.Seed], options)[0][0];
     }
 
-    private ClassPrompt[] CheckPrompt(IReadOnlyList<ClassPrompt> classes, int index, int count)
+    /// <summary>The ensembles of checked prompts: the batch sampled once per member seed, member m from draw m.</summary>
+    private PModelEnsemble[] Ensembles(List<ClassPrompt[]> cleaned, GenerateOptions options)
     {
-        try { return ClassPrompt.Check(classes, MaxClasses); }
+        var seeds = options.MemberSeeds();
+        var draws = Sample(cleaned, seeds, options);
+        return Enumerable.Range(0, cleaned.Count).Select(i => new PModelEnsemble(draws.Select(d => d[i]).ToArray(), seeds)).ToArray();
+    }
+
+    /// <summary>Class lists parsed by <see cref="ClassList"/> (an item "apple; pear" is two classes), each class conditioned on its name.</summary>
+    private List<ClassPrompt[]> Clean(IReadOnlyList<IReadOnlyList<string>> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => [.. ClassList.Parse(p, MaxClasses).Select(ClassPrompt.OfName)])).ToList();
+    }
+
+    /// <summary>Prompts of classes with their own texts, checked by <see cref="ClassPrompt.Check"/>.</summary>
+    private List<ClassPrompt[]> Clean(IReadOnlyList<IReadOnlyList<ClassPrompt>> prompts)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => ClassPrompt.Check(p, MaxClasses))).ToList();
+    }
+
+    /// <summary>Checks prompt <paramref name="index"/> of <paramref name="count"/>; with several, an error names its position.</summary>
+    private static ClassPrompt[] InBatch(int index, int count, Func<ClassPrompt[]> check)
+    {
+        try { return check(); }
         catch (InvalidPromptException e) when (count > 1)
         {
             throw new InvalidPromptException($"Prompt {index + 1} of {count}: {e.Message}");
@@ -286,12 +297,6 @@ public sealed class TinaGenerator : IDisposable
     /// Samples the prompts once per seed in one diffusion run (rows seed-major: draw m of prompt i is row m·B + i) and
     /// returns draw m's p-Models at index m.
     /// </summary>
-    private PModel[][] Sample(IReadOnlyList<IReadOnlyList<string>> prompts, long[] seeds, GenerateOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(prompts);
-        return Sample(prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList(), seeds, options);
-    }
-
     private PModel[][] Sample(List<ClassPrompt[]> cleaned, long[] seeds, GenerateOptions options)
     {
         if (cleaned.Count == 0) return seeds.Select(_ => Array.Empty<PModel>()).ToArray();
@@ -315,7 +320,7 @@ public sealed class TinaGenerator : IDisposable
         if (prompts.Count != seeds.Count) throw new ArgumentException($"Give one seed per prompt: {prompts.Count} prompts, {seeds.Count} seeds.", nameof(seeds));
         if (options.EnsembleSize != 1) throw new ArgumentException("GenerateEach makes one p-Model per prompt; set EnsembleSize = 1.", nameof(options));
         if (prompts.Count == 0) return [];
-        var cleaned = prompts.Select((p, i) => Validate(p, i, prompts.Count)).ToList();
+        var cleaned = Clean(prompts);
         return SampleRows(cleaned, [.. seeds], options);
     }
 
@@ -370,16 +375,6 @@ public sealed class TinaGenerator : IDisposable
     /// <summary>The names of <paramref name="classes"/> that need the text encoder (not stored with the checkpoint and not encoded yet).</summary>
     public IReadOnlyList<string> UnknownClasses(IEnumerable<string> classes) =>
         classes.Select(c => c.Trim()).Where(c => c.Length > 0 && Lookup(c) is null).Distinct(StringComparer.Ordinal).ToList();
-
-    /// <summary>Parses prompt <paramref name="index"/> of <paramref name="count"/> with <see cref="ClassList"/> (at most <see cref="MaxClasses"/> classes).</summary>
-    private ClassPrompt[] Validate(IReadOnlyList<string> classes, int index, int count)
-    {
-        try { return [.. ClassList.Parse(classes, MaxClasses).Select(ClassPrompt.OfName)]; }
-        catch (InvalidPromptException e) when (count > 1)
-        {
-            throw new InvalidPromptException($"Prompt {index + 1} of {count}: {e.Message}");
-        }
-    }
 
     /// <summary>The embedding of every class of every prompt: stored ones first, the encoder (once per new name) for the rest.</summary>
     private float[][][] Embed(List<string[]> prompts)

@@ -92,9 +92,9 @@ public sealed class TinaTrainer
             PromptKind.Descriptions => descriptions!.Values,
             _ => names.Concat(descriptions!.Values),
         }).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
-        // Names may be encoded through other words (ClassTexts); the table keeps them under the name.
-        var vectors = Encode(o.Prompts == PromptKind.Names && o.ClassTexts is { } aliases
-            ? texts.Select(t => aliases.TryGetValue(t, out var alias) ? alias : t).ToList() : texts);
+        // A name may be encoded through other words (ClassTexts); the table keeps it under the name.
+        var nameSet = names.ToHashSet(StringComparer.Ordinal);
+        var vectors = Encode(texts.Select(t => nameSet.Contains(t) && o.ClassTexts is { } aliases && aliases.TryGetValue(t, out var alias) ? alias : t).ToList());
         var textIndex = texts.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
         float[] TokenOf(string name, bool description) => vectors[textIndex[description ? descriptions![name] : name]];
         int textDim = _encoder.Dimension;

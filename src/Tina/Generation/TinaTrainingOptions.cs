@@ -79,9 +79,10 @@ public sealed record TinaTrainingOptions
     public IReadOnlyDictionary<string, string>? Descriptions { get; init; }
 
     /// <summary>
-    /// With <see cref="PromptKind.Names"/>: the text to encode for some class names instead of the name itself (e.g.
-    /// common words for a name the encoder does not know); the checkpoint stores the embedding under the class name, so
-    /// prompts keep using the name. Null: every name is encoded as it is.
+    /// The text to encode for some class names instead of the name itself (e.g. common words for a name the encoder
+    /// does not know), wherever names are trained on (<see cref="PromptKind.Names"/> and <see cref="PromptKind.Mixed"/>);
+    /// the checkpoint stores the embedding under the class name, so prompts keep using the name. Null: every name is
+    /// encoded as it is.
     /// </summary>
     [JsonIgnore]
     public IReadOnlyDictionary<string, string>? ClassTexts { get; init; }
