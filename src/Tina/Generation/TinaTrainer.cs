@@ -77,6 +77,12 @@ public sealed class TinaTrainer
             throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the ResNet-20 heads of {zooDir} have no hidden neurons to permute.");
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
+        if (!o.ClassificationSequencePadding)
+        {
+            // The ablation: only full-length tasks, so no sequence is ever padded.
+            entries = entries.Where(e => e.Task.Names.Length == o.MaxClasses).ToList();
+            if (entries.Count == 0) throw new TinaException($"Without sequence padding the generator trains only on tasks of {o.MaxClasses} classes, and the zoo {zooDir} has none.");
+        }
         var arch = PModelArchNames.Parse(manifest.Arch);
         int zooClasses = manifest.ClassesPerTask;          // the largest task of the zoo
         var entryClasses = entries.Select(e => e.Task.Names.Length).ToArray();

@@ -107,6 +107,21 @@ public sealed record TinaTrainingOptions
     public double VaryClassCountProbability { get; init; } = 0.5;
 
     /// <summary>
+    /// Classification sequence padding (§2.2.3; on by default). Off is the paper's ablation of it: the generator is
+    /// trained only on the zoo's tasks of exactly <see cref="MaxClasses"/> classes, so it never sees the '&lt;-&gt;'
+    /// token or a masked classifier row, and a shorter prompt at generation fills its free slots with a token it has
+    /// not learned. Needs <see cref="VaryClassCountProbability"/> 0 (random prefixes are padded sequences).
+    /// </summary>
+    public bool ClassificationSequencePadding { get; init; } = true;
+
+    /// <summary>
+    /// TAPER's design as the paper's ablation (Table 3): one text token, the mean of the class-slot embeddings, instead
+    /// of one token per class, so the generator cannot tell which class goes to which classifier row. Needs the
+    /// per-token layouts (<see cref="SharedSlots"/> off: <c>--classifier-tokens rows</c> or <c>chunks</c>).
+    /// </summary>
+    public bool MergedTextToken { get; init; }
+
+    /// <summary>
     /// Probability that a drawn sample is replaced by a mixed task (<see cref="TaskMixing"/>: random classes, each row
     /// from a p-Model that has the class). Not in the paper; 0 disables it.
     /// </summary>
@@ -152,7 +167,7 @@ public sealed record TinaTrainingOptions
         var config = preset with
         {
             TextDim = textDim, MaxClasses = MaxClasses, ChunkSize = ChunkSize ?? preset.ChunkSize,
-            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots,
+            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots, MergedTextToken = MergedTextToken,
         };
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new TinaException(e.Message); }
@@ -168,6 +183,10 @@ public sealed record TinaTrainingOptions
         if (EmaDecay is < 0 or >= 1) throw new TinaException($"EMA decay must be in [0, 1); got {EmaDecay}.");
         if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
         if (TaskMixingProbability is < 0 or > 1) throw new TinaException($"The task-mixing probability must be in [0, 1]; got {TaskMixingProbability}.");
+        if (!ClassificationSequencePadding && VaryClassCountProbability > 0)
+            throw new TinaException($"Training on random class prefixes pads the sequence; without sequence padding the varying-class-count probability must be 0 (got {VaryClassCountProbability}).");
+        if (MergedTextToken && SharedSlots)
+            throw new TinaException("The merged text token replaces the per-class text tokens that shared slots are built on; use it with the rows or chunks classifier tokens.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
         ResolveConfig(1);

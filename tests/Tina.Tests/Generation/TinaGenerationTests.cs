@@ -1,6 +1,7 @@
 using Tina.Diffusion;
 using Tina.Evaluation;
 using Tina.Generation;
+using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
 using Tina.Zoo;
@@ -108,6 +109,61 @@ public class TinaGenerationTests(ITestOutputHelper output)
         var e = Assert.ThrowsAny<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1) with { NeuronPermutation = true }, encoder)
             .Train(resnetZoo, Path.Combine(TestData.TempDir(), "resnet")));
         Assert.Contains("hidden neurons", e.Message);
+    }
+
+    [Fact]
+    public void MergedTextTokenAblationLosesTheClassOrder()
+    {
+        using var encoder = new HashTextEncoder();
+        var dir = Path.Combine(TestData.TempDir(), "merged");
+        var options = GenerationFixture.Options(1) with { SharedSlots = false, MergedTextToken = true };
+        new TinaTrainer(options, encoder).Train(GenerationFixture.ZooDir, dir);
+        using var gen = TinaGenerator.Load(dir, encoder);
+        Assert.True(gen.State.Config.MergedTextToken);
+        // One text token, the mean of the classes: a reordered prompt conditions the same, so the rows cannot follow it.
+        var a = gen.Generate(["apple", "bed", "bee"], new GenerateOptions { Steps = 10, Seed = 2 });
+        var b = gen.Generate(["bee", "bed", "apple"], new GenerateOptions { Steps = 10, Seed = 2 });
+        Assert.True(a.Parameters.Zip(b.Parameters).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
+        // With one token per class (the fixture's generator) the same reordering changes the classifier.
+        using var perClass = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var c = perClass.Generate(["apple", "bed", "bee"], new GenerateOptions { Steps = 10, Seed = 2 });
+        var d = perClass.Generate(["bee", "bed", "apple"], new GenerateOptions { Steps = 10, Seed = 2 });
+        Assert.True(c.Parameters.Zip(d.Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
+        // Shared slots are built on per-class tokens: the combination is refused with a clear message.
+        var e = Assert.Throws<TinaException>(() => (GenerationFixture.Options(1) with { MergedTextToken = true }).Validate());
+        Assert.Contains("rows or chunks", e.Message);
+    }
+
+    [Fact]
+    public void WithoutSequencePaddingOnlyFullLengthTasksAreTrainedOn()
+    {
+        // A zoo of 2-4-class tasks: without padding only its 4-class tasks (4 = the generator's class slots) are used.
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 16, testPerClass: 4);
+        using var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 11),
+            new GenericModelCard { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 11, Optimizer = "none" });
+        var zoo = Path.Combine(TestData.TempDir(), "mixed-zoo");
+        var manifest = new ZooBuilder(generic, "generic", data, new ZooBuildOptions
+        {
+            TrainTasks = 9, OodTasks = 0, ClassesPerTask = 4, MinClassesPerTask = 2, Seed = 3,
+            FineTune = new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = 9 },
+        }).Build(zoo);
+        int full = manifest.Tasks.Count(t => t.Split == "train" && t.Names.Length == 4);
+        Assert.InRange(full, 1, 8);
+        using var encoder = new HashTextEncoder();
+        var options = GenerationFixture.Options(1) with { MaxClasses = 4, ClassificationSequencePadding = false, VaryClassCountProbability = 0 };
+        var dir = Path.Combine(TestData.TempDir(), "nopad");
+        new TinaTrainer(options, encoder).Train(zoo, dir);
+        var state = TinaCheckpoint.Load(dir);
+        Assert.Equal(full, state.TrainModels);
+        Assert.False(state.Options.ClassificationSequencePadding);
+        // With padding every task is used; a zoo without full-length tasks, or random prefixes without padding, are refused.
+        var padded = Path.Combine(TestData.TempDir(), "pad");
+        new TinaTrainer(options with { ClassificationSequencePadding = true }, encoder).Train(zoo, padded);
+        Assert.Equal(9, TinaCheckpoint.Load(padded).TrainModels);
+        var none = Assert.Throws<TinaException>(() => new TinaTrainer(options with { MaxClasses = 10 }, encoder).Train(zoo, Path.Combine(TestData.TempDir(), "none")));
+        Assert.Contains("tasks of 10 classes", none.Message);
+        var vary = Assert.Throws<TinaException>(() => (options with { VaryClassCountProbability = 0.5 }).Validate());
+        Assert.Contains("sequence padding", vary.Message);
     }
 
     [Fact]
