@@ -54,11 +54,15 @@ internal static class TinaCommands
         var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
+        var init = new Option<string?>("--init") { Description = "Start from this generator's (EMA) weights instead of a fresh initialisation: a short fine-tune, e.g. with --image-shots." };
+        var imageShots = new Option<int>("--image-shots") { Description = "Few-shot image prompts: condition a share of the class slots on K of the class's training images (through --projector) instead of its name; 0 = text only.", DefaultValueFactory = _ => 0 };
+        var imageShare = new Option<double>("--image-share") { Description = "Share of class slots shown by images with --image-shots.", DefaultValueFactory = _ => 0.5 };
+        var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, classifierTokens, mix, promptKind, trainTexts, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -72,6 +76,8 @@ internal static class TinaCommands
                 // Without padding the default prefix probability becomes 0; an explicit --vary-classes above 0 is refused by Validate.
                 VaryClassCountProbability = r.GetValue(noPadding) && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),
                 ClassificationSequencePadding = !r.GetValue(noPadding), MergedTextToken = r.GetValue(merged),
+                WarmupEpochs = r.GetValue(warmup), InitFrom = r.GetValue(init) is { } from ? Path.GetFullPath(from) : null,
+                ImagePromptShots = r.GetValue(imageShots), ImagePromptShare = r.GetValue(imageShare),
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
                 ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
                 {
@@ -101,8 +107,23 @@ internal static class TinaCommands
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
+            Tina.ImagePrompts.ImagePromptPool? pool = null;
+            if (options.ImagePromptShots > 0)
+            {
+                var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
+                var projectorPath = Path.GetFullPath(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch));
+                var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath);
+                if (projector.TextEncoderId != encoder.Id)
+                    throw new TinaException($"The projector {projectorPath} maps into {projector.TextEncoderId}, but this run encodes text with {encoder.Id}; fit a projector with the same encoder.");
+                options = options with { ImagePromptProjector = projectorPath };
+                var data = Datasets.Open(r, manifest.Dataset);
+                using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
+                pool = ProgressView.Run("project images", _ => Tina.ImagePrompts.ImagePromptPool.Build(projector, generic, data));
+            }
+            else if (r.GetResult(imageShare) is { Implicit: false })
+                throw new TinaException("--image-share needs --image-shots K.");
             AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} ({options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
-            var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache).Train(zooDir, dir, new Sink(p), cancel));
+            var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache, pool).Train(zooDir, dir, new Sink(p), cancel));
             var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
             var losses = result.EpochLoss;
             foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))

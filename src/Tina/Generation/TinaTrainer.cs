@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Tina.Diffusion;
 using Tina.Generic;
+using Tina.ImagePrompts;
 using Tina.IO;
 using Tina.PModels;
 using Tina.Runtime;
@@ -36,13 +37,23 @@ public sealed class TinaTrainer
     private readonly TinaTrainingOptions _options;
     private readonly ITextEncoder _encoder;
     private readonly EmbeddingCache? _cache;
+    private readonly ImagePromptPool? _imagePrompts;
 
-    /// <summary>Creates the trainer; <paramref name="encoder"/> is used (not owned) for the class-name embeddings.</summary>
-    public TinaTrainer(TinaTrainingOptions options, ITextEncoder encoder, EmbeddingCache? cache = null)
+    /// <summary>
+    /// Creates the trainer; <paramref name="encoder"/> is used (not owned) for the class-name embeddings, and
+    /// <paramref name="imagePrompts"/> (needed exactly when <see cref="TinaTrainingOptions.ImagePromptShots"/> is above 0)
+    /// for image-prompted class slots.
+    /// </summary>
+    public TinaTrainer(TinaTrainingOptions options, ITextEncoder encoder, EmbeddingCache? cache = null, ImagePromptPool? imagePrompts = null)
     {
         _options = (options ?? throw new ArgumentNullException(nameof(options))).Validate();
         _encoder = encoder ?? throw new ArgumentNullException(nameof(encoder));
         _cache = cache;
+        if ((_options.ImagePromptShots > 0) != (imagePrompts is not null))
+            throw new TinaException(imagePrompts is null ? "Training on image prompts needs the projected images (an ImagePromptPool)." : "Image prompts were given but ImagePromptShots is 0.");
+        if (imagePrompts is not null && imagePrompts.Dimension != encoder.Dimension)
+            throw new TinaException($"The image prompts are {imagePrompts.Dimension}-d; the text encoder {encoder.Id} gives {encoder.Dimension}-d vectors.");
+        _imagePrompts = imagePrompts;
     }
 
     /// <summary>Trains (or resumes training) on the zoo in <paramref name="zooDir"/>, writing checkpoints to <paramref name="checkpointDir"/>.</summary>
@@ -55,6 +66,7 @@ public sealed class TinaTrainer
         Directory.CreateDirectory(checkpointDir);
         using var run = new TrainingRun(o, zoo);
         if (TinaCheckpoint.Exists(checkpointDir)) Resume(run, checkpointDir, progress);
+        else if (o.InitFrom is { } init) Initialize(run, init);
         run.Clock.Start();
         for (int epoch = run.StartEpoch; epoch < o.Epochs; epoch++)
         {
@@ -146,6 +158,20 @@ public sealed class TinaTrainer
                 if (descriptionData is not null) (name is null ? padVector : TokenOf(name, true)).CopyTo(descriptionData, ((long)i * k + s) * textDim);
             }
         }
+        // Image prompts: the dataset class of every (p-Model, slot), -1 on padding.
+        int[]? slotClasses = null;
+        if (_imagePrompts is { } pool)
+        {
+            slotClasses = new int[n * k];
+            for (int i = 0; i < n; i++)
+                for (int s = 0; s < k; s++)
+                {
+                    if (s >= entryClasses[i]) { slotClasses[i * k + s] = -1; continue; }
+                    var name = entries[i].Task.Names[s];
+                    slotClasses[i * k + s] = pool.IndexOf(name) is >= 0 and var c ? c
+                        : throw new TinaException($"The image prompts hold no images of the zoo's class '{name}'; project the images of the zoo's dataset {manifest.Dataset}.");
+                }
+        }
         using var baseMask = padding.MaskTensor(entryClasses);
         using var rawZoo = tensor(zooData, [n, p]);
         var normalizer = ParameterNormalizer.Fit(o.Normalization, padding.Layout, rawZoo, baseMask);
@@ -158,6 +184,7 @@ public sealed class TinaTrainer
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
             Tokens = tensor(tokenData, [n, k, textDim]).to(device),
             DescriptionTokens = descriptionData is null ? null : tensor(descriptionData, [n, k, textDim]).to(device),
+            SlotClasses = slotClasses,
             PadRow = tensor(padVector).to(device),
         };
     }
@@ -187,6 +214,20 @@ public sealed class TinaTrainer
         run.EpochLoss.AddRange(st.EpochLoss);
         run.PriorSeconds = st.Seconds;
         progress?.Report(new TinaTrainingProgress(run.StartEpoch, o.Epochs, run.StepsPerEpoch, run.StepsPerEpoch, run.EpochLoss.LastOrDefault(), TimeSpan.Zero, $"resumed after epoch {run.StartEpoch}"));
+    }
+
+    /// <summary>Starts from the EMA weights of the generator in <paramref name="dir"/>, which must match this run's transformer.</summary>
+    private void Initialize(TrainingRun run, string dir)
+    {
+        dir = Path.GetFullPath(dir);
+        if (!TinaCheckpoint.Exists(dir)) throw new TinaFileNotFoundException(dir, "Give the folder of a trained generator (tina train) to start from.");
+        var st = TinaCheckpoint.Load(dir);
+        if (st.Config != run.Zoo.Config || st.Arch != run.Zoo.Arch.ToName() || st.TextEncoderId != _encoder.Id)
+            throw new TinaException($"Cannot start from {dir}: it is a {st.Arch} generator with {st.Config} and encoder {st.TextEncoderId}; this run is {run.Zoo.Arch.ToName()} with {run.Zoo.Config} and {_encoder.Id}.");
+        var weights = TinaWeights.Load(dir, st);
+        StateDict.Import(run.Model, weights.Ema, Path.Combine(dir, st.WeightsFile));
+        using var _ = no_grad();
+        foreach (var (_, parameter, average) in run.Ema) average.copy_(parameter);
     }
 
     /// <summary>One epoch of optimizer steps (0-based <paramref name="epoch"/>); returns its mean loss per p-Model.</summary>
@@ -249,6 +290,19 @@ public sealed class TinaTrainer
             // Mixed prompts: each slot is conditioned on its class's description with probability 1/2.
             var useDescription = rand([b, k, 1], generator: gen, device: device).Greater(0.5);
             c = where(useDescription, described.view(-1, textDim).index_select(0, slots).view(b, k, textDim), c);
+        }
+        if (zoo.SlotClasses is { } slotClasses)
+        {
+            // Few-shot image prompts: a share of the class slots shows K random training images of the class instead of its text.
+            var images = new float[b * k * textDim];
+            var useImage = new float[b * k];
+            for (int j = 0; j < b * k; j++)
+                if (slotClasses[si[j]] is >= 0 and var cls && rng.NextDouble() < o.ImagePromptShare)
+                {
+                    _imagePrompts!.Sample(cls, o.ImagePromptShots, rng, images.AsSpan(j * textDim, textDim));
+                    useImage[j] = 1;
+                }
+            c = where(tensor(useImage, [b, k, 1]).to(device).Greater(0.5), tensor(images, [b, k, textDim]).to(device), c);
         }
         if (o.ClassifierAugmentation)
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
@@ -334,6 +388,8 @@ public sealed class TinaTrainer
         public required Tensor Tokens { get; init; }
         /// <summary>Mixed prompts only: the description tokens [N, K, D] beside the name tokens.</summary>
         public Tensor? DescriptionTokens { get; init; }
+        /// <summary>Image prompts only: the dataset class of every (p-Model, slot) of <see cref="Tokens"/>, -1 on padding.</summary>
+        public int[]? SlotClasses { get; init; }
         /// <summary>The '&lt;-&gt;' embedding [D].</summary>
         public required Tensor PadRow { get; init; }
 

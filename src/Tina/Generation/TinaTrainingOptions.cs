@@ -127,6 +127,26 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public double TaskMixingProbability { get; init; }
 
+    /// <summary>
+    /// Few-shot image prompts (the paper's Figure 6a): when above 0, each class slot is conditioned, with probability
+    /// <see cref="ImagePromptShare"/>, on this many of its class's training images (through an
+    /// <see cref="ImagePrompts.ImagePromptPool"/> given to the trainer) instead of its text. 0 = text only.
+    /// </summary>
+    public int ImagePromptShots { get; init; }
+
+    /// <summary>Share of class slots conditioned on images when <see cref="ImagePromptShots"/> is above 0.</summary>
+    public double ImagePromptShare { get; init; } = 0.5;
+
+    /// <summary>The image-prompt projector's file (recorded so a resumed run checks it is the same).</summary>
+    public string? ImagePromptProjector { get; init; }
+
+    /// <summary>
+    /// Start from another generator's weights (its EMA weights, for model and EMA alike) instead of a fresh
+    /// initialisation: a short fine-tune, e.g. on image prompts. Its transformer config, architecture and text encoder
+    /// must be this run's.
+    /// </summary>
+    public string? InitFrom { get; init; }
+
     /// <summary>How parameters are normalised before diffusion (the released code: none).</summary>
     public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
 
@@ -187,6 +207,8 @@ public sealed record TinaTrainingOptions
             throw new TinaException($"Training on random class prefixes pads the sequence; without sequence padding the varying-class-count probability must be 0 (got {VaryClassCountProbability}).");
         if (MergedTextToken && SharedSlots)
             throw new TinaException("The merged text token replaces the per-class text tokens that shared slots are built on; use it with the rows or chunks classifier tokens.");
+        if (ImagePromptShots < 0) throw new TinaException($"Image-prompt shots must be 0 or more; got {ImagePromptShots}.");
+        if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
         ResolveConfig(1);

@@ -90,14 +90,22 @@ public sealed class ImagePromptProjector
         using var noGrad = no_grad();
         var pixels = new byte[indices.Count * ImageSet.ImageBytes];
         for (int i = 0; i < indices.Count; i++) set.Image(indices[i]).CopyTo(pixels.AsSpan(i * ImageSet.ImageBytes));
-        var f = Accuracy.Features(generic.Network, new ImageSet(pixels, new int[indices.Count]));
-        if (f.shape[1] != FeatureDim) throw new TinaException($"The generic model gives {f.shape[1]} features; this projector was fitted on {FeatureDim}.");
-        var x = cat([f, ones(f.shape[0], 1)], 1);
-        var w = tensor(_weight, [FeatureDim + 1, TextDim]);
-        var z = nn.functional.normalize(x.matmul(w), dim: 1).mean([0L]);
+        var z = Project(Accuracy.Features(generic.Network, new ImageSet(pixels, new int[indices.Count]))).mean([0L]);
         var v = z.data<float>().ToArray();
         TextVectors.Normalize(v);
         return v;
+    }
+
+    /// <summary>Each row of generic-model features [N, F] projected into the text space and normalised: [N, D].</summary>
+    /// <exception cref="TinaException">The features are not the length the projector was fitted on.</exception>
+    public Tensor Project(Tensor features)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        if (features.ndim != 2 || features.shape[1] != FeatureDim) throw new TinaException($"The generic model gives [{string.Join(", ", features.shape)}] features; this projector was fitted on {FeatureDim}.");
+        using var scope = NewDisposeScope();
+        var x = cat([features, ones(features.shape[0], 1)], 1);
+        using var w = tensor(_weight, [FeatureDim + 1, TextDim]);
+        return nn.functional.normalize(x.matmul(w), dim: 1).MoveToOuterDisposeScope();
     }
 
     /// <summary>The conditioning vector of a class shown by encoded image files (PNG, JPEG, …; any size, resized to 32×32).</summary>

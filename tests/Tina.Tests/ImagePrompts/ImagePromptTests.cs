@@ -67,4 +67,35 @@ public class ImagePromptTests
         Assert.Equal(2, code);
         Assert.Contains("one of --prompt", output);
     }
+
+    [Fact]
+    public void FewShotTrainingStartsFromAGeneratorAndConditionsSlotsOnProjectedImages()
+    {
+        var real = RealFixture.Value;
+        using var text = new HashTextEncoder();
+        var projector = ImagePromptProjector.Fit(real.Generic, real.Manifest.GenericModel, real.Data, text);
+        var pool = ImagePromptPool.Build(projector, real.Generic, real.Data);
+        // A class shown by all its training images gives the projector's own embedding of those images.
+        int bear = pool.IndexOf("bear");
+        var all = real.Data.Train.IndicesOf(new HashSet<int> { real.Data.ClassNames.ToList().IndexOf("bear") });
+        var mine = new float[pool.Dimension];
+        pool.Sample(bear, all.Length + 5, new Random(1), mine);
+        var theirs = projector.Embed(real.Generic, real.Data.Train, all);
+        Assert.True(mine.Zip(theirs).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
+        Assert.Equal(-1, pool.IndexOf("no such class"));
+
+        // One epoch from the fixture's generator, half the slots on 2 images: it starts where that generator ended.
+        var options = new TinaTrainingOptions { ConfigName = "tiny", Epochs = 1, BatchSize = 16, WarmupEpochs = 0, Seed = 9, LearningRate = 1e-4 };
+        var fresh = new TinaTrainer(options with { ImagePromptShots = 2 }, text, imagePrompts: pool).Train(real.ZooDir, Path.Combine(TestData.TempDir(), "fresh"));
+        var tuned = new TinaTrainer(options with { ImagePromptShots = 2, InitFrom = real.CheckpointDir }, text, imagePrompts: pool).Train(real.ZooDir, Path.Combine(TestData.TempDir(), "tuned"));
+        Assert.True(tuned.EpochLoss[0] < fresh.EpochLoss[0] / 2, $"loss from the trained generator {tuned.EpochLoss[0]:F4}, fresh {fresh.EpochLoss[0]:F4}");
+        var state = TinaCheckpoint.Load(tuned.CheckpointDir);
+        Assert.Equal((2, real.CheckpointDir), (state.Options.ImagePromptShots, state.Options.InitFrom));
+        // Image prompts need the pool, and the pool needs shots.
+        Assert.Throws<TinaException>(() => new TinaTrainer(options with { ImagePromptShots = 2 }, text));
+        Assert.Throws<TinaException>(() => new TinaTrainer(options, text, imagePrompts: pool));
+        // Another transformer size cannot start from it.
+        var e = Assert.Throws<TinaException>(() => new TinaTrainer(options with { ConfigName = "small", InitFrom = real.CheckpointDir }, text).Train(real.ZooDir, Path.Combine(TestData.TempDir(), "other")));
+        Assert.Contains("Cannot start from", e.Message);
+    }
 }
