@@ -12,6 +12,8 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina image-prompts fit</c>: the projector that lets images stand in for class names.</summary>
 internal static class ImagePromptCommands
 {
+    public static readonly Option<string?> ClipImageModelOption = new("--clip-image-model") { Description = "With a generator trained on CLIP text (--encoder clip): embed --image-prompts with this ONNX export of the same CLIP's image tower instead of the projector." };
+
     public static readonly Option<string?> ProjectorOption = new("--projector") { Description = "Image-prompt projector (tina image-prompts fit); default: ARTIFACTS/image-prompts/DATASET-ARCH.safetensors." };
 
     public static string DefaultPath(string artifacts, string dataset, string arch) => Path.Combine(artifacts, "image-prompts", $"{dataset}-{arch}.safetensors");
@@ -50,7 +52,7 @@ internal static class ImagePromptCommands
     /// in it a prompt image), and each image directly in the folder is a class of one image (label = the file name
     /// without extension and without a trailing _N).
     /// </summary>
-    public static IReadOnlyList<ClassPrompt> ReadFolder(string dir, ImagePromptProjector projector, GenericModel generic)
+    public static IReadOnlyList<ClassPrompt> ReadFolder(string dir, Func<IReadOnlyList<byte[]>, float[]> embed)
     {
         if (!Directory.Exists(dir)) throw new TinaFileNotFoundException(dir, "Give a folder with one subfolder of images per class, or one image per class.");
         string[] exts = [".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"];
@@ -71,7 +73,7 @@ internal static class ImagePromptCommands
         return groups.Select(g =>
         {
             float[] v;
-            try { v = projector.Embed(generic, g.Value.Select(File.ReadAllBytes).ToList()); }
+            try { v = embed(g.Value.Select(File.ReadAllBytes).ToList()); }
             catch (InvalidDataException e) { throw new InvalidPromptException($"An image of class '{g.Key}' in {dir} cannot be read: {e.Message}"); }
             return new ClassPrompt(g.Key, $"images of {g.Key}") { Embedding = v };
         }).ToList();

@@ -151,13 +151,15 @@ internal static class TinaCommands
         var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
         {
-            GeneratorOption, prompt, promptFile, imagePrompts, ImagePromptCommands.ProjectorOption, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
+            GeneratorOption, prompt, promptFile, imagePrompts, ImagePromptCommands.ProjectorOption, ImagePromptCommands.ClipImageModelOption, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
             // First: a bad prompt fails before anything is loaded.
             if (new[] { r.GetValue(prompt), r.GetValue(promptFile), r.GetValue(imagePrompts) }.Count(x => x is not null) != 1)
                 throw new TinaException("Give the classes with one of --prompt \"apple, pear\", --prompt-file FILE or --image-prompts DIR.");
+            if (r.GetValue(ImagePromptCommands.ClipImageModelOption) is not null && r.GetValue(imagePrompts) is null)
+                throw new TinaException("--clip-image-model embeds --image-prompts; give the images with --image-prompts DIR.");
             var classes = r.GetValue(promptFile) is { } file ? ClassPromptFile.Read(file)
                 : r.GetValue(prompt) is { } text ? ClassPrompt.OfNames(ClassList.Parse(text)) : null;
             int k = CheckEnsemble(r.GetValue(ensemble));
@@ -273,13 +275,26 @@ internal static class TinaCommands
     /// <summary>The classes of an image-prompt folder, embedded by the projector (checked against the generator's text encoder).</summary>
     private static IReadOnlyList<ClassPrompt> ImagePrompts(ParseResult r, TinaGenerator gen, string dir)
     {
+        if (r.GetValue(ImagePromptCommands.ClipImageModelOption) is { } clipImage)
+        {
+            // CLIP's own image tower: the images land in the space of the CLIP text the generator was trained on.
+            if (!gen.State.TextEncoderId.StartsWith("clip-", StringComparison.Ordinal))
+                throw new TinaException($"--clip-image-model needs a generator trained on CLIP text (--encoder clip); this one was trained with {gen.State.TextEncoderId}. Use --projector instead.");
+            using var clip = new ClipImageEncoder(clipImage);
+            return ImagePromptCommands.ReadFolder(dir, images =>
+            {
+                var v = clip.Embed(images);
+                return v.Length == gen.State.Config.TextDim ? v
+                    : throw new TinaException($"The CLIP image model gives {v.Length}-d embeddings; the generator's text embeddings are {gen.State.Config.TextDim}-d. Use the image tower of the same CLIP.");
+            });
+        }
         var artifacts = CliContext.ArtifactsDir(r);
         var projector = Tina.ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption)
             ?? ImagePromptCommands.DefaultPath(artifacts, gen.State.Dataset, gen.State.Arch));
         if (projector.TextEncoderId != gen.State.TextEncoderId)
             throw new TinaException($"The projector maps into {projector.TextEncoderId}, but the generator was trained with {gen.State.TextEncoderId}; fit a projector with the generator's encoder.");
         using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
-        return ImagePromptCommands.ReadFolder(dir, projector, generic);
+        return ImagePromptCommands.ReadFolder(dir, images => projector.Embed(generic, images));
     }
 
     /// <summary>A <c>--prompt-kind</c> option (names, descriptions or mixed).</summary>

@@ -33,24 +33,41 @@ public static class ImageDecoder
     /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode.</exception>
     public static void DecodeInto(byte[] encoded, Span<byte> chw)
     {
-        MLImage image;
-        using (var stream = new MemoryStream(encoded, writable: false))
+        using var image = Open(encoded);
+        // GetBGRPixels, not Pixels: MLImage.Pixels calls SKBitmap.GetPixelSpan(), whose signature changed in
+        // SkiaSharp 3, so it throws MissingMethodException in a process that loads SkiaSharp 3 (ScottPlot does).
+        // GetBGRPixels goes through SKBitmap.Pixels, which both SkiaSharp 2.88 and 3.x have.
+        ResizeBgrToChw(image.GetBGRPixels, image.Width, image.Height, chw);
+    }
+
+    /// <summary>
+    /// Decodes <paramref name="encoded"/>, keeps its centred square (side = the shorter side) and resizes that to
+    /// <paramref name="size"/>×<paramref name="size"/> with the same filter: CLIP's preprocessing (shorter side to the
+    /// input size, centre crop), except that CLIP resizes bicubically. Returns 3 × size × size CHW bytes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode.</exception>
+    public static byte[] DecodeCenterSquare(byte[] encoded, int size)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
+        using var image = Open(encoded);
+        var bgr = image.GetBGRPixels;
+        int w = image.Width, h = image.Height, side = Math.Min(w, h);
+        int x0 = (w - side) / 2, y0 = (h - side) / 2;
+        var chw = new byte[3 * size * size];
+        Resize(bgr[((y0 * w + x0) * 3)..], side, side, w * 3, 3, 2, 1, 0, chw, size);
+        return chw;
+    }
+
+    private static MLImage Open(byte[] encoded)
+    {
+        using var stream = new MemoryStream(encoded, writable: false);
+        try
         {
-            try
-            {
-                image = MLImage.CreateFromStream(stream);
-            }
-            catch (Exception e) when (e is ArgumentException or InvalidOperationException)
-            {
-                throw new InvalidDataException($"not a decodable image ({e.Message})", e);
-            }
+            return MLImage.CreateFromStream(stream);
         }
-        using (image)
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
         {
-            // GetBGRPixels, not Pixels: MLImage.Pixels calls SKBitmap.GetPixelSpan(), whose signature changed in
-            // SkiaSharp 3, so it throws MissingMethodException in a process that loads SkiaSharp 3 (ScottPlot does).
-            // GetBGRPixels goes through SKBitmap.Pixels, which both SkiaSharp 2.88 and 3.x have.
-            ResizeBgrToChw(image.GetBGRPixels, image.Width, image.Height, chw);
+            throw new InvalidDataException($"not a decodable image ({e.Message})", e);
         }
     }
 
@@ -62,7 +79,7 @@ public static class ImageDecoder
     {
         if (width <= 0 || height <= 0) throw new ArgumentException($"Invalid image size {width}×{height}.");
         if (bgr.Length != width * height * 3) throw new ArgumentException($"{bgr.Length} bytes is not a {width}×{height} BGR image.", nameof(bgr));
-        Resize(bgr, width, height, width * 3, 3, 2, 1, 0, chw);
+        Resize(bgr, width, height, width * 3, 3, 2, 1, 0, chw, Size);
     }
 
     /// <summary>
@@ -83,42 +100,42 @@ public static class ImageDecoder
             MLPixelFormat.Rgba32 => (0, 1, 2),
             _ => throw new ArgumentException($"Unsupported pixel format {format}.", nameof(format)),
         };
-        Resize(pixels, width, height, stride, 4, r, g, b, chw);
+        Resize(pixels, width, height, stride, 4, r, g, b, chw, Size);
     }
 
-    /// <summary>The separable resize of interleaved pixels (<paramref name="bpp"/> bytes each, channel offsets r, g, b) into CHW planes.</summary>
-    private static void Resize(ReadOnlySpan<byte> pixels, int width, int height, int stride, int bpp, int r, int g, int b, Span<byte> chw)
+    /// <summary>The separable resize of interleaved pixels (<paramref name="bpp"/> bytes each, channel offsets r, g, b) into <paramref name="size"/>² CHW planes.</summary>
+    private static void Resize(ReadOnlySpan<byte> pixels, int width, int height, int stride, int bpp, int r, int g, int b, Span<byte> chw, int size)
     {
-        if (chw.Length != ImageSet.ImageBytes) throw new ArgumentException($"Output must hold {ImageSet.ImageBytes} bytes.", nameof(chw));
+        if (chw.Length != 3 * size * size) throw new ArgumentException($"Output must hold {3 * size * size} bytes.", nameof(chw));
         ReadOnlySpan<int> offsets = [r, g, b];
 
-        var cols = Coefficients(width, Size);
-        var rows = Coefficients(height, Size);
-        var tmp = new float[height * Size]; // one channel after the horizontal pass: height rows × 32 columns
-        const int Plane = Size * Size;
+        var cols = Coefficients(width, size);
+        var rows = Coefficients(height, size);
+        var tmp = new float[height * size]; // one channel after the horizontal pass: height rows × size columns
+        int Plane = size * size;
         for (int c = 0; c < 3; c++)
         {
             int off = offsets[c];
             for (int y = 0; y < height; y++)
             {
                 var row = pixels.Slice(y * stride, width * bpp);
-                for (int ox = 0; ox < Size; ox++)
+                for (int ox = 0; ox < size; ox++)
                 {
                     var (start, w) = cols[ox];
                     float sum = 0;
                     for (int k = 0; k < w.Length; k++) sum += w[k] * row[(start + k) * bpp + off];
-                    tmp[y * Size + ox] = sum;
+                    tmp[y * size + ox] = sum;
                 }
             }
             var plane = chw.Slice(c * Plane, Plane);
-            for (int oy = 0; oy < Size; oy++)
+            for (int oy = 0; oy < size; oy++)
             {
                 var (start, w) = rows[oy];
-                for (int ox = 0; ox < Size; ox++)
+                for (int ox = 0; ox < size; ox++)
                 {
                     float sum = 0;
-                    for (int k = 0; k < w.Length; k++) sum += w[k] * tmp[(start + k) * Size + ox];
-                    plane[oy * Size + ox] = (byte)Math.Clamp((int)MathF.Round(sum), 0, 255);
+                    for (int k = 0; k < w.Length; k++) sum += w[k] * tmp[(start + k) * size + ox];
+                    plane[oy * size + ox] = (byte)Math.Clamp((int)MathF.Round(sum), 0, 255);
                 }
             }
         }

@@ -40,6 +40,26 @@ public class ImageDecoderTests
             }
     }
 
+    [Theory]
+    [InlineData(96, 32)]
+    [InlineData(32, 96)]
+    public void CenterSquareKeepsTheMiddleThirdOfAWideOrTallImage(int w, int h)
+    {
+        // Thirds in red, green, blue along the long side: the centred square is the green third.
+        using var bmp = new SKBitmap(w, h, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int third = (w > h ? x : y) * 3 / Math.Max(w, h);
+                bmp.SetPixel(x, y, third switch { 0 => new SKColor(255, 0, 0), 1 => new SKColor(0, 255, 0), _ => new SKColor(0, 0, 255) });
+            }
+        var chw = ImageDecoder.DecodeCenterSquare(Encode(bmp, SKEncodedImageFormat.Png), 8);
+        Assert.Equal(3 * 64, chw.Length);
+        Assert.All(chw.AsSpan(0, 64).ToArray(), v => Assert.Equal(0, v));
+        Assert.All(chw.AsSpan(64, 64).ToArray(), v => Assert.Equal(255, v));
+        Assert.All(chw.AsSpan(128, 64).ToArray(), v => Assert.Equal(0, v));
+    }
+
     [Fact]
     public void UniformImageStaysUniformAtAnySize()
     {

@@ -3,6 +3,8 @@ using Tina.MLNet.Onnx.Proto;
 using Tina.MLNet.Text;
 using Tina.Text;
 
+using static Tina.Tests.Text.SyntheticOnnx;
+
 namespace Tina.Tests.Text;
 
 /// <summary>
@@ -16,7 +18,7 @@ public sealed class ClipTextEncoderTests
     private static readonly Lazy<ClipTokenizer> Tokenizer = new(() => new ClipTokenizer(ClipTokenizer.DefaultMergesPath(TestData.DataDir)));
     private static readonly string[] Texts = ["a photo of a cat", "aquarium fish", "Hello, world!", "x !\"$"]; // the last has ids 0 and 1 inside
 
-    private static float[] Weight(int d, int seed)
+    internal static float[] Weight(int d, int seed)
     {
         var rng = new Random(seed);
         return Enumerable.Range(0, L * d).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
@@ -45,46 +47,12 @@ public sealed class ClipTextEncoderTests
         }).ToArray();
     }
 
-    private static ValueInfoProto Value(string name, TensorProto.Types.DataType type, params object[] dims)
-    {
-        var shape = new TensorShapeProto();
-        foreach (var dim in dims)
-            shape.Dim.Add(dim is string p ? new TensorShapeProto.Types.Dimension { DimParam = p } : new TensorShapeProto.Types.Dimension { DimValue = (int)dim });
-        return new ValueInfoProto { Name = name, Type = new TypeProto { TensorType = new TypeProto.Types.Tensor { ElemType = (int)type, Shape = shape } } };
-    }
-
-    private static NodeProto Node(string op, string[] inputs, string output, long? castTo = null)
-    {
-        var node = new NodeProto { OpType = op, Name = output + "_node" };
-        node.Input.AddRange(inputs);
-        node.Output.Add(output);
-        if (castTo is { } to) node.Attribute.Add(new AttributeProto { Name = "to", Type = AttributeProto.Types.AttributeType.Int, I = to });
-        return node;
-    }
-
-    private static TensorProto Initializer(string name, float[] data, int d)
-    {
-        var t = new TensorProto { Name = name, DataType = (int)TensorProto.Types.DataType.Float };
-        t.Dims.AddRange([L, d]);
-        t.FloatData.AddRange(data);
-        return t;
-    }
-
-    private static string Save(GraphProto graph)
-    {
-        var model = new ModelProto { IrVersion = 8, ProducerName = "tina-tests", Graph = graph };
-        model.OpsetImport.Add(new OperatorSetIdProto { Domain = "", Version = 13 });
-        var path = Path.Combine(TestData.TempDir(), "text.onnx");
-        File.WriteAllBytes(path, model.ToByteArray());
-        return path;
-    }
-
     /// <summary>OpenAI style: one ids input → one float output.</summary>
-    private static string OpenAiModel(float[] w, int d, TensorProto.Types.DataType idsType, object batch, string inputName = "input_ids")
+    internal static string OpenAiModel(float[] w, int d, TensorProto.Types.DataType idsType, object batch, string inputName = "input_ids")
     {
         var g = new GraphProto { Name = "clip_text" };
         g.Input.Add(Value(inputName, idsType, batch, L));
-        g.Initializer.Add(Initializer("W", w, d));
+        g.Initializer.Add(Initializer("W", w, L, d));
         g.Node.Add(Node("Cast", [inputName], "ids_f", castTo: (long)TensorProto.Types.DataType.Float));
         g.Node.Add(Node("MatMul", ["ids_f", "W"], "text_features"));
         g.Output.Add(Value("text_features", TensorProto.Types.DataType.Float, batch, d));
@@ -97,8 +65,8 @@ public sealed class ClipTextEncoderTests
         var g = new GraphProto { Name = "clip_text_hf" };
         g.Input.Add(Value("input_ids", TensorProto.Types.DataType.Int64, "batch", "sequence"));
         g.Input.Add(Value("attention_mask", TensorProto.Types.DataType.Int64, "batch", "sequence"));
-        g.Initializer.Add(Initializer("W", w, d));
-        g.Initializer.Add(Initializer("W2", w2, d));
+        g.Initializer.Add(Initializer("W", w, L, d));
+        g.Initializer.Add(Initializer("W2", w2, L, d));
         g.Node.Add(Node("Cast", ["input_ids"], "ids_f", castTo: (long)TensorProto.Types.DataType.Float));
         g.Node.Add(Node("Cast", ["attention_mask"], "mask_f", castTo: (long)TensorProto.Types.DataType.Float));
         g.Node.Add(Node("MatMul", ["ids_f", "W"], "a"));
