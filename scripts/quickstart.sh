@@ -37,7 +37,7 @@ echo "== 6. real CIFAR-100 test images of those classes, predicted through ML.NE
 rm -rf "$out/images"
 tina data images --dataset cifar100 --classes "$CLASSES" --per-class 2 --out "$out/images"
 tina predict --model "$out/classifier.zip" --image "$out"/images/*.png
-echo "== 7. p-Acc on the zoo's held-out (OOD) class lists, never seen in training: generic, classifier selection, fine-tuned, Tina (DDIM-50)"
-tina eval --arch $ARCH --zoo "$out/zoo" --tasks "$ZOO_OOD" --methods generic,classifier-selection,finetune,tina \
+echo "== 7. p-Acc on the zoo's held-out (OOD) class lists, never seen in training: generic, classifier selection, fine-tuned, TAPER-Mixer, Tina (DDIM-50)"
+tina eval --arch $ARCH --zoo "$out/zoo" --tasks "$ZOO_OOD" --methods generic,classifier-selection,finetune,taper-mixer,tina \
   --generator "$out/tina" --json "$out/eval.json"
 echo "quickstart: done in $((SECONDS - start)) s (after the build)"

@@ -40,6 +40,47 @@ for K in 1 5; do
   tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30 --image-shots $K --json artifacts/eval-qs-image$K.json
 done
 
-# The chart of the unseen-classes study.
-plot/Tina.Plot pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png 2>/dev/null \
-  || src/Tina.Plot/bin/Release/net10.0/linux-x64/Tina.Plot pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
+# Other words for the same class: hand-written synonyms (data/prompts/cifar100-synonyms.tsv). Casing needs no study:
+# both text encoders lower-case their input, so "Apple" and "apple" are the same prompt.
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30 --class-texts data/prompts/cifar100-synonyms.tsv --json artifacts/eval-qs-synonyms.json
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-mixed-e30 --class-texts data/prompts/cifar100-synonyms.tsv --json artifacts/eval-qs-mixed-synonyms.json
+
+# Images as prompts, few-shot: the name-trained generator fine-tuned 5 epochs with half of its class slots shown by K
+# training images (through the projector), then prompted with K images per class (and, for K = 5, with names again).
+for K in 1 5; do
+  tina train --zoo $ZOO "${TRAIN[@]/1e-3/2e-4}" --warmup-epochs 0 --epochs 5 --init artifacts/tina/qs-shared-e30 --image-shots $K --out artifacts/tina/qs-shared-e30-images$K
+  tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30-images$K --image-shots $K --json artifacts/eval-qs-fewshot$K.json
+done
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30-images5 --json artifacts/eval-qs-fewshot5-names.json
+
+# Ablations (paper Table 3), one flag changed from the default generator each time.
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --no-augmentation --out artifacts/tina/qs-shared-e30-noaug
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --vary-classes 0 --out artifacts/tina/qs-shared-e30-vary0
+# Without sequence padding only the zoo's 111 ten-class tasks are trained on: 270 epochs give the default's 1,890 steps.
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 270 --no-sequence-padding --out artifacts/tina/qs-shared-nopad
+# The merged text token needs the paper's per-token layout; compare it with that layout (rows).
+tina train --zoo $ZOO "${TRAIN[@]/shared/rows}" --epochs 30 --out artifacts/tina/qs-rows-e30
+tina train --zoo $ZOO "${TRAIN[@]/shared/rows}" --epochs 30 --merged-text-token --out artifacts/tina/qs-rows-e30-merged
+for G in qs-shared-e30-noaug qs-shared-e30-vary0 qs-shared-nopad qs-rows-e30 qs-rows-e30-merged; do
+  tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/$G --json artifacts/eval-$G.json
+done
+# Neuron-permutation augmentation needs hidden neurons: a small CNN-5K zoo of 2-10 classes.
+tina generic train --dataset cifar100 --arch cnn5k --epochs 15
+tina zoo build --arch cnn5k --tasks 96 --ood 32 --classes 2-10 --lr 0.05 --epochs 10 --out artifacts/zoo/cnn5k-small-mixed
+for P in "" "--neuron-permutation"; do
+  G=cnn5k-small-mixed-shared${P:+-perm}
+  tina train --zoo artifacts/zoo/cnn5k-small-mixed --config small --classifier-tokens shared --batch-size 16 --epochs 300 $P --out artifacts/tina/$G
+  tina eval --arch cnn5k --zoo artifacts/zoo/cnn5k-small-mixed --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/tina/$G --json artifacts/eval-$G.json
+done
+
+# Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
+PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
+$PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
+$PLOT pacc --only ood --methods tina --title "Tina's OOD p-Acc by prompt (* = generator trained on that kind)" --out docs/prompts.png \
+  --json artifacts/eval-qs-shared-e30.json artifacts/eval-qs-names-on-desc.json artifacts/eval-qs-desc-on-desc.json artifacts/eval-qs-plurals.json \
+    artifacts/eval-qs-synonyms.json artifacts/eval-qs-image1.json artifacts/eval-qs-image5.json artifacts/eval-qs-fewshot1.json artifacts/eval-qs-fewshot5.json \
+  --labels "names" "descr." "descr.*" "plurals" "synonyms" "1 image" "5 images" "1 image*" "5 images*"
+$PLOT pacc --only ood --methods tina --title "Ablations: Tina's OOD p-Acc (ResNet-20 heads; CNN-5K small zoo)" --out docs/ablations.png \
+  --json artifacts/eval-qs-shared-e30.json artifacts/eval-qs-shared-e30-noaug.json artifacts/eval-qs-shared-e30-vary0.json artifacts/eval-qs-shared-nopad.json \
+    artifacts/eval-qs-rows-e30.json artifacts/eval-qs-rows-e30-merged.json artifacts/eval-cnn5k-small-mixed-shared.json artifacts/eval-cnn5k-small-mixed-shared-perm.json \
+  --labels "default" "no cls. aug." "no prefixes" "no padding" "rows" "rows merged" "CNN-5K" "CNN-5K perm."

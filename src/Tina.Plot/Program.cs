@@ -36,8 +36,9 @@ var json = new Option<string[]>("--json") { Description = "Result files of tina 
 var outBars = new Option<string>("--out") { Description = "PNG to write.", Required = true };
 var fileLabels = new Option<string[]>("--labels") { Description = "One label per --json file, put before its groups' names (default: the file's arch).", AllowMultipleArgumentsPerToken = true };
 var title = new Option<string>("--title") { Description = "Chart title.", DefaultValueFactory = _ => "CIFAR-100 p-Acc" };
-var only = new Option<string?>("--only") { Description = "Draw only the groups with this key in the result files (e.g. ood)." };
-var bars = new Command("pacc", "Grouped bars: p-Acc per method for each group of tasks (ID, OOD, OOD per unseen share …) of each result file.") { json, outBars, fileLabels, title, only };
+var only = new Option<string?>("--only") { Description = "Draw only the groups with this key in the result files (e.g. ood); the labels then leave the key out." };
+var methodFilter = new Option<string[]>("--methods") { Description = "Draw only these methods (e.g. tina), in this order.", AllowMultipleArgumentsPerToken = true };
+var bars = new Command("pacc", "Grouped bars: p-Acc per method for each group of tasks (ID, OOD, OOD per unseen share …) of each result file.") { json, outBars, fileLabels, title, only, methodFilter };
 bars.SetAction(r => Run(() =>
 {
     var groups = new List<(string Label, List<(string Method, double Mean, double Std)> Values)>();
@@ -54,17 +55,22 @@ bars.SetAction(r => Run(() =>
         {
             if (node is not JsonObject group || group["methods"] is not JsonObject methods) continue;
             if (r.GetValue(only) is { } keep && split != keep) continue;
-            string label = $"{prefix} {split.ToUpperInvariant().Replace("OOD-UNSEEN-", "OOD ", StringComparison.Ordinal)}{(split.StartsWith("ood-unseen-", StringComparison.Ordinal) ? "% unseen" : "")} ({node["tasks"]})";
+            string label = r.GetValue(only) is not null && prefix.Length > 0 ? prefix
+                : $"{prefix} {split.ToUpperInvariant().Replace("OOD-UNSEEN-", "OOD ", StringComparison.Ordinal)}{(split.StartsWith("ood-unseen-", StringComparison.Ordinal) ? "% unseen" : "")} ({node["tasks"]})".Trim();
             int at = groups.FindIndex(g => g.Label == label);   // e.g. tina-ddpm measured in a second run on the same tasks
             if (at < 0) groups.Add((label, []));
             var values = groups[at < 0 ? groups.Count - 1 : at].Values;
+            var chosen = r.GetValue(methodFilter) is { Length: > 0 } wanted ? wanted : null;
             foreach (var (method, result) in methods)
-                if (values.All(v => v.Method != method))
+                if (values.All(v => v.Method != method) && (chosen is null || chosen.Contains(method)))
                     values.Add((method, result!["pAcc"]!.GetValue<double>(), result!["std"]!.GetValue<double>()));
         }
     }
     if (groups.Count == 0) throw new InvalidDataException("No groups of results in the given files (use tina eval --zoo … --json).");
-    var methodNames = groups.SelectMany(g => g.Values.Select(v => v.Method)).Distinct().ToList();
+    var methodNames = r.GetValue(methodFilter) is { Length: > 0 } order
+        ? order.Where(m => groups.Any(g => g.Values.Any(v => v.Method == m))).ToList()
+        : groups.SelectMany(g => g.Values.Select(v => v.Method)).Distinct().ToList();
+    if (methodNames.Count == 0) throw new InvalidDataException($"None of the methods {string.Join(", ", r.GetValue(methodFilter)!)} is in the given files.");
     var plot = new Plot();
     var palette = new ScottPlot.Palettes.Category10();
     int slot = methodNames.Count + 1;
@@ -75,12 +81,19 @@ bars.SetAction(r => Run(() =>
         {
             var v = groups[g].Values.FirstOrDefault(x => x.Method == methodNames[m]);
             if (v.Method is null) continue;
-            list.Add(new Bar { Position = g * slot + m, Value = v.Mean, Error = v.Std, FillColor = palette.GetColor(m) });
+            list.Add(new Bar { Position = g * slot + m, Value = v.Mean, Error = v.Std, FillColor = palette.GetColor(m), Label = $"{v.Mean:F1}" });
         }
         plot.Add.Bars(list).LegendText = methodNames[m];
     }
     plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
         Enumerable.Range(0, groups.Count).Select(g => g * slot + (methodNames.Count - 1) / 2.0).ToArray(), groups.Select(g => g.Label).ToArray());
+    if (groups.Any(g => g.Label.Length * methodNames.Count > 24) || groups.Count > 6)
+    {
+        // Long or many labels: slant them so that they do not run into each other.
+        plot.Axes.Bottom.TickLabelStyle.Rotation = 30;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleLeft;
+        plot.Axes.Bottom.MinimumSize = 10 + 7 * groups.Max(g => g.Label.Length);
+    }
     plot.Axes.SetLimitsY(0, 100);
     plot.YLabel("p-Acc % (mean ± std over tasks)");
     plot.Title(r.GetValue(title)!);

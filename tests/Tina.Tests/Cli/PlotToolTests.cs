@@ -46,6 +46,12 @@ public class PlotToolTests
             (code, output) = Plot("pacc", "--json", unseen, "--labels", "a", "b", "--out", bars);
             Assert.Equal(2, code);
             Assert.Contains("one --labels entry per --json file", output);
+            // --methods keeps only the named methods; naming none that the files hold is an error.
+            (code, output) = Plot("pacc", "--json", json.Replace("eval.json", "unseen.json"), unseen, "--labels", "a", "b", "--only", "id", "--methods", "tina", "--out", bars);
+            Assert.True(code == 0, output);
+            (code, output) = Plot("pacc", "--json", unseen, "--methods", "taper-mixer", "--out", bars);
+            Assert.Equal(2, code);
+            Assert.Contains("None of the methods taper-mixer", output);
         }
         finally { Directory.Delete(dir, true); }
     }
