@@ -200,6 +200,9 @@ public sealed class TinaTrainer
         if (mine != theirs || st.ZooPath != zoo.ZooDir || st.TextEncoderId != _encoder.Id || st.TrainModels != zoo.Count || st.Config != zoo.Config)
             throw new TinaException($"The checkpoint in {dir} was made with other settings (zoo {st.ZooPath}, encoder {st.TextEncoderId}, {st.Options.ConfigName}, {st.Epochs} epochs, seed {st.Options.Seed}). Delete it or use the same settings.");
         var weights = TinaWeights.Load(dir, st);
+        // The texts are not all in the options (--class-texts files are not): compare what they encoded to.
+        if (!st.TextNames.SequenceEqual(zoo.TextNames, StringComparer.Ordinal) || !weights.TextEmbeddings.Data.AsSpan().SequenceEqual(zoo.TextTable))
+            throw new TinaException($"The checkpoint in {dir} was trained on other class texts (another --class-texts file or other descriptions). Delete it or use the same texts.");
         StateDict.Import(run.Model, weights.Model, Path.Combine(dir, st.WeightsFile));
         using (no_grad())
             foreach (var (name, _, average) in run.Ema)

@@ -167,6 +167,24 @@ public class TinaGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void ResumingWithOtherClassTextsIsRefused()
+    {
+        using var encoder = new HashTextEncoder();
+        var dir = Path.Combine(TestData.TempDir(), "texts");
+        var texts = new Dictionary<string, string> { ["apple"] = "red fruit" };
+        new TinaTrainer(GenerationFixture.Options(1) with { ClassTexts = texts }, encoder).Train(GenerationFixture.ZooDir, dir);
+        // Same options (the texts file is not one of them), other texts: refused.
+        var e = Assert.Throws<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1), encoder).Train(GenerationFixture.ZooDir, dir));
+        Assert.Contains("other class texts", e.Message);
+        e = Assert.Throws<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1) with { ClassTexts = new Dictionary<string, string> { ["apple"] = "green fruit" } }, encoder)
+            .Train(GenerationFixture.ZooDir, dir));
+        Assert.Contains("other class texts", e.Message);
+        // The same texts resume (here: nothing left to do).
+        var resumed = new TinaTrainer(GenerationFixture.Options(1) with { ClassTexts = texts }, encoder).Train(GenerationFixture.ZooDir, dir);
+        Assert.Equal((1, 1), (resumed.ResumedFromEpoch, resumed.EpochLoss.Count));
+    }
+
+    [Fact]
     public void GenerateEachGivesEveryPromptTheSampleOfItsOwnSeed()
     {
         using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
