@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tina.Data;
@@ -40,21 +39,12 @@ public sealed class ClipImageEncoder : IDisposable
     public ClipImageEncoder(string modelPath, SessionOptions? options = null)
     {
         ModelPath = Path.GetFullPath(modelPath);
-        if (!File.Exists(ModelPath))
-            throw new TinaFileNotFoundException(ModelPath, "Export the image tower of the CLIP whose text tower the generator was trained with to ONNX (pixel_values [N,3,224,224] → image_embeds [N,D]) and pass its path.");
-        try
-        {
-            _session = options is null ? new InferenceSession(ModelPath) : new InferenceSession(ModelPath, options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new CorruptFileException(ModelPath, $"ONNX Runtime cannot load the model: {e.Message}", e);
-        }
+        _session = ClipOnnx.Open(ModelPath, options,
+            "Export the image tower of the CLIP whose text tower the generator was trained with to ONNX (pixel_values [N,3,224,224] → image_embeds [N,D]) and pass its path.");
         try
         {
             (_input, _output, _batch, Size) = ReadSignature(_session, ModelPath);
-            using var stream = File.OpenRead(ModelPath);
-            Id = "clip-image:" + Convert.ToHexStringLower(SHA256.HashData(stream))[..16];
+            Id = "clip-image:" + ClipOnnx.ShortSha256(ModelPath);
         }
         catch
         {
@@ -130,11 +120,8 @@ public sealed class ClipImageEncoder : IDisposable
     {
         var inputs = session.InputMetadata;
         var outputs = session.OutputMetadata;
-        string Describe() =>
-            $"inputs [{string.Join(", ", inputs.Select(i => $"{i.Key}: {i.Value.ElementDataType}[{string.Join(",", i.Value.Dimensions)}]"))}], " +
-            $"outputs [{string.Join(", ", outputs.Select(o => $"{o.Key}: {o.Value.ElementDataType}[{string.Join(",", o.Value.Dimensions)}]"))}]";
         TinaException Unsupported(string why) => new(
-            $"Unsupported CLIP image model {path}: {why}. It has {Describe()}. Supported: one float input [N,3,S,S] → " +
+            $"Unsupported CLIP image model {path}: {why}. It has {ClipOnnx.Describe(session)}. Supported: one float input [N,3,S,S] → " +
             $"{ImageEmbedsOutput} (or the only output) [N,D].");
 
         if (inputs.Count != 1) throw Unsupported("expected one pixel input");

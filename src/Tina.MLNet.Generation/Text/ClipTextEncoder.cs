@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tina.Text;
@@ -41,26 +40,15 @@ public sealed class ClipTextEncoder : ITextEncoder
     {
         ArgumentNullException.ThrowIfNull(tokenizer);
         ModelPath = Path.GetFullPath(modelPath);
-        if (!File.Exists(ModelPath))
-            throw new TinaFileNotFoundException(ModelPath,
-                "Export CLIP ViT-B/32's text encoder to ONNX (OpenAI style: input_ids → [N,512]; or Hugging Face CLIPTextModelWithProjection: input_ids, attention_mask → text_embeds) and pass its path.");
+        _session = ClipOnnx.Open(ModelPath, options,
+            "Export CLIP ViT-B/32's text encoder to ONNX (OpenAI style: input_ids → [N,512]; or Hugging Face CLIPTextModelWithProjection: input_ids, attention_mask → text_embeds) and pass its path.");
         _tokenizer = tokenizer;
-        try
-        {
-            _session = options is null ? new InferenceSession(ModelPath) : new InferenceSession(ModelPath, options);
-        }
-        catch (OnnxRuntimeException e)
-        {
-            throw new CorruptFileException(ModelPath, $"ONNX Runtime cannot load the model: {e.Message}", e);
-        }
         try
         {
             (_idsInput, _maskInput, _output, _batch) = ReadSignature(_session, ModelPath);
             IdsType = _session.InputMetadata[_idsInput].ElementDataType;
             Dimension = _session.OutputMetadata[_output].Dimensions[1] is > 0 and var d ? d : Run([string.Empty])[0].Length;
-            string sha;
-            using (var stream = File.OpenRead(ModelPath)) sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-            Id = (Dimension == 512 ? "clip-vit-b32:" : $"clip-{Dimension}d:") + sha[..16];
+            Id = (Dimension == 512 ? "clip-vit-b32:" : $"clip-{Dimension}d:") + ClipOnnx.ShortSha256(ModelPath);
         }
         catch
         {
@@ -152,11 +140,8 @@ public sealed class ClipTextEncoder : ITextEncoder
     {
         var inputs = session.InputMetadata;
         var outputs = session.OutputMetadata;
-        string Describe() =>
-            $"inputs [{string.Join(", ", inputs.Select(i => $"{i.Key}: {i.Value.ElementDataType}[{string.Join(",", i.Value.Dimensions)}]"))}], " +
-            $"outputs [{string.Join(", ", outputs.Select(o => $"{o.Key}: {o.Value.ElementDataType}[{string.Join(",", o.Value.Dimensions)}]"))}]";
         TinaException Unsupported(string why) => new(
-            $"Unsupported CLIP text model {path}: {why}. It has {Describe()}. Supported: one int32/int64 input [N,77] → one float output [N,D] " +
+            $"Unsupported CLIP text model {path}: {why}. It has {ClipOnnx.Describe(session)}. Supported: one int32/int64 input [N,77] → one float output [N,D] " +
             $"(OpenAI style), or input_ids + attention_mask [N,77] → {TextEmbedsOutput} [N,D] (Hugging Face style).");
 
         string ids;
