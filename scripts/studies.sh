@@ -29,6 +29,7 @@ tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator arti
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-desc-e30 --prompt-kind names --json artifacts/eval-qs-desc-on-names.json
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-mixed-e30 --prompt-kind names --json artifacts/eval-qs-mixed-on-names.json
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-mixed-e30 --prompt-kind descriptions --json artifacts/eval-qs-mixed-on-desc.json
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods taper-mixer --prompt-kind descriptions --json artifacts/eval-qs-taper-desc.json
 
 # Other words for the same class: plurals.
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30 --class-texts data/prompts/cifar100-plurals.tsv --json artifacts/eval-qs-plurals.json
