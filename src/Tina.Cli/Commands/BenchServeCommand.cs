@@ -27,24 +27,25 @@ internal static class BenchServeCommand
         var steps = new Option<int>("--steps") { Description = "DDIM steps of every request.", DefaultValueFactory = _ => 10 };
         var maxBatch = new Option<int>("--max-batch") { Description = "The server's --max-batch.", DefaultValueFactory = _ => 1 };
         var queue = new Option<int>("--queue") { Description = "The server's --queue.", DefaultValueFactory = _ => 64 };
+        var workers = new Option<int>("--workers") { Description = "The server's --workers.", DefaultValueFactory = _ => 1 };
         var cmd = new Command("serve", "Load tina serve on 127.0.0.1 with concurrent clients: generated and cached classifiers per second, p50/p99 latency, 429s.")
         {
-            TinaCommands.GeneratorOption, clients, requests, cached, steps, maxBatch, queue,
+            TinaCommands.GeneratorOption, clients, requests, cached, steps, maxBatch, queue, workers,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
             var counts = CliContext.ParsePositiveInts(r.GetValue(clients), "--clients");
-            if (r.GetValue(requests) < 1 || r.GetValue(cached) < 1 || r.GetValue(steps) < 1) throw new TinaException("--requests, --cached-requests and --steps must be at least 1.");
+            if (r.GetValue(requests) < 1 || r.GetValue(cached) < 1 || r.GetValue(steps) < 1 || r.GetValue(workers) < 1) throw new TinaException("--requests, --cached-requests, --steps and --workers must be at least 1.");
             var device = CliContext.TorchDevice(r);
             using var generator = TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device);
-            var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue) });
+            var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue), Workers = r.GetValue(workers) });
             var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(120));
             app.StartAsync(cancel).GetAwaiter().GetResult();
             try
             {
                 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
                 var names = generator.StoredClassNames;
-                var table = new Table().Title($"tina serve on 127.0.0.1, {generator.Arch.ToString().ToLowerInvariant()}, DDIM-{r.GetValue(steps)}, max batch {r.GetValue(maxBatch)}, {Environment.ProcessorCount} cores")
+                var table = new Table().Title($"tina serve on 127.0.0.1, {generator.Arch.ToString().ToLowerInvariant()}, DDIM-{r.GetValue(steps)}, max batch {r.GetValue(maxBatch)}, {r.GetValue(workers)} worker(s) × {TorchSharp.torch.get_num_threads()} thread(s), {Environment.ProcessorCount} cores")
                     .AddColumn("requests").AddColumn(new TableColumn("clients").RightAligned()).AddColumn(new TableColumn("sent").RightAligned())
                     .AddColumn(new TableColumn("per second").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned()).AddColumn(new TableColumn("p99 ms").RightAligned())
                     .AddColumn(new TableColumn("429").RightAligned()).AddColumn(new TableColumn("errors").RightAligned());

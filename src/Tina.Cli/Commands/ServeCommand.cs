@@ -15,21 +15,22 @@ internal static class ServeCommand
         var maxBatch = new Option<int>("--max-batch") { Description = "Requests sampled together in one diffusion run (1 = each alone, bytes exactly those of tina generate; more = higher throughput, weights equal up to rounding).", DefaultValueFactory = _ => 1 };
         var queue = new Option<int>("--queue") { Description = "Requests waiting at most; beyond it the server answers 429 with Retry-After.", DefaultValueFactory = _ => 64 };
         var cache = new Option<int>("--cache") { Description = "Generated models kept for identical requests (0: no cache).", DefaultValueFactory = _ => 1024 };
+        var workers = new Option<int>("--workers") { Description = "Sampling loops side by side (on a CPU, 2 loops with TINA_THREADS=1 can serve more than 1 loop with 2 threads).", DefaultValueFactory = _ => 1 };
         var timeout = new Option<int>("--timeout") { Description = "Seconds a request may take before it is answered 504.", DefaultValueFactory = _ => 60 };
         var cmd = new Command("serve", "Serve generation over HTTP: POST /v1/classifiers with the class list, get the model bytes (ONNX or ML.NET zip).")
         {
-            TinaCommands.GeneratorOption, urls, maxBatch, queue, cache, timeout, TextCommands.ClipModelOption,
+            TinaCommands.GeneratorOption, urls, maxBatch, queue, cache, workers, timeout, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
-            if (r.GetValue(maxBatch) < 1 || r.GetValue(queue) < 1 || r.GetValue(cache) < 0 || r.GetValue(timeout) < 1)
-                throw new TinaException("--max-batch, --queue and --timeout must be at least 1, --cache at least 0.");
+            if (r.GetValue(maxBatch) < 1 || r.GetValue(queue) < 1 || r.GetValue(cache) < 0 || r.GetValue(timeout) < 1 || r.GetValue(workers) < 1)
+                throw new TinaException("--max-batch, --queue, --workers and --timeout must be at least 1, --cache at least 0.");
             var device = CliContext.TorchDevice(r);
             // A corrupt or missing generator fails here, with one line, before anything listens.
             using var generator = TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
             var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions
             {
-                MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue), CacheCapacity = r.GetValue(cache),
+                MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue), CacheCapacity = r.GetValue(cache), Workers = r.GetValue(workers),
             });
             var addresses = r.GetValue(urls)!.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             var app = TinaServer.Build(service, addresses, TimeSpan.FromSeconds(r.GetValue(timeout)));

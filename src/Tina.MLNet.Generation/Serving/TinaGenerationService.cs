@@ -48,6 +48,13 @@ public sealed record TinaGenerationServiceOptions
     /// </summary>
     public int MaxBatch { get; init; } = 1;
 
+    /// <summary>
+    /// Sampling loops that take batches from the queue side by side (default 1). Small diffusion batches use several
+    /// cores poorly within one run, so on a CPU two loops with one torch thread each (<c>TINA_THREADS=1</c>) can serve
+    /// more than one loop with two threads (measured in docs/RESULTS.md, "Serving").
+    /// </summary>
+    public int Workers { get; init; } = 1;
+
     /// <summary>How long the worker waits for more requests to fill a batch (only when <see cref="MaxBatch"/> &gt; 1).</summary>
     public TimeSpan BatchWindow { get; init; } = TimeSpan.FromMilliseconds(5);
 
@@ -82,7 +89,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Lazy<Work>> _inFlight = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, TinaGeneratedModel> _cache = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> _cacheOrder = new();
-    private readonly Task _worker;
+    private readonly Task[] _workers;
     private readonly string _generatorId;
 
     /// <summary>Starts the service on a loaded generator (not owned: dispose it after the service).</summary>
@@ -96,8 +103,10 @@ public sealed class TinaGenerationService : IAsyncDisposable
         ArgumentOutOfRangeException.ThrowIfNegative(_options.CacheCapacity, nameof(options));
         _generator = generator;
         _generatorId = generator.WeightsSha256;
-        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        _worker = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
+        _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = _options.Workers == 1, FullMode = BoundedChannelFullMode.Wait });
+        _workers = Enumerable.Range(0, _options.Workers)
+            .Select(_ => Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();
     }
 
     /// <summary>The generator served.</summary>
@@ -166,25 +175,31 @@ public sealed class TinaGenerationService : IAsyncDisposable
     {
         Runtime.TorchRuntime.UseOnThisThread();
         var reader = _queue.Reader;
-        while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
+        Work? carried = null;   // taken while filling a batch but not compatible with it: the next batch starts with it
+        while (carried is not null || reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
         {
-            if (!reader.TryRead(out var first)) continue;
+            var first = carried;
+            carried = null;
+            if (first is null && !reader.TryRead(out first)) continue;   // another worker was faster
             var batch = new List<Work> { first };
             if (_options.MaxBatch > 1)
             {
                 var deadline = DateTime.UtcNow + _options.BatchWindow;
                 while (batch.Count < _options.MaxBatch)
                 {
-                    if (reader.TryPeek(out var next) && next.Options.Sampler == first.Options.Sampler && next.Options.Steps == first.Options.Steps)
+                    if (reader.TryRead(out var next))
                     {
-                        reader.TryRead(out next);
-                        batch.Add(next!);
-                        continue;
+                        if (next.Options.Sampler == first.Options.Sampler && next.Options.Steps == first.Options.Steps) { batch.Add(next); continue; }
+                        carried = next;
+                        break;
                     }
                     var left = deadline - DateTime.UtcNow;
-                    if (left <= TimeSpan.Zero || reader.TryPeek(out _)) break;
+                    if (left <= TimeSpan.Zero) break;
                     using var wait = new CancellationTokenSource(left);
-                    try { reader.WaitToReadAsync(wait.Token).AsTask().GetAwaiter().GetResult(); }
+                    try
+                    {
+                        if (!reader.WaitToReadAsync(wait.Token).AsTask().GetAwaiter().GetResult()) break;   // completed: no more requests
+                    }
                     catch (OperationCanceledException) { break; }
                 }
             }
@@ -256,7 +271,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _queue.Writer.TryComplete();
-        await _worker.ConfigureAwait(false);
+        await Task.WhenAll(_workers).ConfigureAwait(false);
     }
 
     private sealed class Work(TinaGenerationRequest request, GenerateOptions options, string key)

@@ -186,4 +186,26 @@ public class ServeTests
             Assert.Equal(1, service.Generated);
         }
     }
+
+    [Fact]
+    public async Task TwoWorkersServeEveryRequestWithTheBytesOfOne()
+    {
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        string[][] prompts = [["apple", "bear"], ["bicycle", "bed", "bee"], ["bear"], ["bee", "apple", "bed", "bicycle"], ["bed"], ["apple", "bee"]];
+        async Task<byte[][]> Serve(TinaGenerationServiceOptions options)
+        {
+            await using var service = new TinaGenerationService(generator, options);
+            var results = await Task.WhenAll(prompts.Select((p, i) => service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse(p), Seed: i, Steps: 10))));
+            Assert.Equal(prompts.Length, service.Generated);
+            return results.Select(r => r.Bytes).ToArray();
+        }
+        var one = await Serve(new TinaGenerationServiceOptions { CacheCapacity = 0 });
+        var two = await Serve(new TinaGenerationServiceOptions { CacheCapacity = 0, Workers = 2 });
+        for (int i = 0; i < prompts.Length; i++) Assert.Equal(one[i], two[i]);
+        // Batches with two workers: every request answered with its own labels.
+        await using var batched = new TinaGenerationService(generator, new TinaGenerationServiceOptions { CacheCapacity = 0, Workers = 2, MaxBatch = 3, BatchWindow = TimeSpan.FromMilliseconds(50) });
+        var answers = await Task.WhenAll(prompts.Select((p, i) => batched.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse(p), Seed: i, Steps: 10))));
+        Assert.Equal(prompts.Select(p => string.Join(",", p)), answers.Select(a => string.Join(",", a.Labels)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TinaGenerationService(generator, new TinaGenerationServiceOptions { Workers = 0 }));
+    }
 }
