@@ -21,18 +21,19 @@ run caltech101 15 16 names --class-texts data/prompts/caltech101-texts.tsv
 # CNN-5K rows (all 5,370 parameters fine-tuned and generated): a 15-epoch generic CNN-5K, a smaller zoo of 200 + 50
 # p-Models (CNN-5K fine-tunes the whole network, ~10x the cost of a head) at the CNN-5K learning rate 0.05, and a
 # 200-epoch generator.
-run_cnn5k() {   # dataset, prompt kind, extra text options
-  local d=$1 kind=$2; shift 2
+run_cnn5k() {   # dataset, fine-tuning batch size, prompt kind, extra text options
+  local d=$1 batch=$2 kind=$3; shift 3
   tina generic train --dataset "$d" --arch cnn5k --epochs 15
-  tina zoo build --dataset "$d" --arch cnn5k --tasks 200 --ood 50 --classes 2-10 --epochs 10 --lr 0.05 --out "artifacts/zoo/cnn5k-$d"
+  tina zoo build --dataset "$d" --arch cnn5k --tasks 200 --ood 50 --classes 2-10 --epochs 10 --lr 0.05 --batch-size "$batch" --out "artifacts/zoo/cnn5k-$d"
   tina train --zoo "artifacts/zoo/cnn5k-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 200 --prompt-kind "$kind" "$@" --out "artifacts/tina/cnn5k-$d"
   tina eval --dataset "$d" --arch cnn5k --zoo "artifacts/zoo/cnn5k-$d" --tasks 50 --methods generic,classifier-selection,finetune,taper-mixer,tina \
     --generator "artifacts/tina/cnn5k-$d" --prompt-kind "$kind" "$@" --json "artifacts/eval-cnn5k-$d.json"
 }
-run_cnn5k miniimagenet descriptions
-run_cnn5k caltech101 names --class-texts data/prompts/caltech101-texts.tsv
+run_cnn5k miniimagenet 64 descriptions
+run_cnn5k caltech101 16 names --class-texts data/prompts/caltech101-texts.tsv
 
 # The chart of docs/RESULTS.md (needs the CIFAR-100 results of scripts/quickstart.sh + studies.sh and artifacts/full50).
-src/Tina.Plot/bin/Release/net10.0/linux-x64/Tina.Plot pacc --json artifacts/eval-qs-shared-e30.json artifacts/eval-full50.json \
-  artifacts/eval-qs-miniimagenet.json artifacts/eval-qs-caltech101.json --labels "CIFAR-100 3-ep." "CIFAR-100 50-ep." "Mini-ImageNet" "Caltech-101" \
-  --only ood --title "OOD p-Acc by dataset and generic model (ResNet-20 heads)" --out docs/datasets.png || true
+src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot pacc --only ood --title "OOD p-Acc by dataset, generic model and p-Model" --out docs/datasets.png \
+  --json artifacts/eval-qs-shared-e30.json artifacts/eval-full50.json artifacts/eval-qs-miniimagenet.json artifacts/eval-qs-caltech101.json \
+    artifacts/eval-cnn5k-miniimagenet.json artifacts/eval-cnn5k-caltech101.json \
+  --labels "CIFAR-100 3-ep." "CIFAR-100 50-ep." "Mini-ImageNet" "Caltech-101" "Mini-ImageNet CNN-5K" "Caltech-101 CNN-5K"

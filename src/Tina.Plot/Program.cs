@@ -81,7 +81,7 @@ bars.SetAction(r => Run(() =>
         {
             var v = groups[g].Values.FirstOrDefault(x => x.Method == methodNames[m]);
             if (v.Method is null) continue;
-            list.Add(new Bar { Position = g * slot + m, Value = v.Mean, Error = v.Std, FillColor = palette.GetColor(m), Label = $"{v.Mean:F1}" });
+            list.Add(new Bar { Position = g * slot + m, Value = v.Mean, Error = v.Std, FillColor = palette.GetColor(m), Label = methodNames.Count <= 3 ? $"{v.Mean:F1}" : "" });   // values only where they fit
         }
         plot.Add.Bars(list).LegendText = methodNames[m];
     }
