@@ -49,7 +49,7 @@ tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator arti
 # Images as prompts, few-shot: the name-trained generator fine-tuned 5 epochs with half of its class slots shown by K
 # training images (through the projector), then prompted with K images per class (and, for K = 5, with names again).
 for K in 1 5; do
-  tina train --zoo $ZOO "${TRAIN[@]/1e-3/2e-4}" --warmup-epochs 0 --epochs 5 --init artifacts/tina/qs-shared-e30 --image-shots $K --out artifacts/tina/qs-shared-e30-images$K
+  tina train --zoo $ZOO --config small --classifier-tokens shared --batch-size 16 --lr 2e-4 --warmup-epochs 0 --epochs 5 --init artifacts/tina/qs-shared-e30 --image-shots $K --out artifacts/tina/qs-shared-e30-images$K
   tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30-images$K --image-shots $K --json artifacts/eval-qs-fewshot$K.json
 done
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/qs-shared-e30-images5 --json artifacts/eval-qs-fewshot5-names.json
@@ -60,8 +60,8 @@ tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --vary-classes 0 --out artifacts
 # Without sequence padding only the zoo's 111 ten-class tasks are trained on: 270 epochs give the default's 1,890 steps.
 tina train --zoo $ZOO "${TRAIN[@]}" --epochs 270 --no-sequence-padding --out artifacts/tina/qs-shared-nopad
 # The merged text token needs the paper's per-token layout; compare it with that layout (rows).
-tina train --zoo $ZOO "${TRAIN[@]/shared/rows}" --epochs 30 --out artifacts/tina/qs-rows-e30
-tina train --zoo $ZOO "${TRAIN[@]/shared/rows}" --epochs 30 --merged-text-token --out artifacts/tina/qs-rows-e30-merged
+tina train --zoo $ZOO --config small --classifier-tokens rows --batch-size 16 --lr 1e-3 --epochs 30 --out artifacts/tina/qs-rows-e30
+tina train --zoo $ZOO --config small --classifier-tokens rows --batch-size 16 --lr 1e-3 --epochs 30 --merged-text-token --out artifacts/tina/qs-rows-e30-merged
 for G in qs-shared-e30-noaug qs-shared-e30-vary0 qs-shared-nopad qs-rows-e30 qs-rows-e30-merged; do
   tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods tina --generator artifacts/tina/$G --json artifacts/eval-$G.json
 done

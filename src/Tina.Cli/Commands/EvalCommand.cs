@@ -63,7 +63,8 @@ internal static class EvalCommand
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
             var dataset = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
-            using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch));
+            var genericPath = GenericModel.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch);
+            using var generic = GenericModel.Load(genericPath);
 
             var manifest = zooDir is null ? null : ZooManifest.Load(zooDir);
             if (manifest is not null && (manifest.Dataset != dataset.Name || manifest.Arch != arch.ToName()))
@@ -84,9 +85,9 @@ internal static class EvalCommand
             // One text per class name for every text-conditioned method (Tina, TAPER-Mixer): the name, a --class-texts
             // text or the built-in description; image prompts replace the texts by vectors for Tina.
             var textOf = ClassTexts(kind, dataset.Name, r.GetValue(classTexts));
-            var classPrompts = r.GetValue(imageShots) > 0
-                ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName())),
-                    generic, dataset, r.GetValue(imageShots), r.GetValue(seed))
+            var classPrompts = r.GetValue(imageShots) > 0 && tina is not null
+                ? ImageShotPrompts(ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch.ToName()))
+                    .RequireEncoder(tina.State.TextEncoderId, "the generator"), generic, genericPath, dataset, r.GetValue(imageShots), r.GetValue(seed))
                 : textOf is null ? null : task => task.Names.Select(n => new ClassPrompt(n, textOf(n))).ToList();
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
             using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
@@ -250,8 +251,11 @@ internal static class EvalCommand
     /// Image prompts: each class is shown by <paramref name="shots"/> of its training images (a seeded choice, the same
     /// for every task), embedded by the projector.
     /// </summary>
-    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> ImageShotPrompts(ImagePrompts.ImagePromptProjector projector, GenericModel generic, ImageDataset data, int shots, int seed)
+    private static Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> ImageShotPrompts(ImagePrompts.ImagePromptProjector projector, GenericModel generic, string genericPath, ImageDataset data, int shots, int seed)
     {
+        // The projector reads the features of the generic model it was fitted on; another one's mean nothing to it.
+        if (!string.Equals(Path.GetFullPath(projector.GenericModel), Path.GetFullPath(genericPath), StringComparison.Ordinal))
+            throw new TinaException($"The image-prompt projector was fitted on the generic model {projector.GenericModel}, not on {genericPath}; fit one for this generic model (tina image-prompts fit).");
         var cache = new Dictionary<int, float[]>();
         float[] Of(int c)
         {

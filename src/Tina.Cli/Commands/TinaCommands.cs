@@ -112,9 +112,7 @@ internal static class TinaCommands
             {
                 var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
                 var projectorPath = Path.GetFullPath(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch));
-                var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath);
-                if (projector.TextEncoderId != encoder.Id)
-                    throw new TinaException($"The projector {projectorPath} maps into {projector.TextEncoderId}, but this run encodes text with {encoder.Id}; fit a projector with the same encoder.");
+                var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath).RequireEncoder(encoder.Id, "this training run");
                 options = options with { ImagePromptProjector = projectorPath };
                 var data = Datasets.Open(r, manifest.Dataset);
                 using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
@@ -290,9 +288,7 @@ internal static class TinaCommands
         }
         var artifacts = CliContext.ArtifactsDir(r);
         var projector = Tina.ImagePrompts.ImagePromptProjector.Load(r.GetValue(ImagePromptCommands.ProjectorOption)
-            ?? ImagePromptCommands.DefaultPath(artifacts, gen.State.Dataset, gen.State.Arch));
-        if (projector.TextEncoderId != gen.State.TextEncoderId)
-            throw new TinaException($"The projector maps into {projector.TextEncoderId}, but the generator was trained with {gen.State.TextEncoderId}; fit a projector with the generator's encoder.");
+            ?? ImagePromptCommands.DefaultPath(artifacts, gen.State.Dataset, gen.State.Arch)).RequireEncoder(gen.State.TextEncoderId, "the generator");
         using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
         return ImagePromptCommands.ReadFolder(dir, images => projector.Embed(generic, images));
     }

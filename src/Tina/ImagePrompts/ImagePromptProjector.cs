@@ -96,6 +96,18 @@ public sealed class ImagePromptProjector
         return v;
     }
 
+    /// <summary>
+    /// Checks that the projector maps into the space of the text encoder <paramref name="encoderId"/> (what
+    /// <paramref name="user"/>, e.g. "the generator", was trained with); returns the projector.
+    /// </summary>
+    /// <exception cref="TinaException">It was fitted with another encoder: its vectors would mean nothing to the user.</exception>
+    public ImagePromptProjector RequireEncoder(string encoderId, string user)
+    {
+        if (TextEncoderId != encoderId)
+            throw new TinaException($"The image-prompt projector maps into {TextEncoderId}, but {user} uses {encoderId}; fit a projector with that encoder (tina image-prompts fit --encoder …).");
+        return this;
+    }
+
     /// <summary>Each row of generic-model features [N, F] projected into the text space and normalised: [N, D].</summary>
     /// <exception cref="TinaException">The features are not the length the projector was fitted on.</exception>
     public Tensor Project(Tensor features)

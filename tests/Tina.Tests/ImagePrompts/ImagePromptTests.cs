@@ -19,6 +19,9 @@ public class ImagePromptTests
         projector.Save(path);
         var loaded = ImagePromptProjector.Load(path);
         Assert.Equal((projector.FeatureDim, projector.TextDim, projector.TextEncoderId), (loaded.FeatureDim, loaded.TextDim, loaded.TextEncoderId));
+        // A projector serves only users of its own text encoder.
+        Assert.Same(loaded, loaded.RequireEncoder(text.Id, "the generator"));
+        Assert.Contains("fit a projector", Assert.Throws<TinaException>(() => loaded.RequireEncoder("glove-other", "the generator")).Message);
 
         // Five test images of a class (never seen by the fit) are nearer that class's name than any other name, well above chance.
         var names = text.Encode(real.Data.ClassNames);
