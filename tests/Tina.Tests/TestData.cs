@@ -25,12 +25,51 @@ internal static class TestData
         }
     }
 
-    /// <summary>A fresh empty temp folder.</summary>
+    /// <summary>A fresh empty temp folder, inside this test run's folder (see <see cref="RunTempRoot"/>).</summary>
     public static string TempDir()
     {
-        var d = Path.Combine(Path.GetTempPath(), "tina-tests", Guid.NewGuid().ToString("N"));
+        var d = Path.Combine(RunTempRoot.Value, Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(d);
         return d;
+    }
+
+    /// <summary>
+    /// tina-tests/run-PID under the system temp folder. It is removed on process exit where the test host lets exit
+    /// handlers run, and otherwise, like the folder of a killed or crashed run, when the next run starts: at most one
+    /// finished run's files stay on disk instead of every run's.
+    /// </summary>
+    private static readonly Lazy<string> RunTempRoot = new(() =>
+    {
+        var parent = Path.Combine(Path.GetTempPath(), "tina-tests");
+        Directory.CreateDirectory(parent);
+        foreach (var stale in Directory.GetDirectories(parent))
+        {
+            var name = Path.GetFileName(stale);
+            bool alive = name.StartsWith("run-", StringComparison.Ordinal) && int.TryParse(name[4..], out var pid) && IsRunning(pid);
+            if (!alive) TryDelete(stale);
+        }
+        var root = Path.Combine(parent, $"run-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(root);
+        return root;
+    });
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException) { return false; }
+        catch (InvalidOperationException) { return false; }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try { Directory.Delete(dir, recursive: true); }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static string FindDataDir()
