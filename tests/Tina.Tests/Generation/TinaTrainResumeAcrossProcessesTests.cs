@@ -16,7 +16,7 @@ public class TinaTrainResumeAcrossProcessesTests
         var straight = Path.Combine(root, "straight");
         var killed = Path.Combine(root, "killed");
         var run = ChildProgram.Run(TimeSpan.FromSeconds(120), "train", zoo, straight, $"{epochs}", threads);
-        Assert.True(run.Code == 0, run.Output);
+        Assert.True(run.Code == 0, $"the child exited with {run.Code}: {run.Output}");
 
         using (var p = ChildProgram.Start("train", zoo, killed, $"{epochs}", threads))
         {
@@ -30,7 +30,7 @@ public class TinaTrainResumeAcrossProcessesTests
         Assert.InRange(committed, 1, epochs - 1);
 
         run = ChildProgram.Run(TimeSpan.FromSeconds(120), "train", zoo, killed, $"{epochs}", threads);
-        Assert.True(run.Code == 0, run.Output);
+        Assert.True(run.Code == 0, $"the child exited with {run.Code}: {run.Output}");
         var a = TinaCheckpoint.Load(straight);
         var b = TinaCheckpoint.Load(killed);
         Assert.Equal(epochs, b.Epoch);
