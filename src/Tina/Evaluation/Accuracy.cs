@@ -39,7 +39,7 @@ public static class Accuracy
         for (int s = 0; s < set.Count; s += batch)
         {
             var idx = all.AsSpan(s, Math.Min(batch, set.Count - s));
-            using var x = tensor(Augmentation.Batch(set, idx, Normalization.Mean, Normalization.Std, augment), [idx.Length, 3, 32, 32]).to(device ?? CPU);
+            using var x = Augmentation.ToTensor(set, idx, Normalization.Mean, Normalization.Std, augment).to(device ?? CPU);
             using var y = f(x);
             parts.Add(y.cpu());
         }

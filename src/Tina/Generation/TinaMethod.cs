@@ -96,7 +96,7 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
             {
                 var idx = indices.AsSpan(s, Math.Min(batch, indices.Length - s));
                 using var scope = NewDisposeScope();
-                var x = tensor(Augmentation.Batch(test, idx, Normalization.Mean, Normalization.Std, null), [idx.Length, 3, 32, 32]).to(device ?? CPU);
+                var x = Augmentation.ToTensor(test, idx, Normalization.Mean, Normalization.Std, null).to(device ?? CPU);
                 var pred = Combine(nets.Select(net => net.forward(x)).ToList()).argmax(1).cpu();
                 pred.data<long>().ToArray().Select(v => (int)v).ToArray().CopyTo(result, s);
             }

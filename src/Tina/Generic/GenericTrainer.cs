@@ -133,7 +133,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 opt.LearningRate = schedule.At((long)epoch * steps + s);
                 var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
                 using var scope = NewDisposeScope();
-                var x = tensor(Augmentation.Batch(train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null), [idx.Length, 3, 32, 32]).to(device);
+                var x = Augmentation.ToTensor(train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null).to(device);
                 var y = tensor(idx.ToArray().Select(i => (long)train.Labels[i]).ToArray()).to(device);
                 var logits = net.forward(x);
                 var loss = lossFn.forward(logits, y);

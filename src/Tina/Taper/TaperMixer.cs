@@ -142,7 +142,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         }
         else
         {
-            var x = tensor(Augmentation.Batch(test, indices, Normalization.Mean, Normalization.Std, null), [1, indices.Length, 3, 32, 32]);
+            var x = Augmentation.ToTensor(test, indices, Normalization.Mean, Normalization.Std, null).unsqueeze(0);
             logits = BatchedCnn5k.Forward(x, p);
         }
         return logits.squeeze(0).argmax(1L).data<long>().Select(v => (int)v).ToArray();
@@ -286,10 +286,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         int m = batch.Length, b = batch[0].Length;
         if (features is not null)
             return features.index_select(0, tensor(batch.SelectMany(x => x).Select(i => (long)i).ToArray())).view(m, b, -1);
-        var buf = new float[(long)m * b * ImageSet.ImageBytes];
-        for (int k = 0; k < m; k++)
-            Augmentation.Batch(set, batch[k], Normalization.Mean, Normalization.Std, rng).CopyTo(buf.AsSpan(k * b * ImageSet.ImageBytes));
-        return tensor(buf, [m, b, 3, 32, 32]);
+        return Augmentation.ToTensor(set, batch, Normalization.Mean, Normalization.Std, Enumerable.Repeat(rng, m).ToArray());
     }
 
     private static Sequential CreateMixer(int textDim, int hidden, int outputs)

@@ -107,21 +107,24 @@ public sealed class FineTuner : IDisposable
             for (int s = 0; s < maxSteps; s++)
             {
                 cancel.ThrowIfCancellationRequested();
-                var batchIdx = new int[m][];
+                // A model whose epoch is over (fewer images than the group's largest task) is inactive for the
+                // rest of the epoch: no batch, no forward pass, its loss masked out, its parameters untouched.
+                var batchIdx = new int[]?[m];
+                var on = new bool[m];
                 var labels = new long[m * b];
                 for (int k = 0; k < m; k++)
                 {
-                    bool on = s < steps[k];
-                    active[k] = on ? 1 : 0;
+                    on[k] = s < steps[k];
+                    active[k] = on[k] ? 1 : 0;
                     long t = (long)epoch * steps[k] + s, total = (long)_o.Epochs * steps[k];
-                    lr[k] = on ? (float)new WarmupCosineSchedule(Lr, total).At(t) : 0;
-                    int start = (on ? s : 0) * b;   // an inactive model gets any batch; its loss is masked out
-                    batchIdx[k] = orders[k][start..(start + b)];
-                    for (int j = 0; j < b; j++) labels[k * b + j] = relabel[k][_data.Train.Labels[batchIdx[k][j]]];
+                    lr[k] = on[k] ? (float)new WarmupCosineSchedule(Lr, total).At(t) : 0;
+                    if (!on[k]) continue;
+                    batchIdx[k] = orders[k][(s * b)..((s + 1) * b)];
+                    for (int j = 0; j < b; j++) labels[k * b + j] = relabel[k][_data.Train.Labels[batchIdx[k]![j]]];
                 }
                 using var scope = NewDisposeScope();
                 var input = Input(batchIdx, train: true, rngs);
-                var logits = Masked(models.Forward(input), classMask);                // [M, B, C]
+                var logits = Masked(models.Forward(input, on), classMask);            // [M, B, C]
                 var y = tensor(labels).view(m, b);
                 var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None, label_smoothing: _o.LabelSmoothing).view(m, b);
                 var loss = (perSample.mean([1L]) * tensor(active)).sum();
@@ -169,25 +172,21 @@ public sealed class FineTuner : IDisposable
         return correct.Select((cnt, k) => 100.0 * cnt / testIdx[k].Length).ToArray();
     }
 
-    /// <summary>Inputs [M, B, …]: normalised (augmented) images for CNN-5K, cached features for heads.</summary>
-    private Tensor Input(int[][] idx, bool train, Random[]? rngs)
+    /// <summary>
+    /// Inputs [M, B, …]: normalised (augmented) images for CNN-5K, cached features for heads. An inactive model (null
+    /// indices) gets zeros for CNN-5K and any rows for heads; its loss is masked out.
+    /// </summary>
+    private Tensor Input(int[]?[] idx, bool train, Random[]? rngs)
     {
-        int m = idx.Length, b = idx[0].Length;
+        int m = idx.Length, b = idx.First(ix => ix is not null)!.Length;
         if (_generic.Arch == PModelArch.ResNet20)
         {
             // With augmented views each training image is read from one view drawn by its p-Model's own generator.
             int views = train ? _o.AugmentedViews : 0, n = _data.Train.Count;
-            var flat = tensor(idx.SelectMany((ix, k) => ix.Select(i => views == 0 ? i : (long)rngs![k].Next(views) * n + i)).ToArray());
+            var flat = tensor(idx.SelectMany((ix, k) => ix is null ? new long[b] : ix.Select(i => views == 0 ? i : (long)rngs![k].Next(views) * n + i)).ToArray());
             return (train ? _trainFeatures! : _testFeatures!).index_select(0, flat).view(m, b, -1);
         }
-        var set = train ? _data.Train : _data.Test;
-        var buf = new float[(long)m * b * ImageSet.ImageBytes];
-        Parallel.For(0, m, k =>
-        {
-            var batch = Augmentation.Batch(set, idx[k], Normalization.Mean, Normalization.Std, train && _o.Augment ? rngs![k] : null);
-            batch.CopyTo(buf.AsSpan(k * b * ImageSet.ImageBytes));
-        });
-        return tensor(buf, [m, b, 3, 32, 32]);
+        return Augmentation.ToTensor(train ? _data.Train : _data.Test, idx, Normalization.Mean, Normalization.Std, train && _o.Augment ? rngs : null);
     }
 
     private int[] Relabel(PersonalizationTask task)
