@@ -74,4 +74,40 @@ public class ZooSliceMergeTests
         Assert.Contains("another generic model", Assert.Throws<TinaException>(() => ZooMerge.Merge(Path.Combine(artifacts, "m3"), [slices[0], slices[1], foreignDir])).Message);
         Assert.Throws<TinaException>(() => ZooSlice.Parse("3/3"));
     }
+
+    [Fact]
+    public void ProcessesOptionBuildsSlicesInChildProcessesAndMergesToTheSameZoo()
+    {
+        var artifacts = TestData.TempDir();
+        var data = Fixtures.Cifar;
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 23), new GenericModelCard
+               { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 23, Optimizer = "none" }))
+            generic.Save(GenericModel.DefaultPath(artifacts, data.Name, PModelArch.Cnn5k));
+        string[] Args(string dir, params string[] extra) =>
+            ["zoo", "build", "--arch", "cnn5k", "--tasks", "4", "--ood", "1", "--classes", "2-3", "--epochs", "1", "--group", "2", "--lr", "0.05", "--out", dir, .. extra];
+
+        var whole = Path.Combine(artifacts, "whole");
+        var (code, output) = TinaProcess.Run(artifacts, Args(whole));
+        Assert.True(code == 0, output);
+        var parallel = Path.Combine(artifacts, "parallel");
+        (code, output) = TinaProcess.Run(artifacts, Args(parallel, "--processes", "2"));
+        Assert.True(code == 0, output);
+        Assert.Contains("2 processes", output);
+        // The merged zoo is the one-process zoo, byte for byte (the explicit --lr reached the children), and the
+        // slices are gone.
+        var a = ZooManifest.Load(whole);
+        var b = ZooManifest.Load(parallel);
+        Assert.Null(b.Slice);
+        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(b));
+        foreach (var shard in a.Shards)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, shard.File)), File.ReadAllBytes(Path.Combine(parallel, shard.File)));
+        Assert.False(Directory.Exists(Path.Combine(parallel, "slices")));
+        // Rerunning on the finished zoo changes nothing; --processes with --shard is refused.
+        (code, output) = TinaProcess.Run(artifacts, Args(parallel, "--processes", "2"));
+        Assert.True(code == 0, output);
+        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(ZooManifest.Load(parallel)));
+        (code, output) = TinaProcess.Run(artifacts, Args(Path.Combine(artifacts, "x"), "--processes", "2", "--shard", "0/2"));
+        Assert.Equal(2, code);
+        Assert.Contains("cannot be combined with --shard", output);
+    }
 }
