@@ -11,14 +11,21 @@ namespace Tina.Tests.Zoo;
 /// </summary>
 public class ZooSliceMergeTests
 {
-    [Fact]
-    public void ThreeSliceProcessesPlusMergeEqualOneBuild()
+    /// <summary>A temp artifacts folder holding an untrained, seeded generic CNN-5K for the fixture dataset.</summary>
+    private static string ArtifactsWithGeneric(int seed)
     {
         var artifacts = TestData.TempDir();
         var data = Fixtures.Cifar;
-        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 22), new GenericModelCard
-               { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 22, Optimizer = "none" }))
-            generic.Save(GenericModel.DefaultPath(artifacts, data.Name, PModelArch.Cnn5k));
+        using var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed), new GenericModelCard
+            { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = seed, Optimizer = "none" });
+        generic.Save(GenericModel.DefaultPath(artifacts, data.Name, PModelArch.Cnn5k));
+        return artifacts;
+    }
+
+    [Fact]
+    public void ThreeSliceProcessesPlusMergeEqualOneBuild()
+    {
+        var artifacts = ArtifactsWithGeneric(seed: 22);
         string[] Args(string dir, params string[] extra) =>
             ["zoo", "build", "--arch", "cnn5k", "--tasks", "5", "--ood", "2", "--classes", "2-3", "--epochs", "1", "--group", "2", "--out", dir, .. extra];
 
@@ -78,11 +85,7 @@ public class ZooSliceMergeTests
     [Fact]
     public void ProcessesOptionBuildsSlicesInChildProcessesAndMergesToTheSameZoo()
     {
-        var artifacts = TestData.TempDir();
-        var data = Fixtures.Cifar;
-        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, data.NumClasses, seed: 23), new GenericModelCard
-               { Arch = "cnn5k", Dataset = data.Name, Classes = data.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 23, Optimizer = "none" }))
-            generic.Save(GenericModel.DefaultPath(artifacts, data.Name, PModelArch.Cnn5k));
+        var artifacts = ArtifactsWithGeneric(seed: 23);
         string[] Args(string dir, params string[] extra) =>
             ["zoo", "build", "--arch", "cnn5k", "--tasks", "4", "--ood", "1", "--classes", "2-3", "--epochs", "1", "--group", "2", "--lr", "0.05", "--out", dir, .. extra];
 
