@@ -74,6 +74,17 @@ for P in "" "--neuron-permutation"; do
   tina eval --arch cnn5k --zoo artifacts/zoo/cnn5k-small-mixed --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/tina/$G --json artifacts/eval-$G.json
 done
 
+# CNN-5K with the tuned recipe (lr 0.2, 30 epochs: the zoo build defaults), 500 + 100 p-Models built by two processes,
+# and generators with three loss set-ups (docs/RESULTS.md, "CNN-5K with the tuned recipe").
+TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --processes 2 --out artifacts/cnn5k-600/zoo
+tina train --zoo artifacts/cnn5k-600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --out artifacts/cnn5k-600/tina
+tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/cnn5k-600/tina --json artifacts/eval-cnn5k-600.json
+for NW in "center per-tensor" "per-tensor per-tensor"; do
+  set -- $NW
+  tina train --zoo artifacts/cnn5k-600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize "$1" --loss-weighting "$2" --out "artifacts/cnn5k-600/tina-n$1-w$2"
+  tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods tina --generator "artifacts/cnn5k-600/tina-n$1-w$2" --json "artifacts/eval-cnn5k-600-n$1-w$2.json"
+done
+
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
 $PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png

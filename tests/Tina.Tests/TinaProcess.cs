@@ -9,6 +9,18 @@ internal static class TinaProcess
     public static (int Code, string Output) Run(string artifacts, params string[] args) =>
         Exec(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
 
+    /// <summary>As <see cref="Run"/>, with <paramref name="threads"/> intra-op threads (TINA_THREADS) instead of this process's count.</summary>
+    public static (int Code, string Output) RunWithThreads(int threads, string artifacts, params string[] args)
+    {
+        var psi = StartInfo(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
+        psi.Environment["TINA_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr);
+    }
+
     /// <summary>
     /// Starts <c>tina --data DATA --artifacts <paramref name="artifacts"/> ARGS…</c> without waiting (its output is
     /// read and dropped), so a test can kill it part-way.

@@ -12,7 +12,7 @@ namespace Tina.Cli.Commands;
 /// <c>tina zoo build --processes N</c>: runs the build as N child processes of this executable, each building slice
 /// I/N of the task groups (<c>--shard I/N</c>) into <c>OUT/slices/I-of-N</c> with TINA_THREADS / N threads, shows their
 /// combined progress, and merges the slices into OUT when all are done (<see cref="ZooMerge"/>), so the result is the
-/// zoo one process builds. Why processes: libtorch scales CNN-5K's small convolutions poorly across threads of one
+/// zoo one process with TINA_THREADS / N threads builds, byte for byte (the thread count changes the last bits). Why processes: libtorch scales CNN-5K's small convolutions poorly across threads of one
 /// process, and TorchSharp training in several threads of one process crashed here (docs/RESULTS.md). A rerun resumes
 /// every slice; a child exits when this process is gone, so a rerun never races an orphan.
 /// </summary>
