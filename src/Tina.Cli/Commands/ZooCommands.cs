@@ -74,7 +74,10 @@ internal static class ZooCommands
             AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once{(slice is null ? "" : $"; slice {slice} of the task groups")}.");
             var builder = new ZooBuilder(generic, genericPath, data, options);
             // A finished zoo (or one started by a single process) is completed in this process.
-            var manifest = r.GetValue(processes) > 1 && !File.Exists(Path.Combine(dir, ZooManifest.FileName))
+            bool inProcesses = r.GetValue(processes) > 1 && !File.Exists(Path.Combine(dir, ZooManifest.FileName));
+            if (r.GetValue(processes) > 1 && !inProcesses)
+                AnsiConsole.MarkupLine("This zoo was started (or finished) by one process; it is completed in this process.");
+            var manifest = inProcesses
                 ? ZooProcesses.Run(r, cmd, [outDir, shard, processes], dir, r.GetValue(processes), options.TrainTasks + options.OodTasks, cancel)
                 : ProgressView.Run($"zoo {arch.ToName()}", p => builder.Build(dir, new Sink(p), ZooProcesses.StopWithParent(cancel)));
             Summarize(manifest);

@@ -110,6 +110,7 @@ public class ZooSliceMergeTests
         // Rerunning on the finished zoo changes nothing; --processes with --shard is refused.
         (code, output) = TinaProcess.Run(artifacts, Args(parallel, "--processes", "2"));
         Assert.True(code == 0, output);
+        Assert.Contains("started (or finished) by one process", output);
         Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(ZooManifest.Load(parallel)));
         (code, output) = TinaProcess.Run(artifacts, Args(Path.Combine(artifacts, "x"), "--processes", "2", "--shard", "0/2"));
         Assert.Equal(2, code);
