@@ -22,6 +22,18 @@ public class ZooSliceMergeTests
         return artifacts;
     }
 
+    /// <summary>Asserts that <paramref name="merged"/> is a whole zoo equal to <paramref name="whole"/>: manifest and shard bytes.</summary>
+    private static ZooManifest AssertSameZoo(string whole, string merged)
+    {
+        var a = ZooManifest.Load(whole);
+        var b = ZooManifest.Load(merged);
+        Assert.Null(b.Slice);
+        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(b));
+        foreach (var shard in a.Shards)
+            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, shard.File)), File.ReadAllBytes(Path.Combine(merged, shard.File)));
+        return a;
+    }
+
     [Fact]
     public void ThreeSliceProcessesPlusMergeEqualOneBuild()
     {
@@ -58,12 +70,7 @@ public class ZooSliceMergeTests
 
         (code, output) = TinaProcess.Run(artifacts, ["zoo", "merge", "--out", merged, .. slices]);
         Assert.True(code == 0, output);
-        var a = ZooManifest.Load(whole);
-        var b = ZooManifest.Load(merged);
-        Assert.Null(b.Slice);
-        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(b));
-        foreach (var shard in a.Shards)
-            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, shard.File)), File.ReadAllBytes(Path.Combine(merged, shard.File)));
+        AssertSameZoo(whole, merged);
         Assert.Equal(ZooReader.ReadAll(whole, out _).Count, ZooReader.ReadAll(merged, out _).Count);
 
         // A slice of another zoo (other seed) or from another generic model is refused.
@@ -100,12 +107,7 @@ public class ZooSliceMergeTests
         Assert.Contains("2 processes × 1 thread", output);
         // The merged zoo is the one-process zoo, byte for byte (the explicit --lr reached the children), and the
         // slices are gone.
-        var a = ZooManifest.Load(whole);
-        var b = ZooManifest.Load(parallel);
-        Assert.Null(b.Slice);
-        Assert.Equal(JsonSerializer.Serialize(a), JsonSerializer.Serialize(b));
-        foreach (var shard in a.Shards)
-            Assert.Equal(File.ReadAllBytes(Path.Combine(whole, shard.File)), File.ReadAllBytes(Path.Combine(parallel, shard.File)));
+        var a = AssertSameZoo(whole, parallel);
         Assert.False(Directory.Exists(Path.Combine(parallel, "slices")));
         // Rerunning on the finished zoo changes nothing; --processes with --shard is refused.
         (code, output) = TinaProcess.Run(artifacts, Args(parallel, "--processes", "2"));
