@@ -89,8 +89,9 @@ public sealed class BatchedCnn5k : BatchedPModels
     /// </summary>
     /// <remarks>
     /// The convolutions run model by model, not as one grouped convolution (groups = M): on CPU libtorch's grouped
-    /// convolution backward is about twice as slow as M ordinary ones for these shapes (M = 8, B = 64, 2 cores:
-    /// 81 ms against 38 ms per forward + backward step, same outputs). The linear heads stay one batched product.
+    /// convolution was slower than M ordinary ones for these shapes (M = 8, B = 64, 2 cores, in a one-off profile:
+    /// 33.5 ms against 25.3 ms per forward + backward step, same outputs; docs/RESULTS.md, "Throughput against the
+    /// compute floor"). The linear heads stay one batched product.
     /// A model whose <paramref name="active"/> entry is false is skipped (zero features; its logits are its bias), so
     /// a group of tasks with different numbers of steps per epoch only computes the models still training.
     /// </remarks>
