@@ -14,11 +14,7 @@ internal static class TinaProcess
     {
         var psi = StartInfo(OperatingSystem.IsWindows() ? "Tina.Cli.exe" : "Tina.Cli", new[] { "--data", TestData.DataDir, "--artifacts", artifacts }.Concat(args));
         psi.Environment["TINA_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        using var p = Process.Start(psi)!;
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result + stderr);
+        return Wait(psi);
     }
 
     /// <summary>
@@ -55,9 +51,12 @@ internal static class TinaProcess
     }
 
     /// <summary>Runs the executable at <paramref name="relativePath"/> (from the tests' folder); output is stdout + stderr.</summary>
-    public static (int Code, string Output) Exec(string relativePath, IEnumerable<string> args)
+    public static (int Code, string Output) Exec(string relativePath, IEnumerable<string> args) => Wait(StartInfo(relativePath, args));
+
+    /// <summary>Runs <paramref name="psi"/> (output redirected) to its end; output is stdout + stderr.</summary>
+    private static (int Code, string Output) Wait(ProcessStartInfo psi)
     {
-        using var p = Process.Start(StartInfo(relativePath, args))!;
+        using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEnd();
         p.WaitForExit();

@@ -93,7 +93,6 @@ public sealed class FineTuner : IDisposable
         if (steps.Any(s => s == 0)) throw new TinaException($"A task has fewer training images than the batch size {b}.");
         int maxSteps = steps.Max();
         var lr = new float[m];
-        var active = new float[m];
         for (int epoch = 0; epoch < _o.Epochs; epoch++)
         {
             var orders = new int[m][];
@@ -115,7 +114,6 @@ public sealed class FineTuner : IDisposable
                 for (int k = 0; k < m; k++)
                 {
                     on[k] = s < steps[k];
-                    active[k] = on[k] ? 1 : 0;
                     long t = (long)epoch * steps[k] + s, total = (long)_o.Epochs * steps[k];
                     lr[k] = on[k] ? (float)new WarmupCosineSchedule(Lr, total).At(t) : 0;
                     if (!on[k]) continue;
@@ -127,6 +125,7 @@ public sealed class FineTuner : IDisposable
                 var logits = Masked(models.Forward(input, on), classMask);            // [M, B, C]
                 var y = tensor(labels).view(m, b);
                 var perSample = F.cross_entropy(logits.reshape(m * b, c), y.view(m * b), reduction: nn.Reduction.None, label_smoothing: _o.LabelSmoothing).view(m, b);
+                var active = on.Select(x => x ? 1f : 0f).ToArray();
                 var loss = (perSample.mean([1L]) * tensor(active)).sum();
                 loss.backward();
                 sgd.Step(lr, active);
