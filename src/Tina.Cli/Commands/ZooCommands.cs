@@ -31,6 +31,7 @@ internal static class ZooCommands
         var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: the tina zoo tune winners, 0.2 for cnn5k, 0.05 for resnet20 heads)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
+        var l2sp = new Option<double>("--l2-sp") { Description = "L2-SP: pull every fine-tuned number toward its generic starting value with this strength (0: off), so p-Models differ from the generic model in smaller, more alike ways.", DefaultValueFactory = _ => 0.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per fine-tuning step (a task needs at least this many training images; lower it for small datasets such as Caltech-101).", DefaultValueFactory = _ => 64 };
@@ -40,7 +41,7 @@ internal static class ZooCommands
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, seed, classes, batchSize, views, unseen, outDir, shard, processes,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, l2sp, seed, classes, batchSize, views, unseen, outDir, shard, processes,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -50,6 +51,7 @@ internal static class ZooCommands
             int fineTuneEpochs = r.GetValue(epochs) ?? 30;
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
             if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
+            if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
             if (r.GetValue(processes) < 1) throw new TinaException($"--processes must be at least 1; got {r.GetValue(processes)}.");
             if (r.GetValue(processes) > 1 && slice is not null) throw new TinaException("--processes splits the build into slices itself; it cannot be combined with --shard.");
             CliContext.TorchDevice(r);
@@ -64,7 +66,7 @@ internal static class ZooCommands
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
-                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing),
+                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice, UnseenClassFraction = r.GetValue(unseen),
@@ -111,13 +113,14 @@ internal static class ZooCommands
         var lr = new Option<string>("--lr") { Description = "Peak SGD learning rates to try.", DefaultValueFactory = _ => "0.05,0.2" };
         var epochs = new Option<string>("--epochs") { Description = "Fine-tuning epochs to try.", DefaultValueFactory = _ => "10,20" };
         var smoothing = new Option<string>("--label-smoothing") { Description = "Label smoothing values to try.", DefaultValueFactory = _ => "0,0.1" };
+        var l2spList = new Option<string>("--l2-sp") { Description = "L2-SP strengths to try (0: off).", DefaultValueFactory = _ => "0" };
         var viewsList = new Option<string>("--augmented-views") { Description = "ResNet-20 heads: numbers of precomputed augmented views to try (0: un-augmented features).", DefaultValueFactory = _ => "0" };
         var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split (ignored when the generic model was trained with --holdout: its held-out images are used).", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split and the tasks.", DefaultValueFactory = _ => 0 };
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k, 250 for resnet20)." };
         var cmd = new Command("tune", "Choose the stage-2 recipe on a validation split carved from the training images (never the test split): every combination of the given values fine-tunes the same tasks.")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, viewsList, fraction, seed, group,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, l2spList, viewsList, fraction, seed, group,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -129,27 +132,29 @@ internal static class ZooCommands
             int[] vws = CliContext.ParseNumbers(r.GetValue(viewsList), "--augmented-views").Select(v => v >= 0 && v == Math.Floor(v) ? (int)v : throw new TinaException($"--augmented-views values must be whole numbers ≥ 0; got {v}.")).ToArray();
             if (lrs.Any(x => x == 0)) throw new TinaException("--lr values must be positive.");
             if (lss.Any(x => x >= 1)) throw new TinaException("--label-smoothing values must be below 1.");
+            var sps = CliContext.ParseNumbers(r.GetValue(l2spList), "--l2-sp");
+            if (sps.Any(x => x < 0)) throw new TinaException("--l2-sp values must be 0 or more.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             int perGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250);
-            var recipes = (from v in vws from l in lrs from e in eps from s in lss
-                           select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, ModelsPerGroup = perGroup, AugmentedViews = v }).ToList();
+            var recipes = (from v in vws from l in lrs from e in eps from s in lss from sp in sps
+                           select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, L2SP = sp, ModelsPerGroup = perGroup, AugmentedViews = v }).ToList();
             AnsiConsole.MarkupLine($"Trying {recipes.Count} recipes on {r.GetValue(tasks)} tasks of {minClasses}-{maxClasses} classes, validation = {r.GetValue(fraction):P0} of each class's training images.");
             var result = ProgressView.Run("recipes", p => RecipeSearch.Run(generic, data, recipes, r.GetValue(tasks), minClasses, maxClasses, r.GetValue(fraction), r.GetValue(seed),
                 new RecipeSink(p, recipes.Count), cancel));
             var table = new Table().Title($"validation p-Acc % ({result.Tasks.Count} tasks; classifier selection {result.ClassifierSelection:F2} %)")
                 .AddColumn(new TableColumn("lr").RightAligned()).AddColumn(new TableColumn("epochs").RightAligned()).AddColumn(new TableColumn("label smoothing").RightAligned())
-                .AddColumn(new TableColumn("views").RightAligned()).AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("− CS").RightAligned()).AddColumn(new TableColumn("std").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
+                .AddColumn(new TableColumn("L2-SP").RightAligned()).AddColumn(new TableColumn("views").RightAligned()).AddColumn(new TableColumn("p-Acc %").RightAligned()).AddColumn(new TableColumn("− CS").RightAligned()).AddColumn(new TableColumn("std").RightAligned()).AddColumn(new TableColumn("seconds").RightAligned());
             foreach (var t in result.Trials.OrderByDescending(t => t.PAcc))
-                table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.Options.AugmentedViews}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
+                table.AddRow($"{t.Options.LearningRate}", $"{t.Options.Epochs}", $"{t.Options.LabelSmoothing}", $"{t.Options.L2SP}", $"{t.Options.AugmentedViews}", $"{t.PAcc:F2}", $"{t.PAcc - result.ClassifierSelection:+0.00;-0.00}", $"{t.Std:F2}", $"{t.Seconds:F0}");
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine(result.UnseenByGeneric
                 ? $"Validation split: the {generic.Card.HoldoutFraction:P0} of each class's training images held out from stage 1 (the generic model never saw them)."
                 : "[yellow]The generic model was trained on these validation images, which flatters classifier selection; train it with --holdout for an honest split (tina generic train --holdout 0.1).[/]");
             var best = result.Best.Options;
-            AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}{(best.AugmentedViews > 0 ? $" --augmented-views {best.AugmentedViews}" : "")}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
+            AnsiConsole.MarkupLine($"Best: [bold]--lr {best.LearningRate} --epochs {best.Epochs} --label-smoothing {best.LabelSmoothing}{(best.L2SP > 0 ? $" --l2-sp {best.L2SP}" : "")}{(best.AugmentedViews > 0 ? $" --augmented-views {best.AugmentedViews}" : "")}[/] ({result.Best.PAcc - result.ClassifierSelection:+0.00;-0.00} points over classifier selection on validation).");
             return 0;
         }));
         return cmd;

@@ -8,7 +8,7 @@ namespace Tina.Zoo;
 /// <summary>
 /// M p-Models of one architecture trained side by side as stacked tensors with a leading model dimension, so one
 /// kernel call serves most of them (batched matrix products for the classifiers; CNN-5K's convolutions run per model,
-/// see <see cref="BatchedCnn5k.Forward(Tensor, IReadOnlyList{Tensor})"/>). Fine-tuning many tiny models one at a time
+/// see <see cref="BatchedCnn5k.Forward(Tensor, IReadOnlyList{Tensor}, bool[])"/>). Fine-tuning many tiny models one at a time
 /// leaves the CPU idle between small kernels and optimizer steps; stacking removes most of that overhead.
 /// </summary>
 public abstract class BatchedPModels : IDisposable

@@ -50,8 +50,8 @@ public static class ComputeFloor
     }
 
     /// <summary>
-    /// p-Models per minute at <paramref name="flopsPerSecond"/> for p-Models that train on
-    /// <paramref name="imagePasses"/> images in all (epochs × images per epoch) with <paramref name="classes"/> classes each.
+    /// p-Models per minute at <paramref name="flopsPerSecond"/> for <paramref name="pModels"/>, each given as its class
+    /// count and the images it trains on in all (epochs × images per epoch).
     /// </summary>
     public static double PModelsPerMinute(double flopsPerSecond, PModelArch arch, IReadOnlyList<(int Classes, long ImagePasses)> pModels) =>
         pModels.Count * 60.0 * flopsPerSecond / pModels.Sum(p => p.ImagePasses * TrainingFlopsPerImage(arch, p.Classes));

@@ -42,6 +42,7 @@ public sealed class FineTuner : IDisposable
         _data = data;
         _o = options;
         _ownsFeatures = features is null;
+        if (options.L2SP < 0 || double.IsNaN(options.L2SP)) throw new TinaException($"The L2-SP strength must be 0 or more; got {options.L2SP}.");
         if (options.AugmentedViews < 0) throw new TinaException($"Augmented views must be 0 or more; got {options.AugmentedViews}.");
         if (generic.Arch != PModelArch.ResNet20) return;
         (_trainFeatures, _testFeatures) = features ?? HeadFeatures(generic, data, options.AugmentedViews);
@@ -85,7 +86,11 @@ public sealed class FineTuner : IDisposable
         var init = group.Select(g => ParameterLayout.For(_generic.Arch, g.Task.Count).Resize(ClassifierSelection.Create(_generic, g.Task).Parameters, c)).ToList();
         using var classMask = counts.All(x => x == c) ? null : LogitMask(counts, c);
         using BatchedPModels models = _generic.Arch == PModelArch.Cnn5k ? new BatchedCnn5k(init, c) : new BatchedHeads(init, c);
-        var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay);
+        // Optimizer state and the L2-SP anchors (the starting values: generic weights, the task's generic rows) live
+        // until the group is done.
+        using var groupScope = NewDisposeScope();
+        var anchors = _o.L2SP > 0 ? models.Parameters.Select(p => p.detach().clone()).ToArray() : null;
+        var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay, anchors, _o.L2SP);
 
         var trainIdx = group.Select(g => _data.Train.IndicesOf(g.Task.Classes.ToHashSet())).ToArray();
         var relabel = group.Select(g => Relabel(g.Task)).ToArray();

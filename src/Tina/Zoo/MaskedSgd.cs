@@ -7,9 +7,11 @@ namespace Tina.Zoo;
 /// SGD with momentum over stacked parameters whose first dimension is the model (M p-Models trained at once).
 /// Each model can be switched off for a step (its parameters and momentum stay untouched), so models with fewer
 /// images per epoch follow exactly the updates they would get if trained alone. Plain elementwise SGD keeps the M
-/// models independent; no global-norm clipping couples them.
+/// models independent; no global-norm clipping couples them. With <paramref name="anchors"/> (one tensor per
+/// parameter) each step also pulls every number toward its anchor by <paramref name="anchorStrength"/> (L2-SP).
 /// </summary>
-public sealed class MaskedSgd(IReadOnlyList<Tensor> parameters, double momentum = 0.9, double weightDecay = 0)
+public sealed class MaskedSgd(IReadOnlyList<Tensor> parameters, double momentum = 0.9, double weightDecay = 0,
+    IReadOnlyList<Tensor>? anchors = null, double anchorStrength = 0)
 {
     private readonly Tensor[] _buffers = parameters.Select(p => zeros_like(p)).ToArray();
 
@@ -33,6 +35,7 @@ public sealed class MaskedSgd(IReadOnlyList<Tensor> parameters, double momentum 
             var m = activeT.view(shape);
             var rate = (lrT * activeT).view(shape);
             var g = weightDecay > 0 ? p.grad.Plus(p, weightDecay) : p.grad;
+            if (anchors is not null && anchorStrength > 0) g = g.Plus(p, anchorStrength).Plus(anchors[i], -anchorStrength);
             var newBuf = _buffers[i].Times(momentum).Plus(g);
             _buffers[i].copy_(where(m.Greater(0), newBuf, _buffers[i]));
             p.sub_(_buffers[i] * rate);

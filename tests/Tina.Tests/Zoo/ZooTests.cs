@@ -62,6 +62,31 @@ public class ZooTests
         }
     }
 
+    [Theory]
+    [InlineData(PModelArch.Cnn5k)]
+    [InlineData(PModelArch.ResNet20)]
+    public void L2SpKeepsPModelsNearerTheirStartAndStaysGroupable(PModelArch arch)
+    {
+        using var generic = Generic(arch);
+        var tasks = new TaskSampler(Data.Value, minClasses: 2, maxClasses: 4, seed: 8).Draw(2).Select((t, i) => (t.Task, Seed: 300 + i)).ToList();
+        var plain = new FineTuneOptions { Epochs = 5, BatchSize = 16, ModelsPerGroup = 2, LearningRate = 0.1 };
+        using var free = new FineTuner(generic, Data.Value, plain);
+        using var pulled = new FineTuner(generic, Data.Value, plain with { L2SP = 0.3 });
+        var freeModels = free.Train(tasks);
+        var pulledModels = pulled.Train(tasks);
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            var start = ClassifierSelection.Create(generic, tasks[i].Task).Parameters;
+            double Distance(float[] w) => Math.Sqrt(w.Zip(start).Sum(p => (double)(p.First - p.Second) * (p.First - p.Second)));
+            double d0 = Distance(freeModels[i].Parameters), d1 = Distance(pulledModels[i].Parameters);
+            Assert.True(d1 > 0 && d1 < 0.8 * d0, $"task {i}: distance to the start {d1} with L2-SP against {d0} without");
+            // The pull is elementwise per model, so a group still equals one at a time.
+            var alone = pulled.Train([tasks[i]])[0];
+            Assert.True(alone.Parameters.Zip(pulledModels[i].Parameters).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
+        }
+        Assert.Throws<TinaException>(() => new FineTuner(generic, Data.Value, plain with { L2SP = -1 }));
+    }
+
     [Fact]
     public void HeadsOnAugmentedViewsAreSeededGroupableAndDifferFromPlainFeatures()
     {
