@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
+using System.Text;
 using Spectre.Console;
 using Tina.Generic;
 using Tina.PModels;
@@ -30,20 +32,35 @@ internal static class BenchCommands
         var groups = new Option<string>("--groups") { Description = "Comma-separated group sizes; the first is the reference.", DefaultValueFactory = _ => "1,8,32" };
         var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs.", DefaultValueFactory = _ => 10 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or MIN-MAX as in tina zoo build (mixed counts share groups).", DefaultValueFactory = _ => "10" };
-        var cmd = new Command("zoo", "p-Models per minute when training one at a time vs. many at once, against the compute floor, and whether they are equal.")
+        var processes = new Option<int>("--processes") { Description = "Also time every group size in N processes at once, as tina zoo build --processes N does: each fine-tunes every N-th group with TINA_THREADS/N threads.", DefaultValueFactory = _ => 1 };
+        var worker = new Option<string?>("--worker") { Hidden = true, Description = "Internal (--processes): fine-tune groups I, I+N, … and write their results to FILE; I/N:FILE." };
+        var cmd = new Command("zoo", "p-Models per minute when training one at a time vs. many at once (and in several processes), against the compute floor, and whether they are equal.")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, groups, epochs, classes,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, groups, epochs, classes, processes, worker,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var sizes = CliContext.ParsePositiveInts(r.GetValue(groups), "--groups");
+            int n = r.GetValue(processes);
+            if (n < 1) throw new TinaException($"--processes must be at least 1; got {n}.");
             var (minClasses, maxClasses) = ZooCommands.ParseClassRange(r.GetValue(classes));
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var sampled = new TaskSampler(data, minClasses, maxClasses, seed: 99).Draw(r.GetValue(tasks)).Select((t, i) => (t.Task, Seed: 1000 + i)).ToList();
             var defaults = new FineTuneOptions { Epochs = r.GetValue(epochs) };
+            // Head features are computed once, outside every timing; so is a warm-up (JIT, first-touch allocations):
+            // one epoch of the first task.
+            var features = arch == PModelArch.ResNet20 ? FineTuner.HeadFeatures(generic, data, 0) : ((TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)?)null;
+            using var trainFeatures = features?.Item1;
+            using var testFeatures = features?.Item2;
+            using (var warm = new FineTuner(generic, data, defaults with { Epochs = 1, ModelsPerGroup = 1 }, features)) warm.Train([sampled[0]], cancel);
+            if (r.GetValue(worker) is { } job)
+            {
+                RunWorker(new FineTuner(generic, data, defaults with { ModelsPerGroup = sizes[0] }, features), sizes[0], sampled, job, cancel);
+                return 0;
+            }
             // The floor: every p-Model's image passes (epochs × whole batches) at the measured matrix-product speed.
             double flops = ComputeFloor.MeasureMatmulFlops(TimeSpan.FromSeconds(2));
             var passes = sampled.Select(s => (s.Task.Count, (long)defaults.Epochs * (data.Train.IndicesOf(s.Task.Classes.ToHashSet()).Length / defaults.BatchSize) * defaults.BatchSize)).ToList();
@@ -57,7 +74,7 @@ internal static class BenchCommands
             foreach (var size in sizes)
             {
                 var opts = defaults with { ModelsPerGroup = size };
-                using var tuner = new FineTuner(generic, data, opts);   // ResNet features are computed here, outside the timing
+                using var tuner = new FineTuner(generic, data, opts, features);
                 var sw = Stopwatch.StartNew();
                 var results = new List<FineTuned>();
                 for (int i = 0; i < sampled.Count; i += size)
@@ -69,12 +86,110 @@ internal static class BenchCommands
                 double rate = sampled.Count / sw.Elapsed.TotalMinutes;
                 table.AddRow(size.ToString(), $"{sw.Elapsed.TotalSeconds:F1}", $"{rate:F1}", $"{100 * rate / floor:F0} %",
                     $"{results.Average(x => x.PAcc):F2}", $"{dAcc:F2}", $"{dW:E1}");
+                if (n == 1) continue;
+                var (seconds, inProcesses) = RunWorkers(r, cmd, [groups, processes, worker], size, n, sampled);
+                double rateN = sampled.Count / (seconds / 60);
+                table.AddRow($"{size} × {n} processes", $"{seconds:F1}", $"{rateN:F1}", $"{100 * rateN / floor:F0} %",
+                    $"{inProcesses.Average(x => x.PAcc):F2}", $"{inProcesses.Zip(reference).Max(p => Math.Abs(p.First.PAcc - p.Second.PAcc)):F2}",
+                    $"{inProcesses.Zip(reference).Max(p => p.First.Parameters.Zip(p.Second.Parameters).Max(q => Math.Abs(q.First - q.Second))):E1}");
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine($"Compute floor: {floor:F1} p-Models / min ({flops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; " +
                 $"{ComputeFloor.TrainingFlopsPerImage(arch, maxClasses) / 1e6:F2} MFLOP per training image at {maxClasses} classes; {passes.Average(p => p.Item2):N0} image passes per p-Model on average).");
+            if (n > 1)
+                AnsiConsole.MarkupLine($"Processes: seconds are the slowest process's fine-tuning time, from when all {n} had loaded the data and the generic model (as start-up and feature computation are not counted for one process); each process has {Math.Max(1, TorchRuntime.Threads / n)} thread(s), so the last bits differ from the first row.");
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>What one <c>--worker</c> process fine-tuned: its fine-tuning seconds and its p-Models by task index.</summary>
+    private sealed record WorkerResult(double Seconds, List<WorkerModel> Models);
+
+    private sealed record WorkerModel(int Index, double PAcc, float[] Parameters);
+
+    /// <summary>
+    /// The child side of <c>--processes</c>: signals readiness on standard output, waits for the parent's go (a line on
+    /// standard input) so that all processes start together, fine-tunes groups I, I+N, … and writes the results atomically.
+    /// </summary>
+    private static void RunWorker(FineTuner tuner, int size, List<(PersonalizationTask Task, int Seed)> sampled, string job, CancellationToken cancel)
+    {
+        using var owned = tuner;
+        var colon = job.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0) throw new TinaException($"--worker takes I/N:FILE; got '{job}'.");
+        var slice = ZooSlice.Parse(job[..colon]);
+        System.Console.Out.WriteLine("ready");
+        System.Console.Out.Flush();
+        _ = System.Console.In.ReadLine();
+        var sw = Stopwatch.StartNew();
+        var models = new List<WorkerModel>();
+        for (int g = slice.Index; g * size < sampled.Count; g += slice.Count)
+        {
+            var results = tuner.Train(sampled.Skip(g * size).Take(size).ToList(), cancel);
+            models.AddRange(results.Select((f, k) => new WorkerModel(g * size + k, f.PAcc, f.Parameters)));
+        }
+        Tina.IO.AtomicFile.WriteAllText(job[(colon + 1)..], System.Text.Json.JsonSerializer.Serialize(new WorkerResult(sw.Elapsed.TotalSeconds, models)));
+    }
+
+    /// <summary>Runs <paramref name="n"/> worker processes for one group size; returns the slowest one's seconds and all p-Models in task order.</summary>
+    private static (double Seconds, List<FineTuned> Results) RunWorkers(ParseResult r, Command cmd, Option[] notForwarded, int size, int n, List<(PersonalizationTask Task, int Seed)> sampled)
+    {
+        var dir = Directory.CreateTempSubdirectory("tina-bench-zoo-");
+        var children = new List<(Process Process, string File, StringBuilder Log)>();
+        try
+        {
+            var args = ZooProcesses.ForwardedArguments(r, cmd, notForwarded, "bench", "zoo");
+            int threads = Math.Max(1, TorchRuntime.Threads / n);
+            for (int i = 0; i < n; i++)
+            {
+                var file = Path.Combine(dir.FullName, $"{i}.json");
+                var psi = ZooProcesses.SelfStartInfo([.. args, "--groups", size.ToString(CultureInfo.InvariantCulture), "--worker", $"{i}/{n}:{file}"]);
+                psi.RedirectStandardInput = true;
+                psi.Environment["TINA_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
+                var p = Process.Start(psi) ?? throw new TinaException($"Could not start {psi.FileName}.");
+                var log = new StringBuilder();
+                p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
+                p.BeginErrorReadLine();
+                children.Add((p, file, log));
+            }
+            // Wait until every worker has loaded the data and the model, then start them together.
+            foreach (var (p, _, log) in children)
+            {
+                string? line;
+                while ((line = p.StandardOutput.ReadLine()) is not null && line.Trim() != "ready") lock (log) log.AppendLine(line);
+                if (line is null) { p.WaitForExit(); throw WorkerFailed(p, log); }
+            }
+            foreach (var (p, _, _) in children) { p.StandardInput.WriteLine("go"); p.StandardInput.Flush(); }
+            var byIndex = new FineTuned?[sampled.Count];
+            double seconds = 0;
+            foreach (var (p, file, log) in children)
+            {
+                p.StandardOutput.ReadToEnd();
+                p.WaitForExit();
+                if (p.ExitCode != 0 || !File.Exists(file)) throw WorkerFailed(p, log);
+                var result = System.Text.Json.JsonSerializer.Deserialize<WorkerResult>(File.ReadAllText(file))!;
+                seconds = Math.Max(seconds, result.Seconds);
+                foreach (var m in result.Models) byIndex[m.Index] = new FineTuned(sampled[m.Index].Task, sampled[m.Index].Seed, m.Parameters, m.PAcc);
+            }
+            if (byIndex.Any(x => x is null)) throw new TinaException("The bench processes did not fine-tune every task.");
+            return (seconds, byIndex.Select(x => x!).ToList());
+        }
+        finally
+        {
+            foreach (var (p, _, _) in children)
+            {
+                if (!p.HasExited) { try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
+                p.WaitForExit();
+                p.Dispose();
+            }
+            dir.Delete(recursive: true);
+        }
+    }
+
+    private static TinaException WorkerFailed(Process p, StringBuilder log)
+    {
+        string tail;
+        lock (log) tail = string.Join(Environment.NewLine, log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(5));
+        return new TinaException($"A bench process failed (exit code {p.ExitCode}).{(tail.Length == 0 ? "" : Environment.NewLine + tail)}");
     }
 }

@@ -28,7 +28,7 @@ internal static class ZooProcesses
         var sliceDirs = Enumerable.Range(0, processes).Select(i => Path.Combine(slicesRoot, $"{i}-of-{processes}")).ToArray();
         Directory.CreateDirectory(slicesRoot);
         int threads = Math.Max(1, Runtime.TorchRuntime.Threads / processes);
-        var forwarded = ForwardedArguments(r, build, notForwarded);
+        var forwarded = ForwardedArguments(r, build, notForwarded, "zoo", "build");
         AnsiConsole.MarkupLine($"{processes} processes × {threads} thread(s); slices in [bold]{Markup.Escape(slicesRoot)}[/] (logs next to them).");
 
         var children = new List<(Process Process, StreamWriter Log, string Dir)>();
@@ -117,10 +117,10 @@ internal static class ZooProcesses
     });
 
     /// <summary>The options the user gave explicitly, except <paramref name="notForwarded"/>, plus the global folders as full paths.</summary>
-    private static List<string> ForwardedArguments(ParseResult r, Command build, IReadOnlyCollection<Option> notForwarded)
+    internal static List<string> ForwardedArguments(ParseResult r, Command command, IReadOnlyCollection<Option> notForwarded, params string[] commandPath)
     {
-        var args = new List<string> { "zoo", "build", "--data", CliContext.DataDir(r), "--artifacts", CliContext.ArtifactsDir(r), "--device", r.GetValue(CliContext.Device)! };
-        foreach (var option in build.Options)
+        var args = new List<string>(commandPath) { "--data", CliContext.DataDir(r), "--artifacts", CliContext.ArtifactsDir(r), "--device", r.GetValue(CliContext.Device)! };
+        foreach (var option in command.Options)
         {
             if (notForwarded.Contains(option) || r.GetResult(option) is not { Implicit: false } given) continue;
             args.Add(option.Name);
@@ -130,9 +130,9 @@ internal static class ZooProcesses
     }
 
     /// <summary>Starts this executable again: the app host, or <c>dotnet Tina.Cli.dll</c> when run through dotnet.</summary>
-    private static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
+    internal static ProcessStartInfo SelfStartInfo(IEnumerable<string> args)
     {
-        var host = Environment.ProcessPath ?? throw new TinaException("Cannot find this executable's path to start the slice processes.");
+        var host = Environment.ProcessPath ?? throw new TinaException("Cannot find this executable's path to start child processes.");
         var psi = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         if (Path.GetFileNameWithoutExtension(host).Equals("dotnet", StringComparison.OrdinalIgnoreCase))
             psi.ArgumentList.Add(Assembly.GetEntryAssembly()!.Location);

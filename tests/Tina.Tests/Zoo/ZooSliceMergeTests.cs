@@ -118,4 +118,23 @@ public class ZooSliceMergeTests
         Assert.Equal(2, code);
         Assert.Contains("cannot be combined with --shard", output);
     }
+
+    [Fact]
+    public void BenchZooWithProcessesFineTunesTheSameTasksInChildProcesses()
+    {
+        var artifacts = ArtifactsWithGeneric(seed: 24);
+        var (code, output) = TinaProcess.RunWithThreads(2, artifacts, "bench", "zoo", "--arch", "cnn5k", "--tasks", "3", "--groups", "2", "--epochs", "1", "--classes", "2-3", "--processes", "2");
+        Assert.True(code == 0, output);
+        // The table's rows for group size 2: in this process, then "2 × 2 processes" (wrapped onto two lines).
+        var rows = output.Split('\n').Where(l => l.StartsWith("│ 2 ", StringComparison.Ordinal)).Select(l => l.Split('│', StringSplitOptions.TrimEntries)[1..^1]).ToList();
+        Assert.True(rows.Count == 2 && rows[1][0].StartsWith("2 × 2", StringComparison.Ordinal), output);
+        var (one, two) = (rows[0], rows[1]);
+        // Columns: at once, seconds, per minute, % of floor, mean p-Acc, max |Δ p-Acc|, max |Δ weight|. The two
+        // processes fine-tuned every task (same mean p-Acc) with one thread each, so weights differ in the last bits only.
+        Assert.Equal(one[4], two[4]);
+        Assert.Equal("0.00", two[5]);
+        Assert.True(double.Parse(two[6], System.Globalization.CultureInfo.InvariantCulture) < 1e-3, two[6]);
+        Assert.True(double.Parse(two[2], System.Globalization.CultureInfo.InvariantCulture) > 0);
+        Assert.Contains("slowest process", output);
+    }
 }
