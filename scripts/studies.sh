@@ -85,6 +85,13 @@ for NW in "center per-tensor" "per-tensor per-tensor"; do
   tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods tina --generator "artifacts/cnn5k-600/tina-n$1-w$2" --json "artifacts/eval-cnn5k-600-n$1-w$2.json"
 done
 
+# L2-SP on CNN-5K (pull toward the generic weights during fine-tuning), chosen on a validation split, and the
+# per-tensor generator trained four times longer on the same 600 p-Models (docs/RESULTS.md, "L2-SP" and "longer").
+TINA_THREADS=2 tina zoo tune --dataset cifar100 --arch cnn5k --tasks 16 --lr 0.2 --epochs 30 --label-smoothing 0 --l2-sp 0,0.001,0.003,0.01
+tina train --zoo artifacts/cnn5k-600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 600 --normalize per-tensor --loss-weighting per-tensor --out artifacts/cnn5k-600/tina-nper-tensor-wper-tensor-e600
+tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods tina --generator artifacts/cnn5k-600/tina-nper-tensor-wper-tensor-e600 --json artifacts/eval-cnn5k-600-nper-tensor-wper-tensor-e600.json
+TINA_THREADS=2 tina bench zoo --dataset cifar100 --arch cnn5k --tasks 32 --groups 16 --epochs 10 --processes 2
+
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
 $PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
