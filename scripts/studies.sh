@@ -91,6 +91,10 @@ TINA_THREADS=2 tina zoo tune --dataset cifar100 --arch cnn5k --tasks 16 --lr 0.2
 tina train --zoo artifacts/cnn5k-600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 600 --normalize per-tensor --loss-weighting per-tensor --out artifacts/cnn5k-600/tina-nper-tensor-wper-tensor-e600
 tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods tina --generator artifacts/cnn5k-600/tina-nper-tensor-wper-tensor-e600 --json artifacts/eval-cnn5k-600-nper-tensor-wper-tensor-e600.json
 TINA_THREADS=2 tina bench zoo --dataset cifar100 --arch cnn5k --tasks 32 --groups 16 --epochs 10 --processes 2
+# The same 600 tasks fine-tuned with lr 0.05 (the validation runner-up, bodies move less) and the same generator.
+TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --lr 0.05 --processes 2 --out artifacts/cnn5k-600-lr005/zoo
+tina train --zoo artifacts/cnn5k-600-lr005/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --out artifacts/cnn5k-600-lr005/tina-nper-tensor-wper-tensor
+tina eval --arch cnn5k --zoo artifacts/cnn5k-600-lr005/zoo --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/cnn5k-600-lr005/tina-nper-tensor-wper-tensor --json artifacts/eval-cnn5k-600-lr005.json
 
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
