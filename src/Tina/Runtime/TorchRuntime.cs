@@ -11,7 +11,10 @@ namespace Tina.Runtime;
 /// </summary>
 public static class TorchRuntime
 {
-    private static int _initialized;
+    // Set only after the thread count is applied: a second thread that sees it set reads a valid _threads (a flag set
+    // first let parallel tests read 0 and crash libtorch with "Expected positive number of threads").
+    private static volatile bool _initialized;
+    private static readonly Lock Gate = new();
 
     [DllImport("libc", EntryPoint = "mallopt")]
     private static extern int MallOpt(int param, int value);
@@ -27,7 +30,17 @@ public static class TorchRuntime
     /// </summary>
     public static void Initialize(int? threads = null)
     {
-        if (Interlocked.Exchange(ref _initialized, 1) == 1) return;
+        if (_initialized) return;
+        lock (Gate)
+        {
+            if (_initialized) return;
+            Configure(threads);
+            _initialized = true;
+        }
+    }
+
+    private static void Configure(int? threads)
+    {
         if (OperatingSystem.IsLinux())
         {
             try
