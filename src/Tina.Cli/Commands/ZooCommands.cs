@@ -133,7 +133,6 @@ internal static class ZooCommands
             if (lrs.Any(x => x == 0)) throw new TinaException("--lr values must be positive.");
             if (lss.Any(x => x >= 1)) throw new TinaException("--label-smoothing values must be below 1.");
             var sps = CliContext.ParseNumbers(r.GetValue(l2spList), "--l2-sp");
-            if (sps.Any(x => x < 0)) throw new TinaException("--l2-sp values must be 0 or more.");
             if (r.GetValue(tasks) < 1) throw new TinaException("--tasks must be at least 1.");
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
