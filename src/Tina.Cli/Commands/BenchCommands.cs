@@ -189,7 +189,7 @@ internal static class BenchCommands
     private static TinaException WorkerFailed(Process p, StringBuilder log)
     {
         string tail;
-        lock (log) tail = string.Join(Environment.NewLine, log.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(5));
-        return new TinaException($"A bench process failed (exit code {p.ExitCode}).{(tail.Length == 0 ? "" : Environment.NewLine + tail)}");
+        lock (log) tail = ZooProcesses.LastLines(log.ToString().Split('\n'));
+        return new TinaException($"A bench process failed (exit code {p.ExitCode}).{tail}");
     }
 }

@@ -143,11 +143,14 @@ internal static class ZooProcesses
 
     private static string Tail(string logPath)
     {
-        try
-        {
-            var lines = File.ReadLines(logPath).Where(l => l.Trim().Length > 0).TakeLast(5).ToList();
-            return lines.Count == 0 ? "" : Environment.NewLine + string.Join(Environment.NewLine, lines);
-        }
+        try { return LastLines(File.ReadLines(logPath)); }
         catch (IOException) { return ""; }
+    }
+
+    /// <summary>The last five non-blank lines of a child's output, each on its own line after a line break ("" when none).</summary>
+    internal static string LastLines(IEnumerable<string> lines)
+    {
+        var last = lines.Where(l => l.Trim().Length > 0).TakeLast(5).ToList();
+        return last.Count == 0 ? "" : Environment.NewLine + string.Join(Environment.NewLine, last);
     }
 }
