@@ -35,7 +35,7 @@ internal static class EvalCommand
         var imageShots = new Option<int>("--image-shots") { Description = "Prompt the tina methods with K training images per class instead of its name (zero-shot image prompts through --projector; 0 = text prompts).", DefaultValueFactory = _ => 0 };
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
-        var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position).")
+        var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position; the validation split for a zoo built with --val-fraction).")
         {
             Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
@@ -62,13 +62,17 @@ internal static class EvalCommand
             if (names.Contains(TaperMixer.MethodName) && zooDir is null) throw new TinaException("--methods taper-mixer needs --zoo DIR (its mixer is trained on the zoo's training tasks).");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
-            var dataset = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
-            var genericPath = GenericModel.DefaultPath(CliContext.ArtifactsDir(r), dataset.Name, arch);
+            var opened = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
+            var genericPath = GenericModel.DefaultPath(CliContext.ArtifactsDir(r), opened.Name, arch);
             using var generic = GenericModel.Load(genericPath);
 
             var manifest = zooDir is null ? null : ZooManifest.Load(zooDir);
-            if (manifest is not null && (manifest.Dataset != dataset.Name || manifest.Arch != arch.ToName()))
-                throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {dataset.Name}/{arch.ToName()}.");
+            if (manifest is not null && (manifest.Dataset != opened.Name || manifest.Arch != arch.ToName()))
+                throw new TinaException($"The zoo {zooDir} is {manifest.Dataset}/{manifest.Arch}, not {opened.Name}/{arch.ToName()}.");
+            // A zoo built with a validation split is scored on it, like its fine-tuned p-Models: every method sees the
+            // same images, and TAPER-Mixer and image prompts train without them.
+            var dataset = manifest?.EvaluationData(opened) ?? opened;
+            string splitName = manifest?.Validation is null ? "test" : "validation";
             // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
             var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, dataset.NumClasses);
             // Each group of tasks: its label, and for zoo tasks the zoo split and filter the fine-tuned p-Models are read with.
@@ -108,7 +112,7 @@ internal static class EvalCommand
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
 
-            var title = $"p-Acc % on {dataset.Name} test, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
+            var title = $"p-Acc % on {dataset.Name} {splitName}, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
             if (userTasks is not null) WritePerPrompt(title, userTasks, results.Select(x => x.Result).ToList());
             else WriteTable(title, results);
 
@@ -116,7 +120,7 @@ internal static class EvalCommand
             {
                 var doc = new JsonObject
                 {
-                    ["dataset"] = dataset.Name, ["arch"] = arch.ToName(), ["split"] = "test",
+                    ["dataset"] = dataset.Name, ["arch"] = arch.ToName(), ["split"] = splitName,
                     ["tasks"] = results.Count > 0 ? results[0].Tasks.Count : 0,
                     ["taskSource"] = userTasks is not null ? Path.GetFullPath(promptFile!)
                         : manifest is null ? $"random (seed {r.GetValue(seed)}, {r.GetValue(k)} classes)" : Path.GetFullPath(zooDir!),

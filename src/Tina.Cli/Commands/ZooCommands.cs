@@ -38,10 +38,11 @@ internal static class ZooCommands
         var views = new Option<int>("--augmented-views") { Description = "ResNet-20 heads: precomputed randomly augmented views of the training images (0: un-augmented features).", DefaultValueFactory = _ => 0 };
         var unseen = new Option<double>("--unseen-classes") { Description = "Share of the dataset's classes kept out of every training task (e.g. 0.5; seeded, listed in the manifest); the OOD tasks are then split evenly into 0 %, 20 %, 50 % and 100 % unseen classes (the paper's Table 3).", DefaultValueFactory = _ => 0.0 };
         var processes = new Option<int>("--processes") { Description = "Build in N processes at once, each a slice of the task groups with TINA_THREADS/N threads, merged into --out when all are done (byte for byte the zoo one process with TINA_THREADS/N threads builds; rerun to resume). On 2 cores two one-thread processes built 24.3 ten-class CNN-5K p-Models per minute at 10 epochs, one two-thread process 19–21 (docs/RESULTS.md).", DefaultValueFactory = _ => 1 };
+        var valFraction = new Option<double>("--val-fraction") { Description = "Hold out this share of each class's training images as a validation split (e.g. 0.1; 0: none): the p-Models are fine-tuned on the rest and scored on it, and tina eval --zoo scores every method on it, so a zoo recipe is chosen by what a generator learns from it without the test split. With a generic model trained with --holdout, its held-out images are used.", DefaultValueFactory = _ => 0.0 };
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, l2sp, seed, classes, batchSize, views, unseen, outDir, shard, processes,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, l2sp, seed, classes, batchSize, views, unseen, valFraction, outDir, shard, processes,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -52,6 +53,7 @@ internal static class ZooCommands
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
             if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
             if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
+            if (r.GetValue(valFraction) is < 0 or >= 1 || double.IsNaN(r.GetValue(valFraction))) throw new TinaException($"--val-fraction must be at least 0 and below 1; got {r.GetValue(valFraction)}.");
             if (r.GetValue(processes) < 1) throw new TinaException($"--processes must be at least 1; got {r.GetValue(processes)}.");
             if (r.GetValue(processes) > 1 && slice is not null) throw new TinaException("--processes splits the build into slices itself; it cannot be combined with --shard.");
             CliContext.TorchDevice(r);
@@ -69,7 +71,7 @@ internal static class ZooCommands
                     Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.2 : null), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
-                Slice = slice, UnseenClassFraction = r.GetValue(unseen),
+                Slice = slice, UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction),
             };
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch) + (slice is null ? "" : $"-slice{slice.Index}of{slice.Count}"));
             var counts = minClasses == maxClasses ? $"{maxClasses} classes" : $"{minClasses}-{maxClasses} classes";
@@ -191,7 +193,7 @@ internal static class ZooCommands
         var counts = m.ClassCounts();
         var title = $"zoo {m.Dataset} {m.Arch}: {m.Shards.Sum(s => s.Count)}/{m.Tasks.Count} p-Models, " + (counts.Count == 1 ? $"{counts[0]} classes each" : $"{counts[0]}-{counts[^1]} classes");
         var table = new Table().Title(title)
-            .AddColumn("split").AddColumn(new TableColumn("p-Models").RightAligned()).AddColumn(new TableColumn("mean p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
+            .AddColumn("split").AddColumn(new TableColumn("p-Models").RightAligned()).AddColumn(new TableColumn(m.Validation is null ? "mean p-Acc %" : "mean val p-Acc %").RightAligned()).AddColumn(new TableColumn("std").RightAligned());
         foreach (var split in new[] { "train", "ood" })
         {
             var acc = m.Shards.SelectMany(s => s.PAcc.Select((a, i) => (a, t: m.Tasks[s.First + i]))).Where(p => p.t.Split == split).Select(p => p.a).ToList();
@@ -200,6 +202,8 @@ internal static class ZooCommands
             table.AddRow(split, acc.Count.ToString(), $"{mean:F2}", $"{std:F2}");
         }
         AnsiConsole.Write(table);
+        if (m.Validation is { } v)
+            AnsiConsole.MarkupLine($"Validation zoo: its p-Models were fine-tuned without, and are scored on, {Markup.Escape(v.ToString())}; tina eval --zoo scores every method on those images.");
     }
 
     private sealed class Sink(IProgress<Step> p) : IProgress<ZooProgress>

@@ -36,6 +36,17 @@ public sealed record RecipeSearchResult(IReadOnlyList<PersonalizationTask> Tasks
 /// </summary>
 public static class RecipeSearch
 {
+    /// <summary>
+    /// The validation split for settings chosen with <paramref name="generic"/>: its held-out images when it was trained
+    /// with a held-out share (no stage saw them), otherwise a seeded <paramref name="fraction"/> of each class's
+    /// training images.
+    /// </summary>
+    public static ValidationSplit Split(GenericModel generic, double fraction, int seed)
+    {
+        ArgumentNullException.ThrowIfNull(generic);
+        return generic.Card.HoldoutFraction > 0 ? new ValidationSplit(generic.Card.HoldoutFraction, generic.Card.HoldoutSeed) : new ValidationSplit(fraction, seed);
+    }
+
     /// <summary>Fine-tunes <paramref name="taskCount"/> tasks of <paramref name="minClasses"/>–<paramref name="maxClasses"/> classes with each recipe.</summary>
     public static RecipeSearchResult Run(GenericModel generic, ImageDataset data, IReadOnlyList<FineTuneOptions> candidates, int taskCount,
         int minClasses = 2, int maxClasses = 10, double validationFraction = 0.1, int seed = 0,
@@ -46,7 +57,7 @@ public static class RecipeSearch
         if (taskCount < 1) throw new TinaException($"A recipe search needs at least one task; got {taskCount}.");
         // A generic model trained with a held-out share validates on exactly those images.
         bool unseen = generic.Card.HoldoutFraction > 0;
-        var val = unseen ? data.WithValidationSplit(generic.Card.HoldoutFraction, generic.Card.HoldoutSeed) : data.WithValidationSplit(validationFraction, seed);
+        var val = Split(generic, validationFraction, seed).Apply(data);
         var tasks = new TaskSampler(val, minClasses, maxClasses, seed).Draw(taskCount).Select(t => t.Task).ToList();
         double cs;
         using (var selection = new ClassifierSelectionMethod(generic, val.Test))

@@ -44,6 +44,14 @@ public sealed record ZooBuildOptions
     public IReadOnlyList<double> UnseenRatios { get; init; } = [0, 0.2, 0.5, 1];
 
     /// <summary>
+    /// Share of each class's training images held out as a validation split (0, the default: none). The p-Models are
+    /// fine-tuned on the rest and scored on it, so a zoo recipe can be chosen by what a generator learns from it without
+    /// the test split (<see cref="ZooManifest.Validation"/>). With a generic model trained with a held-out share, its
+    /// held-out images are the validation split (<see cref="RecipeSearch.Split"/>).
+    /// </summary>
+    public double ValidationFraction { get; init; }
+
+    /// <summary>
     /// Build only this slice of the task groups (for several machines; merge the slices with <see cref="ZooMerge"/>);
     /// null builds them all.
     /// </summary>
@@ -91,8 +99,31 @@ public sealed record ZooProgress(int Done, int Total, double PerMinute, double M
 /// Python) before atomically updating the manifest. Rerunning after a crash or kill continues with the first missing
 /// shard; nothing finished is lost or recomputed.
 /// </summary>
-public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDataset data, ZooBuildOptions options)
+public sealed class ZooBuilder
 {
+    private readonly GenericModel generic;
+    private readonly string genericPath;
+    private readonly ImageDataset data;
+    private readonly ZooBuildOptions options;
+    private readonly ValidationSplit? validation;
+
+    /// <summary>A builder of the zoo <paramref name="options"/> describe, from <paramref name="generic"/> (stored at <paramref name="genericPath"/>).</summary>
+    /// <exception cref="TinaException"><see cref="ZooBuildOptions.ValidationFraction"/> is not 0 and not in (0, 1).</exception>
+    public ZooBuilder(GenericModel generic, string genericPath, ImageDataset data, ZooBuildOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(generic);
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.ValidationFraction != 0 && !(options.ValidationFraction > 0 && options.ValidationFraction < 1))
+            throw new TinaException($"The validation share must be 0 (none) or between 0 and 1; got {options.ValidationFraction}.");
+        this.generic = generic;
+        this.genericPath = genericPath;
+        this.options = options;
+        validation = options.ValidationFraction > 0 ? RecipeSearch.Split(generic, options.ValidationFraction, options.Seed) : null;
+        // With a validation split the p-Models never see its images, and their p-Acc is measured on them.
+        this.data = validation?.Apply(data) ?? data;
+    }
+
     /// <summary>Builds (or completes) the zoo in <paramref name="dir"/> and returns its manifest.</summary>
     public ZooManifest Build(string dir, IProgress<ZooProgress>? progress = null, CancellationToken cancel = default)
     {
@@ -182,14 +213,14 @@ public sealed class ZooBuilder(GenericModel generic, string genericPath, ImageDa
             MinClassesPerTask = options.MinClassesPerTask is { } min && min != options.ClassesPerTask ? min : null,
             ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
             GenericModel = Path.GetFullPath(genericPath), GenericModelSha256 = ZooMerge.GenericModelHash(genericPath),
-            FineTune = options.FineTune, Tasks = tasks, Slice = options.Slice?.ToString(), UnseenClasses = heldOut,
+            FineTune = options.FineTune, Tasks = tasks, Slice = options.Slice?.ToString(), UnseenClasses = heldOut, Validation = validation,
         };
     }
 
     /// <summary>Whether two manifests describe the same zoo: dataset, architecture, seeds, class counts, recipe and task list.</summary>
     internal static bool SameSettings(ZooManifest a, ZooManifest b) =>
         a.Dataset == b.Dataset && a.Arch == b.Arch && a.Seed == b.Seed && a.ClassesPerTask == b.ClassesPerTask && a.MinClassesPerTask == b.MinClassesPerTask
-        && a.FineTune == b.FineTune && a.Tasks.Count == b.Tasks.Count && (a.UnseenClasses ?? []).SequenceEqual(b.UnseenClasses ?? [])
+        && a.FineTune == b.FineTune && a.Validation == b.Validation && a.Tasks.Count == b.Tasks.Count && (a.UnseenClasses ?? []).SequenceEqual(b.UnseenClasses ?? [])
         && a.Tasks.Zip(b.Tasks).All(p => p.First.Classes.SequenceEqual(p.Second.Classes) && p.First.Split == p.Second.Split && p.First.Seed == p.Second.Seed && p.First.UnseenRatio == p.Second.UnseenRatio);
 
     private static double MeanPAcc(ZooManifest m) => m.Shards.Count == 0 ? 0 : m.Shards.SelectMany(s => s.PAcc).Average();

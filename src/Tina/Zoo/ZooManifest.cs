@@ -45,7 +45,10 @@ public sealed record ZooShard
     /// <summary>Number of p-Models (rows of its <c>parameters</c> tensor).</summary>
     public required int Count { get; init; }
 
-    /// <summary>p-Acc (%) of each p-Model on the test split restricted to its task.</summary>
+    /// <summary>
+    /// p-Acc (%) of each p-Model on its task's classes of the test split, or of the validation split in a zoo built with
+    /// one (<see cref="ZooManifest.Validation"/>).
+    /// </summary>
     public required double[] PAcc { get; init; }
 }
 
@@ -100,6 +103,20 @@ public sealed record ZooManifest
     /// <summary>Classes kept out of every training task (sorted dataset labels), or null when every class may appear.</summary>
     [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
     public int[]? UnseenClasses { get; init; }
+
+    /// <summary>
+    /// The validation split this zoo was built for choosing settings with (<c>tina zoo build --val-fraction</c>): its
+    /// p-Models were fine-tuned without these training images and are scored on them, and <c>tina eval</c> scores every
+    /// method on them instead of the test split. Null (the usual zoo): all training images, scored on the test split.
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public Data.ValidationSplit? Validation { get; init; }
+
+    /// <summary>
+    /// The images this zoo's p-Acc are measured on: <paramref name="data"/> itself, or, in a zoo with a
+    /// <see cref="Validation"/> split, the dataset whose test split is that validation split.
+    /// </summary>
+    public Data.ImageDataset EvaluationData(Data.ImageDataset data) => Validation is { } v ? v.Apply(data) : data;
 
     /// <summary>All tasks, training ones first.</summary>
     public required List<ZooTask> Tasks { get; init; }

@@ -63,11 +63,13 @@ public class GenerateCommandTests
         }
     }
 
-    [Fact]
-    public void EvalWithAnEnsembleRuns()
+    /// <summary>
+    /// An artifacts folder for tina eval on CIFAR-100 with the fixture zoo's tasks: its tasks use the first 12 CIFAR-100
+    /// classes, whose indices are the same in the full dataset, so a copy of its manifest that names cifar100 (changed by
+    /// <paramref name="edit"/>) is a valid zoo. The generic CNN-5K is untrained (seed 1).
+    /// </summary>
+    private static (string Artifacts, string Zoo) CifarEvalArtifacts(Func<ZooManifest, ZooManifest>? edit = null)
     {
-        // tina eval on CIFAR-100 with the fixture zoo's tasks: its tasks use the first 12 CIFAR-100 classes, whose
-        // indices are the same in the full dataset, so a copy of its manifest that names cifar100 is a valid zoo.
         var artifacts = TestData.TempDir();
         _ = Fixtures.Cifar;   // makes sure the shared decoded cache exists
         var cache = SharedDatasets.Store.CachePath("cifar100");
@@ -76,10 +78,40 @@ public class GenerateCommandTests
         File.CreateSymbolicLink(store.CachePath("cifar100"), cache);
         var zoo = Path.Combine(artifacts, "zoo");
         Directory.CreateDirectory(zoo);
-        (ZooManifest.Load(GenerationFixture.ZooDir) with { Dataset = "cifar100" }).Save(zoo);
+        var manifest = ZooManifest.Load(GenerationFixture.ZooDir) with { Dataset = "cifar100" };
+        (edit?.Invoke(manifest) ?? manifest).Save(zoo);
         using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.Cnn5k, 100, seed: 1),
             new GenericModelCard { Arch = "cnn5k", Dataset = "cifar100", Classes = Fixtures.Cifar.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 1, Optimizer = "none" }))
             generic.Save(GenericModel.DefaultPath(artifacts, "cifar100", PModelArch.Cnn5k));
+        return (artifacts, zoo);
+    }
+
+    [Fact]
+    public void EvalOnAValidationZooScoresEveryMethodOnItsValidationImages()
+    {
+        var split = new ValidationSplit(0.1, 5);
+        var (artifacts, zoo) = CifarEvalArtifacts(m => m with { Validation = split });
+        var json = Path.Combine(artifacts, "eval.json");
+        var (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "classifier-selection", "--zoo", zoo, "--tasks", "3", "--json", json);
+        Assert.True(code == 0, output);
+        Assert.Contains("validation", output);
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(json))!;
+        Assert.Equal("validation", (string)doc["split"]!);
+        // The number is classifier selection on the validation images (5,000 of CIFAR-100's training images), not on
+        // the test split.
+        var val = split.Apply(Fixtures.Cifar);
+        Assert.Equal(5000, val.Test.Count);
+        var tasks = FineTunedMethod.Tasks(ZooManifest.Load(zoo), "train", 3);
+        using var generic = GenericModel.Load(GenericModel.DefaultPath(artifacts, "cifar100", PModelArch.Cnn5k));
+        using var selection = new global::Tina.Evaluation.ClassifierSelectionMethod(generic, val.Test);
+        double expected = global::Tina.Evaluation.PAcc.Evaluate(selection, tasks, val.Test).Mean;
+        Assert.Equal(Math.Round(expected, 3), (double)doc["id"]!["methods"]!["classifier-selection"]!["pAcc"]!, 3);
+    }
+
+    [Fact]
+    public void EvalWithAnEnsembleRuns()
+    {
+        var (artifacts, zoo) = CifarEvalArtifacts();
         var json = Path.Combine(artifacts, "eval.json");
         var (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--ensemble", "2", "--zoo", zoo,
             "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "10", "--json", json);

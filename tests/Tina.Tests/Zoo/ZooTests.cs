@@ -149,6 +149,37 @@ public class ZooTests
         Assert.All(plain.Tasks, t => Assert.Null(t.UnseenRatio));
     }
 
+    [Theory]
+    [InlineData(PModelArch.Cnn5k)]
+    [InlineData(PModelArch.ResNet20)]
+    public void AValidationZooFineTunesWithoutItsValidationImagesAndScoresOnThem(PModelArch arch)
+    {
+        using var generic = Generic(arch);
+        var options = Options(group: 3) with { ValidationFraction = 0.25 };
+        var dir = TestData.TempDir();
+        var m = new ZooBuilder(generic, "generic", Data.Value, options).Build(dir);
+        Assert.Equal(new ValidationSplit(0.25, options.Seed), m.Validation);
+        Assert.Equal(m.Validation, ZooManifest.Load(dir).Validation);
+        // Byte for byte the zoo built on the dataset whose training split lacks the validation images and whose test
+        // split is them: fine-tuned on the rest, scored on the validation images, the same tasks.
+        var split = m.Validation!.Apply(Data.Value);
+        Assert.Equal(Data.Value.Train.Count - split.Test.Count, split.Train.Count);
+        var referenceDir = TestData.TempDir();
+        var reference = new ZooBuilder(generic, "generic", split, options with { ValidationFraction = 0 }).Build(referenceDir);
+        Assert.Null(reference.Validation);
+        Assert.Equal(reference.Tasks.Select(t => t.Classes), m.Tasks.Select(t => t.Classes));
+        Assert.Equal(reference.Shards.SelectMany(s => s.PAcc), m.Shards.SelectMany(s => s.PAcc));
+        Assert.Equal(ZooReader.ReadAll(referenceDir, out _).Select(e => e.Parameters), ZooReader.ReadAll(dir, out _).Select(e => e.Parameters));
+        // The usual zoo (every training image) differs.
+        var full = new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0 }).Build(TestData.TempDir());
+        Assert.NotEqual(full.Shards.SelectMany(s => s.PAcc), m.Shards.SelectMany(s => s.PAcc));
+        // A resume asked with another share, or without one, is refused; a share outside [0, 1) is refused up front.
+        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0.2 }).Build(dir));
+        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0 }).Build(dir));
+        foreach (var bad in new[] { -0.1, 1.0, double.NaN })
+            Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = bad }));
+    }
+
     [Fact]
     public void AZooOfMixedClassCountsStoresTheLargestLayoutAndReadsEachBack()
     {
