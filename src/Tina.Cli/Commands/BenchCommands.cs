@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
 using Spectre.Console;
 using Tina.Generic;
 using Tina.PModels;
@@ -109,8 +108,8 @@ internal static class BenchCommands
     private sealed record WorkerModel(int Index, double PAcc, float[] Parameters);
 
     /// <summary>
-    /// The child side of <c>--processes</c>: signals readiness on standard output, waits for the parent's go (a line on
-    /// standard input) so that all processes start together, fine-tunes groups I, I+N, … and writes the results atomically.
+    /// The child side of <c>--processes</c>: waits for the parent's go so that all processes start together
+    /// (<see cref="ChildProcess.SignalReadyAndWait"/>), fine-tunes groups I, I+N, … and writes the results atomically.
     /// </summary>
     private static void RunWorker(FineTuner tuner, int size, List<(PersonalizationTask Task, int Seed)> sampled, string job, CancellationToken cancel)
     {
@@ -118,9 +117,8 @@ internal static class BenchCommands
         var colon = job.IndexOf(':', StringComparison.Ordinal);
         if (colon < 0) throw new TinaException($"--worker takes I/N:FILE; got '{job}'.");
         var slice = ZooSlice.Parse(job[..colon]);
-        System.Console.Out.WriteLine("ready");
-        System.Console.Out.Flush();
-        _ = System.Console.In.ReadLine();
+        cancel = ChildProcess.StopWithParent(cancel);
+        ChildProcess.SignalReadyAndWait();
         var sw = Stopwatch.StartNew();
         var models = new List<WorkerModel>();
         for (int g = slice.Index; g * size < sampled.Count; g += slice.Count)
@@ -135,38 +133,26 @@ internal static class BenchCommands
     private static (double Seconds, List<FineTuned> Results) RunWorkers(ParseResult r, Command cmd, Option[] notForwarded, int size, int n, List<(PersonalizationTask Task, int Seed)> sampled)
     {
         var dir = Directory.CreateTempSubdirectory("tina-bench-zoo-");
-        var children = new List<(Process Process, string File, StringBuilder Log)>();
+        var children = new List<(ChildProcess Process, string File)>();
         try
         {
-            var args = ZooProcesses.ForwardedArguments(r, cmd, notForwarded, "bench", "zoo");
+            var args = ChildProcess.ForwardedArguments(r, cmd, notForwarded, "bench", "zoo");
             int threads = Math.Max(1, TorchRuntime.Threads / n);
             for (int i = 0; i < n; i++)
             {
                 var file = Path.Combine(dir.FullName, $"{i}.json");
-                var psi = ZooProcesses.SelfStartInfo([.. args, "--groups", size.ToString(CultureInfo.InvariantCulture), "--worker", $"{i}/{n}:{file}"]);
-                psi.RedirectStandardInput = true;
-                psi.Environment["TINA_THREADS"] = threads.ToString(CultureInfo.InvariantCulture);
-                var p = Process.Start(psi) ?? throw new TinaException($"Could not start {psi.FileName}.");
-                var log = new StringBuilder();
-                p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (log) log.AppendLine(e.Data); };
-                p.BeginErrorReadLine();
-                children.Add((p, file, log));
+                children.Add((ChildProcess.Start([.. args, "--groups", size.ToString(CultureInfo.InvariantCulture), "--worker", $"{i}/{n}:{file}"], threads), file));
             }
             // Wait until every worker has loaded the data and the model, then start them together.
-            foreach (var (p, _, log) in children)
-            {
-                string? line;
-                while ((line = p.StandardOutput.ReadLine()) is not null && line.Trim() != "ready") lock (log) log.AppendLine(line);
-                if (line is null) { p.WaitForExit(); throw WorkerFailed(p, log); }
-            }
-            foreach (var (p, _, _) in children) { p.StandardInput.WriteLine("go"); p.StandardInput.Flush(); }
+            foreach (var (p, _) in children)
+                if (!p.WaitUntilReady()) throw WorkerFailed(p);
+            foreach (var (p, _) in children) p.Go();
             var byIndex = new FineTuned?[sampled.Count];
             double seconds = 0;
-            foreach (var (p, file, log) in children)
+            foreach (var (p, file) in children)
             {
-                p.StandardOutput.ReadToEnd();
                 p.WaitForExit();
-                if (p.ExitCode != 0 || !File.Exists(file)) throw WorkerFailed(p, log);
+                if (p.ExitCode != 0 || !File.Exists(file)) throw WorkerFailed(p);
                 var result = System.Text.Json.JsonSerializer.Deserialize<WorkerResult>(File.ReadAllText(file))!;
                 seconds = Math.Max(seconds, result.Seconds);
                 foreach (var m in result.Models) byIndex[m.Index] = new FineTuned(sampled[m.Index].Task, sampled[m.Index].Seed, m.Parameters, m.PAcc);
@@ -176,20 +162,10 @@ internal static class BenchCommands
         }
         finally
         {
-            foreach (var (p, _, _) in children)
-            {
-                if (!p.HasExited) { try { p.Kill(entireProcessTree: true); } catch (InvalidOperationException) { } }
-                p.WaitForExit();
-                p.Dispose();
-            }
+            foreach (var (p, _) in children) p.Dispose();
             dir.Delete(recursive: true);
         }
     }
 
-    private static TinaException WorkerFailed(Process p, StringBuilder log)
-    {
-        string tail;
-        lock (log) tail = ZooProcesses.LastLines(log.ToString().Split('\n'));
-        return new TinaException($"A bench process failed (exit code {p.ExitCode}).{tail}");
-    }
+    private static TinaException WorkerFailed(ChildProcess p) => new($"A bench process failed (exit code {p.ExitCode}).{p.Tail()}");
 }

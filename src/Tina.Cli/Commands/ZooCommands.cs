@@ -83,7 +83,7 @@ internal static class ZooCommands
                 AnsiConsole.MarkupLine("This zoo was started (or finished) by one process; it is completed in this process.");
             var manifest = inProcesses
                 ? ZooProcesses.Run(r, cmd, [outDir, shard, processes], dir, r.GetValue(processes), options.TrainTasks + options.OodTasks, cancel)
-                : ProgressView.Run($"zoo {arch.ToName()}", p => builder.Build(dir, new Sink(p), ZooProcesses.StopWithParent(cancel)));
+                : ProgressView.Run($"zoo {arch.ToName()}", p => builder.Build(dir, new Sink(p), ChildProcess.StopWithParent(cancel)));
             Summarize(manifest);
             return 0;
         }));

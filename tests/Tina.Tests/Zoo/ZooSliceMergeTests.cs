@@ -117,6 +117,19 @@ public class ZooSliceMergeTests
         (code, output) = TinaProcess.Run(artifacts, Args(Path.Combine(artifacts, "x"), "--processes", "2", "--shard", "0/2"));
         Assert.Equal(2, code);
         Assert.Contains("cannot be combined with --shard", output);
+
+        // A slice that fails (its folder holds another zoo) stops the build with its exit code, log and last lines;
+        // the other slice is stopped.
+        var broken = Path.Combine(artifacts, "broken");
+        var otherSlice = Path.Combine(broken, "slices", "1-of-2");
+        Directory.CreateDirectory(otherSlice);
+        (a with { Seed = 99 }).Save(otherSlice);
+        (code, output) = TinaProcess.RunWithThreads(2, artifacts, Args(broken, "--processes", "2"));
+        Assert.Equal(2, code);
+        Assert.Contains("slice 1/2 failed", output);
+        Assert.Contains("other settings", output);
+        Assert.Contains("1-of-2.log", output);
+        Assert.DoesNotContain("   at ", output);
     }
 
     [Fact]
