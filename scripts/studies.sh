@@ -74,9 +74,9 @@ for P in "" "--neuron-permutation"; do
   tina eval --arch cnn5k --zoo artifacts/zoo/cnn5k-small-mixed --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/tina/$G --json artifacts/eval-$G.json
 done
 
-# CNN-5K with the tuned recipe (lr 0.2, 30 epochs: the zoo build defaults), 500 + 100 p-Models built by two processes,
+# CNN-5K with the tuned recipe (lr 0.2, 30 epochs: the zoo build defaults then), 500 + 100 p-Models built by two processes,
 # and generators with three loss set-ups (docs/RESULTS.md, "CNN-5K with the tuned recipe").
-TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --processes 2 --out artifacts/cnn5k-600/zoo
+TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --lr 0.2 --processes 2 --out artifacts/cnn5k-600/zoo
 tina train --zoo artifacts/cnn5k-600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --out artifacts/cnn5k-600/tina
 tina eval --arch cnn5k --zoo artifacts/cnn5k-600/zoo --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/cnn5k-600/tina --json artifacts/eval-cnn5k-600.json
 for NW in "center per-tensor" "per-tensor per-tensor"; do
@@ -95,6 +95,15 @@ TINA_THREADS=2 tina bench zoo --dataset cifar100 --arch cnn5k --tasks 32 --group
 TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --lr 0.05 --processes 2 --out artifacts/cnn5k-600-lr005/zoo
 tina train --zoo artifacts/cnn5k-600-lr005/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --out artifacts/cnn5k-600-lr005/tina-nper-tensor-wper-tensor
 tina eval --arch cnn5k --zoo artifacts/cnn5k-600-lr005/zoo --tasks 100 --methods generic,classifier-selection,finetune,tina --generator artifacts/cnn5k-600-lr005/tina-nper-tensor-wper-tensor --json artifacts/eval-cnn5k-600-lr005.json
+
+# The zoo recipe chosen by what a generator learns from it, without the test split: validation zoos (p-Models
+# fine-tuned without 10 % of each class's training images), a generator on each, every method scored on those images
+# (docs/RESULTS.md, "Choosing the zoo recipe for the generator").
+for LR in 0.05 0.2; do
+  TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 200 --ood 50 --classes 2-10 --lr $LR --val-fraction 0.1 --processes 2 --out artifacts/val-zoo/lr$LR/zoo
+  tina train --zoo artifacts/val-zoo/lr$LR/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --out artifacts/val-zoo/lr$LR/tina
+  tina eval --arch cnn5k --zoo artifacts/val-zoo/lr$LR/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr$LR/tina --json artifacts/val-zoo/lr$LR/eval.json
+done
 
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
