@@ -32,6 +32,7 @@ internal static class ZooCommands
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var l2sp = new Option<double>("--l2-sp") { Description = "L2-SP: pull every fine-tuned number toward its generic starting value with this strength (0: off), so p-Models differ from the generic model in smaller, more alike ways.", DefaultValueFactory = _ => 0.0 };
+        var bodyLr = new Option<double>("--body-lr-scale") { Description = "CNN-5K: the convolutions' learning rate as a share of --lr (the classifier keeps the full rate), e.g. 0.25; 1: one rate for all.", DefaultValueFactory = _ => 1.0 };
         var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
         var batchSize = new Option<int>("--batch-size") { Description = "Images per fine-tuning step (a task needs at least this many training images; lower it for small datasets such as Caltech-101).", DefaultValueFactory = _ => 64 };
@@ -42,7 +43,7 @@ internal static class ZooCommands
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, smoothing, l2sp, seed, classes, batchSize, views, unseen, valFraction, outDir, shard, processes,
+            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, bodyLr, smoothing, l2sp, seed, classes, batchSize, views, unseen, valFraction, outDir, shard, processes,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -53,6 +54,7 @@ internal static class ZooCommands
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
             if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
             if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
+            if (!(r.GetValue(bodyLr) >= 0)) throw new TinaException($"--body-lr-scale must be 0 or more; got {r.GetValue(bodyLr)}.");
             if (r.GetValue(valFraction) is < 0 or >= 1 || double.IsNaN(r.GetValue(valFraction))) throw new TinaException($"--val-fraction must be at least 0 and below 1; got {r.GetValue(valFraction)}.");
             if (r.GetValue(processes) < 1) throw new TinaException($"--processes must be at least 1; got {r.GetValue(processes)}.");
             if (r.GetValue(processes) > 1 && slice is not null) throw new TinaException("--processes splits the build into slices itself; it cannot be combined with --shard.");
@@ -68,7 +70,7 @@ internal static class ZooCommands
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
-                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.05 : null), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp),
+                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.05 : null), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice, UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction),

@@ -22,6 +22,9 @@ public abstract class BatchedPModels : IDisposable
     /// <summary>The stacked trainable tensors, each [M, …], in <see cref="ParameterLayout"/> order.</summary>
     public abstract IReadOnlyList<Tensor> Parameters { get; }
 
+    /// <summary>How many of the first <see cref="Parameters"/> belong to the body (before the classifier).</summary>
+    public abstract int BodyTensors { get; }
+
     /// <summary>
     /// Logits [M, B, C] for inputs [M, B, …] (images for CNN-5K, features for heads). Models whose
     /// <paramref name="active"/> entry is false may be skipped: their logits are then the bias alone and carry no
@@ -81,6 +84,9 @@ public sealed class BatchedCnn5k : BatchedPModels
     public override IReadOnlyList<Tensor> Parameters => _p;
 
     /// <inheritdoc />
+    public override int BodyTensors => 2;
+
+    /// <inheritdoc />
     public override Tensor Forward(Tensor x, bool[]? active = null) => Forward(x, _p, active);
 
     /// <summary>
@@ -128,6 +134,9 @@ public sealed class BatchedHeads : BatchedPModels
 
     /// <inheritdoc />
     public override IReadOnlyList<Tensor> Parameters => _p;
+
+    /// <inheritdoc />
+    public override int BodyTensors => 0;
 
     /// <inheritdoc />
     public override Tensor Forward(Tensor features, bool[]? active = null) => Forward(features, _p);

@@ -39,6 +39,13 @@ public sealed record FineTuneOptions
     /// </summary>
     public double L2SP { get; init; }
 
+    /// <summary>
+    /// The body's learning rate as a share of <see cref="LearningRate"/> (CNN-5K: both convolutions; the classifier keeps
+    /// the full rate; heads have no body). Below 1 the convolutions move less than the classifier — less for a generator
+    /// to learn per task — while the rows still fit the task. 1 (the default): one rate for all.
+    /// </summary>
+    public double BodyLearningRateScale { get; init; } = 1;
+
     /// <summary>How many p-Models train at once (the model dimension). 1 is one-at-a-time training.</summary>
     public int ModelsPerGroup { get; init; } = 8;
 }

@@ -43,6 +43,7 @@ public sealed class FineTuner : IDisposable
         _o = options;
         _ownsFeatures = features is null;
         if (options.L2SP < 0 || double.IsNaN(options.L2SP)) throw new TinaException($"The L2-SP strength must be 0 or more; got {options.L2SP}.");
+        if (!(options.BodyLearningRateScale >= 0)) throw new TinaException($"The body's learning-rate share must be 0 or more; got {options.BodyLearningRateScale}.");
         if (options.AugmentedViews < 0) throw new TinaException($"Augmented views must be 0 or more; got {options.AugmentedViews}.");
         if (generic.Arch != PModelArch.ResNet20) return;
         (_trainFeatures, _testFeatures) = features ?? HeadFeatures(generic, data, options.AugmentedViews);
@@ -90,7 +91,8 @@ public sealed class FineTuner : IDisposable
         // until the group is done.
         using var groupScope = NewDisposeScope();
         var anchors = _o.L2SP > 0 ? models.Parameters.Select(p => p.detach().clone()).ToArray() : null;
-        var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay, anchors, _o.L2SP);
+        var rateScales = models.Parameters.Select((_, i) => i < models.BodyTensors ? _o.BodyLearningRateScale : 1.0).ToArray();
+        var sgd = new MaskedSgd(models.Parameters, 0.9, _o.WeightDecay, anchors, _o.L2SP, rateScales);
 
         var trainIdx = group.Select(g => _data.Train.IndicesOf(g.Task.Classes.ToHashSet())).ToArray();
         var relabel = group.Select(g => Relabel(g.Task)).ToArray();

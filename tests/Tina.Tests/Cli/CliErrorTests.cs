@@ -16,6 +16,7 @@ public class CliErrorTests
     [InlineData("--processes must be at least 1; got 0", "bench", "zoo", "--processes", "0")]
     [InlineData("--l2-sp must be 0 or more; got -1", "zoo", "build", "--l2-sp", "-1")]
     [InlineData("--val-fraction must be at least 0 and below 1; got 1", "zoo", "build", "--val-fraction", "1")]
+    [InlineData("--body-lr-scale must be 0 or more; got -1", "zoo", "build", "--body-lr-scale", "-1")]
     [InlineData("--l2-sp: '-0.1' is not a non-negative number", "zoo", "tune", "--l2-sp", "0,-0.1")]
     [InlineData("--steps: '0' is not a positive integer", "bench", "generate", "--steps", "20,0")]
     [InlineData("Unknown classifier tokenization 'rowz'", "train", "--zoo", "/nonexistent", "--classifier-tokens", "rowz")]

@@ -26,4 +26,20 @@ public class MaskedSgdTests
         Assert.Equal(2 * 0.9025f, w[1], 5);
         Assert.Equal([-3f, -3f], w[2..]);
     }
+
+    [Fact]
+    public void RateScalesShareEachTensorsStep()
+    {
+        // Gradient 1 everywhere, no momentum: each tensor moves by lr · its share, and an inactive model not at all.
+        var body = new Parameter(tensor(new[] { 1f, 1f }, [2, 1]));
+        var head = new Parameter(tensor(new[] { 1f, 1f }, [2, 1]));
+        var sgd = new MaskedSgd([body, head], momentum: 0, rateScales: [0.25, 1]);
+        using (var loss = body.sum().Plus(head.sum())) loss.backward();
+        sgd.Step([0.4f, 0.4f], [1f, 0f]);
+        Assert.Equal(1 - 0.1f, body.data<float>()[0], 6);
+        Assert.Equal(1 - 0.4f, head.data<float>()[0], 6);
+        Assert.Equal(1f, body.data<float>()[1]);
+        Assert.Equal(1f, head.data<float>()[1]);
+    }
+
 }

@@ -88,6 +88,28 @@ public class ZooTests
     }
 
     [Fact]
+    public void ABodyRateShareOfZeroKeepsTheConvolutionsAndStaysGroupable()
+    {
+        using var generic = Generic(PModelArch.Cnn5k);
+        var tasks = new TaskSampler(Data.Value, minClasses: 2, maxClasses: 4, seed: 9).Draw(2).Select((t, i) => (t.Task, Seed: 400 + i)).ToList();
+        var options = new FineTuneOptions { Epochs = 2, BatchSize = 16, ModelsPerGroup = 2, LearningRate = 0.1, BodyLearningRateScale = 0 };
+        using var tuner = new FineTuner(generic, Data.Value, options);
+        var models = tuner.Train(tasks);
+        for (int i = 0; i < tasks.Count; i++)
+        {
+            var layout = ParameterLayout.For(PModelArch.Cnn5k, tasks[i].Task.Count);
+            int body = layout["fc.weight"].Offset;
+            var start = ClassifierSelection.Create(generic, tasks[i].Task).Parameters;
+            // Weight decay is part of the gradient, so a zero share keeps the convolutions exactly; the classifier moves.
+            Assert.Equal(start[..body], models[i].Parameters[..body]);
+            Assert.True(start[body..].Zip(models[i].Parameters[body..]).Max(p => Math.Abs(p.First - p.Second)) > 1e-4);
+            var alone = tuner.Train([tasks[i]])[0];
+            Assert.True(alone.Parameters.Zip(models[i].Parameters).Max(p => Math.Abs(p.First - p.Second)) < 1e-4);
+        }
+        Assert.Throws<TinaException>(() => new FineTuner(generic, Data.Value, options with { BodyLearningRateScale = -0.5 }));
+    }
+
+    [Fact]
     public void HeadsOnAugmentedViewsAreSeededGroupableAndDifferFromPlainFeatures()
     {
         using var generic = Generic(PModelArch.ResNet20);
