@@ -104,6 +104,13 @@ for LR in 0.05 0.2; do
   tina train --zoo artifacts/val-zoo/lr$LR/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --out artifacts/val-zoo/lr$LR/tina
   tina eval --arch cnn5k --zoo artifacts/val-zoo/lr$LR/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr$LR/tina --json artifacts/val-zoo/lr$LR/eval.json
 done
+# The convolutions at a share of the classifier's learning rate (--body-lr-scale), same protocol.
+for RUN in "lr0.2-body0.25 0.2 0.25" "lr0.05-body0.25 0.05 0.25" "lr0.05-body0.1 0.05 0.1"; do
+  set -- $RUN
+  TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 200 --ood 50 --classes 2-10 --lr $2 --body-lr-scale $3 --val-fraction 0.1 --processes 2 --out artifacts/val-zoo/$1/zoo
+  tina train --zoo artifacts/val-zoo/$1/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --out artifacts/val-zoo/$1/tina
+  tina eval --arch cnn5k --zoo artifacts/val-zoo/$1/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/$1/tina --json artifacts/val-zoo/$1/eval.json
+done
 
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
