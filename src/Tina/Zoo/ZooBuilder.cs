@@ -134,7 +134,7 @@ public sealed class ZooBuilder
         {
             var existing = ZooManifest.Load(dir);
             if (!SameSettings(existing, fresh) || existing.Slice != fresh.Slice)
-                throw new TinaException($"The zoo in {dir} was built with other settings (dataset {existing.Dataset}, arch {existing.Arch}, {existing.Tasks.Count} tasks, seed {existing.Seed}{(existing.Slice is null ? "" : $", slice {existing.Slice}")}; recipe lr {existing.FineTune.LearningRate?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "default"}, {existing.FineTune.Epochs} epochs, {existing.FineTune.ModelsPerGroup} at once{(existing.Validation is null ? "" : $", validation split {existing.Validation.Fraction:0.##}")}). Use another --out folder or the same settings (e.g. --lr; the cnn5k default changed from 0.2 to 0.05).");
+                throw new TinaException($"The zoo in {dir} was built with other settings (dataset {existing.Dataset}, arch {existing.Arch}, {existing.Tasks.Count} tasks, seed {existing.Seed}{(existing.Slice is null ? "" : $", slice {existing.Slice}")}; {existing.FineTune}{(existing.Validation is null ? "" : $"; validation split {existing.Validation}")}). Use another --out folder or the same settings (the recipe above, e.g. its learning rate, if a default has changed since).");
             // Keep only shards whose files are really there.
             manifest = existing with { Shards = existing.Shards.Where(s => File.Exists(Path.Combine(dir, s.File))).ToList() };
         }

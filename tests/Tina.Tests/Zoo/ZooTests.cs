@@ -196,7 +196,10 @@ public class ZooTests
         var full = new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0 }).Build(TestData.TempDir());
         Assert.NotEqual(full.Shards.SelectMany(s => s.PAcc), m.Shards.SelectMany(s => s.PAcc));
         // A resume asked with another share, or without one, is refused; a share outside [0, 1) is refused up front.
-        Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0.2 }).Build(dir));
+        var refused = Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0.2 }).Build(dir));
+        Assert.Contains("validation split", refused.Message);   // the refusal names the zoo's recipe and split
+        Assert.Contains("(seed 3)", refused.Message);
+        Assert.Contains("LearningRate", refused.Message);
         Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = 0 }).Build(dir));
         foreach (var bad in new[] { -0.1, 1.0, double.NaN })
             Assert.Throws<TinaException>(() => new ZooBuilder(generic, "generic", Data.Value, options with { ValidationFraction = bad }));
