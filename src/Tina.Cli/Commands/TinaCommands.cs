@@ -43,6 +43,7 @@ internal static class TinaCommands
         var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
         var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff) or center (subtract the zoo's mean p-Model).", DefaultValueFactory = _ => "none" };
+        var relativeTo = new Option<string>("--relative-to") { Description = "What the diffusion generates: none (the p-Model's parameters, the paper) or classifier-selection (their change from the task's classifier-selection p-Model, where fine-tuning started; the generic model is stored in the checkpoint).", DefaultValueFactory = _ => "none" };
         var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var neuronPermutation = new Option<bool>("--neuron-permutation") { Description = "G.pt's neuron-permutation augmentation, CNN-5K only (ablation; the paper finds it hurts)." };
@@ -62,7 +63,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -93,6 +94,12 @@ internal static class TinaCommands
                     "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
                     "center" => ParameterNormalization.Center,
                     var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor or center."),
+                },
+                RelativeTo = r.GetValue(relativeTo)!.Trim().ToLowerInvariant() switch
+                {
+                    "none" => GenerationBase.None,
+                    "classifier-selection" or "classifierselection" => GenerationBase.ClassifierSelection,
+                    var x => throw new TinaException($"Unknown --relative-to '{x}'. Use none or classifier-selection."),
                 },
                 LossWeighting = r.GetValue(weighting)!.Trim().ToLowerInvariant() switch
                 {

@@ -62,6 +62,12 @@ public sealed record TinaCheckpointState
     /// <summary>Path of the zoo's generic model (its frozen backbone is also stored in the weights file for ResNet-20).</summary>
     public string? GenericModelPath { get; init; }
 
+    /// <summary>
+    /// The generic model's classes, in label order, when the generator was trained relative to classifier selection
+    /// (<see cref="TinaTrainingOptions.RelativeTo"/>); their tensors are the weights file's <c>base.*</c>. Null otherwise.
+    /// </summary>
+    public string[]? BaseClasses { get; init; }
+
     /// <summary>The parameter normaliser (<see cref="ParameterNormalizer.ToJson"/>).</summary>
     public required string Normalizer { get; init; }
 
@@ -71,7 +77,7 @@ public sealed record TinaCheckpointState
     /// <summary>Training seconds so far (over all resumed runs).</summary>
     public double Seconds { get; init; }
 
-    /// <summary>Safetensors file of the epoch: <c>model.*</c>, <c>ema.*</c>, <c>text.embeddings</c> and, for ResNet-20, <c>frozen.*</c>.</summary>
+    /// <summary>Safetensors file of the epoch: <c>model.*</c>, <c>ema.*</c>, <c>text.embeddings</c>, for ResNet-20 <c>frozen.*</c> and, relative to classifier selection, <c>base.*</c>.</summary>
     public required string WeightsFile { get; init; }
 
     /// <summary>TorchSharp optimizer state file of the epoch.</summary>
@@ -83,19 +89,24 @@ public sealed record TinaCheckpointState
 /// tensor names carry a prefix per part: <c>model.*</c> (the transformer's state dict), <c>ema.*</c> (the exponential
 /// moving average of every <c>model.*</c> tensor), <c>text.embeddings</c> (the text table, one row per
 /// <see cref="TinaCheckpointState.TextNames"/> entry) and, for ResNet-20 p-Models only, <c>frozen.*</c> (the generic
-/// model's backbone, everything but the classifier). The parts are written in that order, each in the order given.
+/// model's backbone, everything but the classifier) and, for a generator trained relative to classifier selection,
+/// <c>base.*</c> (its <see cref="SelectionBase"/>: the generic model's layout tensors and <c>base.text.embeddings</c>).
+/// The parts are written in that order, each in the order given.
 /// </summary>
 /// <param name="Model">The transformer's weights by state-dict name.</param>
 /// <param name="Ema">The EMA weights: the same names and shapes as <paramref name="Model"/>.</param>
 /// <param name="TextEmbeddings">The text table, shape [text names, text dimension].</param>
 /// <param name="Frozen">The frozen backbone of ResNet-20 p-Models by state-dict name; null for CNN-5K.</param>
+/// <param name="Base">The classifier-selection base (<see cref="TinaTrainingOptions.RelativeTo"/>); null for a generator of parameters.</param>
 public sealed record TinaWeights(
     IReadOnlyDictionary<string, NamedTensor> Model,
     IReadOnlyDictionary<string, NamedTensor> Ema,
     NamedTensor TextEmbeddings,
-    IReadOnlyDictionary<string, NamedTensor>? Frozen)
+    IReadOnlyDictionary<string, NamedTensor>? Frozen,
+    SelectionBase? Base = null)
 {
-    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.";
+    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.",
+        BasePrefix = "base.", BaseEmbeddingsName = "text.embeddings";
 
     /// <summary>Reads and checks the weights file of the checkpoint in <paramref name="checkpointDir"/> whose state is <paramref name="state"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">The state names a weights file that is missing.</exception>
@@ -130,7 +141,21 @@ public sealed record TinaWeights(
             throw new CorruptFileException(path, $"a ResNet-20 generator needs the frozen backbone tensors ('{FrozenPrefix}*')");
         if (!needsFrozen && frozen.Count > 0)
             throw new CorruptFileException(path, $"a {state.Arch} generator has no frozen backbone, but the file holds '{FrozenPrefix}*' tensors");
-        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null);
+
+        var stored = WithPrefix(tensors, BasePrefix);
+        SelectionBase? selection = null;
+        if (state.Options.RelativeTo == GenerationBase.ClassifierSelection)
+        {
+            if (state.BaseClasses is not { Length: > 0 } classes)
+                throw new CorruptFileException(Path.Combine(checkpointDir, TinaCheckpoint.StateFile), "a generator trained relative to classifier selection needs the generic model's classes ('baseClasses')");
+            if (!stored.Remove(BaseEmbeddingsName, out var embeddings))
+                throw new CorruptFileException(path, $"a generator trained relative to classifier selection needs '{BasePrefix}{BaseEmbeddingsName}'");
+            try { selection = new SelectionBase(PModelArchNames.Parse(state.Arch), classes, stored, embeddings); }
+            catch (ArgumentException e) { throw new CorruptFileException(path, e.Message, e); }
+        }
+        else if (stored.Count > 0)
+            throw new CorruptFileException(path, $"a generator of parameters has no classifier-selection base, but the file holds '{BasePrefix}*' tensors");
+        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null, selection);
     }
 
     /// <summary>Writes the weights file named by <paramref name="state"/> into <paramref name="checkpointDir"/>, atomically.</summary>
@@ -142,6 +167,11 @@ public sealed record TinaWeights(
         tensors.Add(new(TextEmbeddingsName, TextEmbeddings));
         if (Frozen is not null)
             foreach (var (k, v) in Frozen) tensors.Add(new(FrozenPrefix + k, v));
+        if (Base is not null)
+        {
+            foreach (var (k, v) in Base.Tensors) tensors.Add(new(BasePrefix + k, v));
+            tensors.Add(new(BasePrefix + BaseEmbeddingsName, Base.Embeddings));
+        }
         SafeTensors.Save(Path.Combine(checkpointDir, state.WeightsFile), tensors, new Dictionary<string, string>
         {
             ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch,

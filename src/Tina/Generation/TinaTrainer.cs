@@ -130,15 +130,24 @@ public sealed class TinaTrainer
         padVector.CopyTo(table, texts.Count * textDim);
         var config = o.ResolveConfig(textDim);
 
-        // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
+        // Frozen backbone of ResNet-20 p-Models and the classifier-selection base, stored in every checkpoint so
+        // generation needs only the checkpoint.
         Dictionary<string, NamedTensor>? frozen = null;
+        SelectionBase? selection = null;
         string? genericPath = string.IsNullOrEmpty(manifest.GenericModel) ? null : Path.GetFullPath(manifest.GenericModel);
-        if (arch == PModelArch.ResNet20)
+        bool relative = o.RelativeTo == GenerationBase.ClassifierSelection;
+        if (arch == PModelArch.ResNet20 || relative)
         {
-            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; a ResNet-20 generator needs its backbone."));
-            frozen = StateDict.Export(generic.Network);
-            frozen.Remove("fc.weight");
-            frozen.Remove("fc.bias");
+            using var generic = GenericModel.Load(genericPath ?? throw new TinaException(
+                $"The zoo {zooDir} names no generic model; {(relative ? "a generator relative to classifier selection needs its classifier" : "a ResNet-20 generator needs its backbone")}."));
+            if (arch == PModelArch.ResNet20)
+            {
+                frozen = StateDict.Export(generic.Network);
+                frozen.Remove("fc.weight");
+                frozen.Remove("fc.bias");
+            }
+            if (relative)
+                selection = SelectionBase.FromGeneric(generic, classes => EncodeEach(classes.Select(t => o.ClassTexts is { } aliases && aliases.TryGetValue(t, out var alias) ? alias : t).ToList()));
         }
 
         // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].
@@ -150,7 +159,15 @@ public sealed class TinaTrainer
         var nameIndex = names.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
         {
-            padding.Pad(entries[i].Parameters, entryClasses[i]).CopyTo(zooData, (long)i * p);
+            var row = padding.Pad(entries[i].Parameters, entryClasses[i]);
+            if (selection is not null)
+            {
+                // Relative to classifier selection: the diffusion learns p-Model − its classifier-selection start.
+                    var start = new float[p];
+                selection.AddTo(start, padding, entries[i].Task.Names.Select(selection.IndexOf).ToArray());
+                for (int j = 0; j < p; j++) row[j] -= start[j];
+            }
+            row.CopyTo(zooData, (long)i * p);
             for (int s = 0; s < k; s++)
             {
                 var name = s < entryClasses[i] ? entries[i].Task.Names[s] : null;
@@ -179,7 +196,7 @@ public sealed class TinaTrainer
         {
             ZooDir = zooDir, Dataset = manifest.Dataset, ZooClasses = zooClasses, GenericPath = genericPath, Arch = arch,
             Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
-            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Normalizer = normalizer,
+            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Selection = selection, Normalizer = normalizer,
             Mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList()),
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
             Tokens = tensor(tokenData, [n, k, textDim]).to(device),
@@ -333,13 +350,13 @@ public sealed class TinaTrainer
             using var c = average.detach().cpu().contiguous();
             ema[name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
         }
-        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen);
+        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen, zoo.Selection);
         TinaCheckpoint.Commit(dir, new TinaCheckpointState
         {
             Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
             Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
             ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
-            GenericModelPath = zoo.GenericPath, Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
+            GenericModelPath = zoo.GenericPath, BaseClasses = zoo.Selection?.Classes.ToArray(), Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
             Seconds = Math.Round(run.Seconds, 2),
             WeightsFile = TinaCheckpoint.WeightsFileName(epochs), OptimizerFile = TinaCheckpoint.OptimizerFileName(epochs),
         }, weights, run.Optimizer);
@@ -354,6 +371,20 @@ public sealed class TinaTrainer
     }
 
     private float[][] Encode(IReadOnlyList<string> texts) => _cache is null ? _encoder.Encode(texts) : _cache.GetOrEncode(_encoder, texts);
+
+    /// <summary>Like <see cref="Encode"/>, but a text the encoder cannot encode gets null instead of failing the whole list.</summary>
+    private float[]?[] EncodeEach(IReadOnlyList<string> texts)
+    {
+        try { return Encode(texts); }
+        catch (InvalidPromptException)
+        {
+            return texts.Select(t =>
+            {
+                try { return Encode([t])[0]; }
+                catch (InvalidPromptException) { return null; }
+            }).ToArray();
+        }
+    }
 
     private void UpdateEma(TrainingRun run, long update)
     {
@@ -383,6 +414,8 @@ public sealed class TinaTrainer
         public required float[] TextTable { get; init; }
         public required bool PadFromEncoder { get; init; }
         public required Dictionary<string, NamedTensor>? Frozen { get; init; }
+        /// <summary>The classifier-selection base the targets are relative to (<see cref="TinaTrainingOptions.RelativeTo"/>); null otherwise.</summary>
+        public required SelectionBase? Selection { get; init; }
         public required ParameterNormalizer Normalizer { get; init; }
         public required TaskMixing Mixing { get; init; }
         /// <summary>Padded, normalised parameter vectors [N, P].</summary>

@@ -151,6 +151,13 @@ public sealed record TinaTrainingOptions
     public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
 
     /// <summary>
+    /// What the diffusion generates: the parameters (the paper; default) or their change from the task's
+    /// classifier-selection p-Model (<see cref="GenerationBase.ClassifierSelection"/>; needs the zoo's generic model,
+    /// which the checkpoint then stores).
+    /// </summary>
+    public GenerationBase RelativeTo { get; init; } = GenerationBase.None;
+
+    /// <summary>
     /// How the x0 loss weighs the parameters (the paper: uniform). Default: the classifier fully, the rest lightly —
     /// the only setting under which a CPU-sized generator learned CNN-5K's prompt-dependent rows (see
     /// <see cref="Diffusion.LossWeighting"/>); for a head-only p-Model it is the same as uniform.
@@ -211,6 +218,8 @@ public sealed record TinaTrainingOptions
         if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
+        if (RelativeTo == GenerationBase.ClassifierSelection && NeuronPermutation)
+            throw new TinaException("Neuron-permutation augmentation permutes the generic convolutions a change from classifier selection is added to; use one or the other.");
         ResolveConfig(1);
         return this;
     }
