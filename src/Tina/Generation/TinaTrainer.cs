@@ -163,7 +163,7 @@ public sealed class TinaTrainer
             if (selection is not null)
             {
                 // Relative to classifier selection: the diffusion learns p-Model − its classifier-selection start.
-                    var start = new float[p];
+                var start = new float[p];
                 selection.AddTo(start, padding, entries[i].Task.Names.Select(selection.IndexOf).ToArray());
                 for (int j = 0; j < p; j++) row[j] -= start[j];
             }
