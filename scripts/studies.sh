@@ -112,6 +112,10 @@ for RUN in "lr0.2-body0.25 0.2 0.25" "lr0.05-body0.25 0.05 0.25" "lr0.05-body0.1
   tina eval --arch cnn5k --zoo artifacts/val-zoo/$1/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/$1/tina --json artifacts/val-zoo/$1/eval.json
 done
 
+# The generator trained on each p-Model's change from its classifier-selection start (--relative-to), lr 0.05 validation zoo.
+tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --relative-to classifier-selection --out artifacts/val-zoo/lr0.05/tina-rel
+tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/tina-rel --json artifacts/val-zoo/lr0.05/eval-tina-rel.json
+
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
 $PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
