@@ -13,6 +13,12 @@ for E in 30 5 10 20; do
   tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods generic,classifier-selection,finetune,tina --generator artifacts/tina/qs-shared-e$E --json artifacts/eval-qs-shared-e$E.json
 done
 
+# A second generator seed, and the generator relative to classifier selection, on the main job's zoo.
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --seed 1 --out artifacts/quickstart/tina-seed1
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods generic,classifier-selection,finetune,tina --generator artifacts/quickstart/tina-seed1 --json artifacts/eval-qs-seed1.json
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --relative-to classifier-selection --out artifacts/quickstart/tina-rel
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods classifier-selection,finetune,tina --generator artifacts/quickstart/tina-rel --json artifacts/eval-qs-rel.json
+
 # TAPER-Mixer next to classifier selection.
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods classifier-selection,taper-mixer --json artifacts/eval-qs-taper.json
 
