@@ -59,7 +59,7 @@ public sealed record GenerateOptions
 
 /// <summary>
 /// Generates personalized classifiers from text: loads a checkpoint written by <see cref="TinaTrainer"/>, validates a
-/// prompt (1 to K distinct class names), embeds each class (the embeddings stored with the checkpoint for the zoo's
+/// prompt (2 to K distinct class names), embeds each class (the embeddings stored with the checkpoint for the zoo's
 /// class names; the text encoder, when given, for any other words), pads the prompt with '&lt;-&gt;', samples the
 /// p-Model parameters with DDIM or DDPM and returns a <see cref="PModel"/> (for ResNet-20 with the generic model's
 /// frozen backbone, stored in the checkpoint). A generator trained relative to classifier selection adds what it
@@ -198,7 +198,7 @@ public sealed class TinaGenerator : IDisposable
     /// <see cref="ClassList.Parse(IEnumerable{string?}, int)"/> (an item "apple; pear" is two classes); the labels are
     /// the parsed names.
     /// </summary>
-    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    /// <exception cref="InvalidPromptException">Empty or a single class, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
     /// <exception cref="ArgumentException">The options ask for an ensemble (use <see cref="GenerateEnsemble"/>).</exception>
     public PModel Generate(IReadOnlyList<string> classes, GenerateOptions? options = null) => Generate([classes], options)[0];
 
@@ -206,7 +206,7 @@ public sealed class TinaGenerator : IDisposable
     /// Generates the p-Model of a prompt text such as <c>"apple, pear, orange"</c> (classes separated by commas,
     /// semicolons or line breaks; see <see cref="ClassList"/>).
     /// </summary>
-    /// <exception cref="InvalidPromptException">Empty, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    /// <exception cref="InvalidPromptException">Empty or a single class, more than <see cref="MaxClasses"/> classes, duplicates, invalid names, or words that cannot be encoded.</exception>
     public PModel Generate(string prompt, GenerateOptions? options = null) => Generate([ClassList.Parse(prompt, MaxClasses)], options)[0];
 
     /// <summary>
@@ -279,15 +279,23 @@ public sealed class TinaGenerator : IDisposable
     private List<ClassPrompt[]> Clean(IReadOnlyList<IReadOnlyList<string>> prompts)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => [.. ClassList.Parse(p, MaxClasses).Select(ClassPrompt.OfName)])).ToList();
+        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => AtLeastTwo([.. ClassList.Parse(p, MaxClasses).Select(ClassPrompt.OfName)]))).ToList();
     }
 
     /// <summary>Prompts of classes with their own texts, checked by <see cref="ClassPrompt.Check"/>.</summary>
     private List<ClassPrompt[]> Clean(IReadOnlyList<IReadOnlyList<ClassPrompt>> prompts)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => ClassPrompt.Check(p, MaxClasses))).ToList();
+        return prompts.Select((p, i) => InBatch(i, prompts.Count, () => AtLeastTwo(ClassPrompt.Check(p, MaxClasses)))).ToList();
     }
+
+    /// <summary>
+    /// A classifier of one class always answers that class, so a one-class prompt is refused — most often it is a
+    /// list typed without separators ("apple pear orange"), which is one class name.
+    /// </summary>
+    private static ClassPrompt[] AtLeastTwo(ClassPrompt[] classes) => classes.Length >= 2 ? classes
+        : throw new InvalidPromptException($"A classifier needs at least 2 classes; the prompt has 1, '{classes[0].Label}'. " +
+            "Separate class names with commas, semicolons or new lines, e.g. \"apple, pear, orange\".");
 
     /// <summary>Checks prompt <paramref name="index"/> of <paramref name="count"/>; with several, an error names its position.</summary>
     private static ClassPrompt[] InBatch(int index, int count, Func<ClassPrompt[]> check)

@@ -86,8 +86,8 @@ public class TinaGenerationTests(ITestOutputHelper output)
         var d2 = gen.Generate(Prompt, new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 100, Seed = 3, UseEma = false });
         Assert.True(d1.Parameters.AsSpan().SequenceEqual(d2.Parameters));
         // A batch gives one p-Model per prompt, each with its own class count; names in other case/spacing are accepted.
-        var batch = gen.Generate([Prompt, ["Aquarium Fish"], ["bed", "bee", "beetle", "bottle", "bowl", "boy", "baby", "beaver", "apple", "bear"]], new GenerateOptions { Seed = 1 });
-        Assert.Equal([3, 1, 10], batch.Select(m => m.Labels.Count));
+        var batch = gen.Generate([Prompt, ["Aquarium Fish", "bear"], ["bed", "bee", "beetle", "bottle", "bowl", "boy", "baby", "beaver", "apple", "bear"]], new GenerateOptions { Seed = 1 });
+        Assert.Equal([3, 2, 10], batch.Select(m => m.Labels.Count));
         Assert.Equal("Aquarium Fish", batch[1].Labels[0]);
     }
 
@@ -211,7 +211,7 @@ public class TinaGenerationTests(ITestOutputHelper output)
     public void ConcurrentGenerationEqualsSequential()
     {
         using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
-        var prompts = new[] { Prompt, ["bed", "bee"], ["boy", "bowl", "bottle", "baby"], ["beetle"], ["apple", "beaver"], ["bear", "bed", "bee"] };
+        var prompts = new[] { Prompt, ["bed", "bee"], ["boy", "bowl", "bottle", "baby"], ["beetle", "bear"], ["apple", "beaver"], ["bear", "bed", "bee"] };
         var sequential = prompts.Select((p, i) => gen.Generate(p, new GenerateOptions { Seed = i }).Parameters).ToArray();
         var parallel = new float[prompts.Length][];
         var threads = prompts.Select((p, i) => new Thread(() => parallel[i] = gen.Generate(p, new GenerateOptions { Seed = i }).Parameters)).ToList();
@@ -231,6 +231,12 @@ public class TinaGenerationTests(ITestOutputHelper output)
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([" ", ";"]));
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(" ,; "));
         Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(["apple", "pe\u0007ar"]));
+        // One class is no classifier: most often a list typed without separators, which the message points to.
+        var one = Assert.Throws<InvalidPromptException>(() => withEncoder.Generate("apple bear bed")).Message;
+        Assert.Contains("at least 2 classes", one);
+        Assert.Contains("'apple bear bed'", one);
+        Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([ClassPrompt.OfName("apple")]));
+        Assert.StartsWith("Prompt 1 of 2:", Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([["apple"], ["apple", "bear"]])).Message);
         Assert.Contains("at most 10", Assert.Throws<InvalidPromptException>(() => withEncoder.Generate(string.Join(";", Enumerable.Range(0, 11).Select(i => $"class{(char)('a' + i)}")))).Message);
         // In a batch, the message says which prompt is wrong.
         var second = Assert.Throws<InvalidPromptException>(() => withEncoder.Generate([["apple", "bear"], ["bear", "Bear"]])).Message;

@@ -107,7 +107,7 @@ public class TinaGeneratePipelineTests
 
         // An opener that returns another encoder than the checkpoint's is refused with both ids.
         using var wrong = TinaGenerator.Load(GenerationFixture.CheckpointDir, _ => new WrongIdEncoder());
-        var e = Assert.Throws<TinaException>(() => wrong.Generate(["snow leopard"]));
+        var e = Assert.Throws<TinaException>(() => wrong.Generate(["snow leopard", "mountain bike"]));
         Assert.Contains("wrong-id", e.Message);
     }
 
