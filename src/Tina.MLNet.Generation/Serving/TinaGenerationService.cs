@@ -124,12 +124,14 @@ public sealed class TinaGenerationService : IAsyncDisposable
     private long _generated;
 
     /// <summary>Generates (or returns from the cache) the model of <paramref name="request"/>.</summary>
-    /// <exception cref="InvalidPromptException">More classes than the generator takes, or a name its encoder cannot embed.</exception>
+    /// <exception cref="InvalidPromptException">One class, more classes than the generator takes, or a name its encoder cannot embed.</exception>
     /// <exception cref="TinaServiceBusyException">The queue is full.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancel"/> fired before the result was ready.</exception>
     public Task<TinaGeneratedModel> GenerateAsync(TinaGenerationRequest request, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(request);
+        if (request.Classes.Count < 2)
+            throw new InvalidPromptException($"A classifier needs at least 2 classes; the class list has 1, '{request.Classes[0]}'.");
         if (request.Classes.Count > _generator.MaxClasses)
             throw new InvalidPromptException($"The class list has {request.Classes.Count} classes; this generator takes at most {_generator.MaxClasses}.");
         var options = new GenerateOptions { Seed = request.Seed, Steps = request.Steps, Sampler = request.Sampler };
@@ -233,6 +235,11 @@ public sealed class TinaGenerationService : IAsyncDisposable
                 Interlocked.Increment(ref _generated);
                 Complete(batch[i], model, null);
             }
+        }
+        catch (InvalidPromptException) when (batch.Count > 1)
+        {
+            // A prompt the encoder cannot embed must not fail the requests batched with it: each alone (same bytes).
+            foreach (var w in batch) Process([w]);
         }
         catch (Exception e)
         {

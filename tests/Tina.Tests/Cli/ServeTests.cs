@@ -177,8 +177,8 @@ public class ServeTests
         {
             // A caller that gives up while another request is being sampled: its request is dropped, not sampled.
             using var gone = new CancellationTokenSource();
-            var blocker = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("apple"), Seed: 50, Steps: 300));
-            var abandoned = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("bear"), Seed: 51, Steps: 300), gone.Token);
+            var blocker = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("apple, bear"), Seed: 50, Steps: 300));
+            var abandoned = service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("bear, bed"), Seed: 51, Steps: 300), gone.Token);
             gone.Cancel();
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => abandoned);
             await blocker;
@@ -191,7 +191,7 @@ public class ServeTests
     public async Task TwoWorkersServeEveryRequestWithTheBytesOfOne()
     {
         using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
-        string[][] prompts = [["apple", "bear"], ["bicycle", "bed", "bee"], ["bear"], ["bee", "apple", "bed", "bicycle"], ["bed"], ["apple", "bee"]];
+        string[][] prompts = [["apple", "bear"], ["bicycle", "bed", "bee"], ["bear", "bed"], ["bee", "apple", "bed", "bicycle"], ["bed", "apple"], ["apple", "bee"]];
         async Task<byte[][]> Serve(TinaGenerationServiceOptions options)
         {
             await using var service = new TinaGenerationService(generator, options);
@@ -207,5 +207,23 @@ public class ServeTests
         var answers = await Task.WhenAll(prompts.Select((p, i) => batched.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse(p), Seed: i, Steps: 10))));
         Assert.Equal(prompts.Select(p => string.Join(",", p)), answers.Select(a => string.Join(",", a.Labels)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new TinaGenerationService(generator, new TinaGenerationServiceOptions { Workers = 0 }));
+    }
+
+    [Fact]
+    public async Task ABadPromptFailsOnlyItsOwnRequestInABatch()
+    {
+        // No text encoder: a name outside the zoo cannot be embedded.
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        await using var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { MaxBatch = 4, BatchWindow = TimeSpan.FromMilliseconds(300), CacheCapacity = 0 });
+        string[][] prompts = [["apple", "bear"], ["apple", "pear"], ["bed", "bee", "bicycle"]];
+        var tasks = prompts.Select((p, i) => service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse(p), Seed: i, Steps: 10))).ToList();
+        var bad = await Assert.ThrowsAsync<InvalidPromptException>(() => tasks[1]);
+        Assert.Contains("pear", bad.Message);
+        Assert.Equal(["apple", "bear"], (await tasks[0]).Labels);
+        Assert.Equal(["bed", "bee", "bicycle"], (await tasks[2]).Labels);
+        Assert.Equal(2, service.Generated);
+        // One class is refused before it is queued.
+        var one = await Assert.ThrowsAsync<InvalidPromptException>(() => service.GenerateAsync(new TinaGenerationRequest(Tina.Tasks.ClassList.Parse("apple bear"))));
+        Assert.Contains("at least 2 classes", one.Message);
     }
 }
