@@ -121,6 +121,12 @@ done
 # The generator trained on each p-Model's change from its classifier-selection start (--relative-to), lr 0.05 validation zoo.
 tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --relative-to classifier-selection --out artifacts/val-zoo/lr0.05/tina-rel
 tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/tina-rel --json artifacts/val-zoo/lr0.05/eval-tina-rel.json
+# Task mixing, with and without --relative-to.
+for RUN in "tina-mix05 --mix-tasks 0.5" "tina-rel-mix05 --mix-tasks 0.5 --relative-to classifier-selection"; do
+  set -- $RUN; NAME=$1; shift
+  tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor "$@" --out artifacts/val-zoo/lr0.05/$NAME
+  tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/$NAME --json artifacts/val-zoo/lr0.05/eval-$NAME.json
+done
 
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
