@@ -100,7 +100,7 @@ public class TinaEnsembleTests(ITestOutputHelper output)
         }
         var plain = Assert.Throws<ArgumentException>(() => gen.Generate(Prompt, new GenerateOptions { EnsembleSize = 2 }));
         Assert.Contains(nameof(TinaGenerator.GenerateEnsemble), plain.Message);
-        Assert.Equal(16, gen.GenerateEnsemble(["apple"], new GenerateOptions { EnsembleSize = 16, Steps = 2 }).Count);
+        Assert.Equal(16, gen.GenerateEnsemble(["apple", "bear"], new GenerateOptions { EnsembleSize = 16, Steps = 2 }).Count);
     }
 
     [Fact]
