@@ -130,10 +130,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
     public Task<TinaGeneratedModel> GenerateAsync(TinaGenerationRequest request, CancellationToken cancel = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        if (request.Classes.Count < 2)
-            throw new InvalidPromptException($"A classifier needs at least 2 classes; the class list has 1, '{request.Classes[0]}'.");
-        if (request.Classes.Count > _generator.MaxClasses)
-            throw new InvalidPromptException($"The class list has {request.Classes.Count} classes; this generator takes at most {_generator.MaxClasses}.");
+        _generator.CheckClassCount(request.Classes);
         var options = new GenerateOptions { Seed = request.Seed, Steps = request.Steps, Sampler = request.Sampler };
         var key = CacheKey(request, options);
         if (_cache.TryGetValue(key, out var hit)) return Task.FromResult(hit with { FromCache = true });

@@ -289,13 +289,27 @@ public sealed class TinaGenerator : IDisposable
         return prompts.Select((p, i) => InBatch(i, prompts.Count, () => AtLeastTwo(ClassPrompt.Check(p, MaxClasses)))).ToList();
     }
 
+    private ClassPrompt[] AtLeastTwo(ClassPrompt[] classes)
+    {
+        CheckClassCount(classes.Select(c => c.Label).ToArray());
+        return classes;
+    }
+
     /// <summary>
-    /// A classifier of one class always answers that class, so a one-class prompt is refused — most often it is a
-    /// list typed without separators ("apple pear orange"), which is one class name.
+    /// Refuses a class list this generator cannot make a classifier of: more than <see cref="MaxClasses"/> classes, or
+    /// a single class — a classifier of one class always answers it, and a one-class prompt is most often a list typed
+    /// without separators ("apple pear orange" is one class name), which the message points to.
     /// </summary>
-    private static ClassPrompt[] AtLeastTwo(ClassPrompt[] classes) => classes.Length >= 2 ? classes
-        : throw new InvalidPromptException($"A classifier needs at least 2 classes; the prompt has 1, '{classes[0].Label}'. " +
-            "Separate class names with commas, semicolons or new lines, e.g. \"apple, pear, orange\".");
+    /// <exception cref="InvalidPromptException">Fewer than 2 or more than <see cref="MaxClasses"/> classes.</exception>
+    public void CheckClassCount(IReadOnlyList<string> classes)
+    {
+        ArgumentNullException.ThrowIfNull(classes);
+        if (classes.Count == 1)
+            throw new InvalidPromptException($"A classifier needs at least 2 classes; the prompt has 1, '{classes[0]}'. " +
+                "Separate class names with commas, semicolons or new lines, e.g. \"apple, pear, orange\".");
+        if (classes.Count == 0 || classes.Count > MaxClasses)
+            throw new InvalidPromptException($"The class list has {classes.Count} classes; this generator takes 2 to {MaxClasses}.");
+    }
 
     /// <summary>Checks prompt <paramref name="index"/> of <paramref name="count"/>; with several, an error names its position.</summary>
     private static ClassPrompt[] InBatch(int index, int count, Func<ClassPrompt[]> check)
