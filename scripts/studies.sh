@@ -18,6 +18,8 @@ tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --seed 1 --out artifacts/quickst
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods generic,classifier-selection,finetune,tina --generator artifacts/quickstart/tina-seed1 --json artifacts/eval-qs-seed1.json
 tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --relative-to classifier-selection --out artifacts/quickstart/tina-rel
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods classifier-selection,finetune,tina --generator artifacts/quickstart/tina-rel --json artifacts/eval-qs-rel.json
+tina train --zoo $ZOO "${TRAIN[@]}" --epochs 30 --mix-tasks 0.25 --out artifacts/quickstart/tina-mix025
+tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods classifier-selection,finetune,tina --generator artifacts/quickstart/tina-mix025 --json artifacts/eval-qs-mix025.json
 
 # TAPER-Mixer next to classifier selection.
 tina eval --arch resnet20 --zoo $ZOO --tasks 150 --methods classifier-selection,taper-mixer --json artifacts/eval-qs-taper.json
@@ -122,7 +124,7 @@ done
 tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --relative-to classifier-selection --out artifacts/val-zoo/lr0.05/tina-rel
 tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/tina-rel --json artifacts/val-zoo/lr0.05/eval-tina-rel.json
 # Task mixing, with and without --relative-to.
-for RUN in "tina-mix05 --mix-tasks 0.5" "tina-rel-mix05 --mix-tasks 0.5 --relative-to classifier-selection"; do
+for RUN in "tina-mix025 --mix-tasks 0.25" "tina-mix05 --mix-tasks 0.5" "tina-mix08 --mix-tasks 0.8" "tina-rel-mix05 --mix-tasks 0.5 --relative-to classifier-selection"; do
   set -- $RUN; NAME=$1; shift
   tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor "$@" --out artifacts/val-zoo/lr0.05/$NAME
   tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/$NAME --json artifacts/val-zoo/lr0.05/eval-$NAME.json
