@@ -124,7 +124,7 @@ done
 tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor --relative-to classifier-selection --out artifacts/val-zoo/lr0.05/tina-rel
 tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/tina-rel --json artifacts/val-zoo/lr0.05/eval-tina-rel.json
 # Task mixing, with and without --relative-to.
-for RUN in "tina-mix025 --mix-tasks 0.25" "tina-mix05 --mix-tasks 0.5" "tina-mix08 --mix-tasks 0.8" "tina-rel-mix05 --mix-tasks 0.5 --relative-to classifier-selection"; do
+for RUN in "tina-s1 --seed 1" "tina-mix025 --mix-tasks 0.25" "tina-mix025-s1 --mix-tasks 0.25 --seed 1" "tina-mix05 --mix-tasks 0.5" "tina-mix08 --mix-tasks 0.8" "tina-rel-mix05 --mix-tasks 0.5 --relative-to classifier-selection"; do
   set -- $RUN; NAME=$1; shift
   tina train --zoo artifacts/val-zoo/lr0.05/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --normalize per-tensor --loss-weighting per-tensor "$@" --out artifacts/val-zoo/lr0.05/$NAME
   tina eval --arch cnn5k --zoo artifacts/val-zoo/lr0.05/zoo --tasks 100 --methods classifier-selection,finetune,tina --generator artifacts/val-zoo/lr0.05/$NAME --json artifacts/val-zoo/lr0.05/eval-$NAME.json
