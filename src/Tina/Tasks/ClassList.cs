@@ -26,8 +26,6 @@ public sealed class ClassList : IReadOnlyList<string>
     /// <summary>The longest accepted class name, in characters (Unicode scalar values), after whitespace is collapsed.</summary>
     public const int MaxNameLength = 64;
 
-    /// <summary>Names are shown at most this long in error messages (longer ones are cut, with their length added).</summary>
-
     private readonly string[] _names;
 
     private ClassList(string[] names) => _names = names;
