@@ -133,9 +133,9 @@ done
 # Full size for CNN-5K: the paper's 1,000 + 150 tasks with the default recipe (lr 0.05, 30 epochs), a generator with
 # and without task mixing, a second seed and twice the epochs (docs/RESULTS.md, "CNN-5K at the paper's size").
 TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 1000 --ood 150 --classes 2-10 --lr 0.05 --processes 2 --out artifacts/cnn5k-1150-lr005/zoo
-for RUN in "tina 100" "tina-s1 100 --seed 1" "tina-mix025 100 --mix-tasks 0.25" "tina-e200 200"; do
-  set -- $RUN; NAME=$1; EPOCHS=$2; shift 2
-  TINA_THREADS=1 tina train --zoo artifacts/cnn5k-1150-lr005/zoo --config small --classifier-tokens shared --batch-size 16 --epochs $EPOCHS --normalize per-tensor --loss-weighting per-tensor "$@" --out artifacts/cnn5k-1150-lr005/$NAME
+for RUN in "tina 100 1" "tina-s1 100 1 --seed 1" "tina-mix025 100 1 --mix-tasks 0.25" "tina-e200 200 2"; do
+  set -- $RUN; NAME=$1; EPOCHS=$2; THREADS=$3; shift 3   # the thread counts they ran with (bits depend on them)
+  TINA_THREADS=$THREADS tina train --zoo artifacts/cnn5k-1150-lr005/zoo --config small --classifier-tokens shared --batch-size 16 --epochs $EPOCHS --normalize per-tensor --loss-weighting per-tensor "$@" --out artifacts/cnn5k-1150-lr005/$NAME
 done
 tina eval --arch cnn5k --zoo artifacts/cnn5k-1150-lr005/zoo --tasks 150 --methods generic,classifier-selection,finetune,tina --generator artifacts/cnn5k-1150-lr005/tina --json artifacts/eval-cnn5k-1150-lr005.json
 for NAME in tina-s1 tina-mix025 tina-e200; do
