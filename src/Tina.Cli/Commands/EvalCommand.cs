@@ -35,9 +35,10 @@ internal static class EvalCommand
         var imageShots = new Option<int>("--image-shots") { Description = "Prompt the tina methods with K training images per class instead of its name (zero-shot image prompts through --projector; 0 = text prompts).", DefaultValueFactory = _ => 0 };
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
+        var splice = new Option<string?>("--splice") { Description = "Diagnostic: also score generated p-Models with one part taken from elsewhere, as comma-separated BODY/CLASSIFIER pairs; each part is tina, finetune or classifier-selection, one of them tina (e.g. finetune/tina = the fine-tuned p-Model's convolutions with the generated classifier rows). Needs --generator, and --zoo for finetune. Reported as body:BODY+classifier:CLASSIFIER." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position; the validation split for a zoo built with --val-fraction).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, splice, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
@@ -56,6 +57,7 @@ internal static class EvalCommand
             if (new[] { r.GetValue(imageShots) > 0, kind != PromptKind.Names, r.GetValue(classTexts) is not null }.Count(x => x) > 1)
                 throw new TinaException("Give at most one of --image-shots, --prompt-kind descriptions and --class-texts.");
             var zooDir = r.GetValue(zoo);
+            var splices = ParseSplices(r.GetValue(splice), zooDir);
             var promptFile = r.GetValue(prompts);
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
             if (names.Contains(FineTunedMethod.Name) && zooDir is null) throw new TinaException("--methods finetune needs --zoo DIR (the fine-tuned p-Models).");
@@ -82,7 +84,7 @@ internal static class EvalCommand
                 : ZooGroups(manifest).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
                     .Where(g => g.Tasks.Count > 0).ToList();
             // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
-            using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal))
+            using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)) || splices.Count > 0
                 ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
                 : null;
 
@@ -111,6 +113,28 @@ internal static class EvalCommand
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
+            if (splices.Count > 0)
+            {
+                // The fine-tuned p-Models of the zoo's tasks, by prompt, for the finetune parts of a splice.
+                var fineTuned = splices.Any(x => x.Body == FineTunedMethod.Name || x.Classifier == FineTunedMethod.Name)
+                    ? ZooReader.ReadAll(zooDir!, out _).GroupBy(e => e.AsTask().Prompt, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Parameters, StringComparer.Ordinal)
+                    : null;
+                PModel Part(string source, PersonalizationTask task, PModel generated) => source switch
+                {
+                    "tina" => generated,
+                    "classifier-selection" => ClassifierSelection.Create(generic, task),
+                    _ => new PModel(generated.Arch, task.Names, fineTuned![task.Prompt], generated.Frozen),
+                };
+                foreach (var (split, list, _, _) in groups)
+                    foreach (var (body, classifier) in splices)
+                    {
+                        var name = $"body:{body}+classifier:{classifier}";
+                        using var method = new TinaMethod(tina!, new GenerateOptions { Steps = r.GetValue(ddimSteps), EnsembleSize = ensembleSize }, name, device, classPrompts,
+                            (task, generated) => PModelSplice.Combine(Part(body, task, generated), Part(classifier, task, generated)));
+                        results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
+                            PAcc.Evaluate(method, list, dataset.Test, new Fraction(p), cancel))));
+                    }
+            }
 
             var title = $"p-Acc % on {dataset.Name} {splitName}, {arch.ToName()} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
             if (userTasks is not null) WritePerPrompt(title, userTasks, results.Select(x => x.Result).ToList());
@@ -149,6 +173,26 @@ internal static class EvalCommand
             return 0;
         }));
         return cmd;
+    }
+
+    private static readonly string[] SpliceParts = ["tina", FineTunedMethod.Name, "classifier-selection"];
+
+    /// <summary>The <c>--splice</c> pairs (body source, classifier source), checked.</summary>
+    private static List<(string Body, string Classifier)> ParseSplices(string? spec, string? zooDir)
+    {
+        var pairs = new List<(string Body, string Classifier)>();
+        foreach (var item in CliContext.SplitList(spec))
+        {
+            var parts = item.ToLowerInvariant().Split('/', StringSplitOptions.TrimEntries);
+            if (parts.Length != 2 || parts.Any(p => !SpliceParts.Contains(p)))
+                throw new TinaException($"--splice takes BODY/CLASSIFIER pairs, each part one of {string.Join(", ", SpliceParts)}; got '{item}'.");
+            if (!parts.Contains("tina") || parts[0] == parts[1])
+                throw new TinaException($"--splice '{item}': one part must be tina and the other not (tina/tina is the tina method).");
+            if (parts.Contains(FineTunedMethod.Name) && zooDir is null)
+                throw new TinaException($"--splice '{item}' needs --zoo DIR (the fine-tuned p-Models).");
+            if (!pairs.Contains((parts[0], parts[1]))) pairs.Add((parts[0], parts[1]));
+        }
+        return pairs;
     }
 
     /// <summary>A group of evaluated tasks; zoo groups also name the zoo split and task filter of their fine-tuned p-Models.</summary>

@@ -24,8 +24,11 @@ namespace Tina.Generation;
 /// <param name="name">Name in reports (default <see cref="DefaultName"/>).</param>
 /// <param name="device">Device the p-Models run on.</param>
 /// <param name="prompts">What each task's classes are conditioned on (e.g. their descriptions); null: their names.</param>
+/// <param name="transform">Applied to each generated p-Model before it classifies (e.g. a <see cref="PModelSplice"/> with
+/// the task's fine-tuned p-Model, to see which part of the generated one loses accuracy); null: none.</param>
 public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options = null, string? name = null, Device? device = null,
-    Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? prompts = null) : IBatchedPersonalizationMethod, IDisposable
+    Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? prompts = null, Func<PersonalizationTask, PModel, PModel>? transform = null)
+    : IBatchedPersonalizationMethod, IDisposable
 {
     private readonly Func<PersonalizationTask, IReadOnlyList<ClassPrompt>> _prompts = prompts ?? (t => ClassPrompt.OfNames(t.Names));
 
@@ -72,7 +75,7 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
     public int[] Predict(PersonalizationTask task, ImageSet test, int[] indices)
     {
         var ensemble = _prepared.Remove(task.Prompt, out var ready) ? ready : generator.GenerateEnsembles([_prompts(task)], _options)[0];
-        var nets = ensemble.Members.Select(m => m.ToNetwork()).ToList();
+        var nets = ensemble.Members.Select(m => (transform?.Invoke(task, m) ?? m).ToNetwork()).ToList();
         try
         {
             foreach (var net in nets) net.to(device ?? CPU);

@@ -27,6 +27,9 @@ public class CliErrorTests
     [InlineData("Give the classes with one of --prompt", "generate", "--generator", "/nonexistent", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("--unseen-classes must be at least 0 and below 1; got 1.5", "zoo", "build", "--arch", "resnet20", "--unseen-classes", "1.5")]
     [InlineData("--methods taper-mixer needs --zoo DIR", "eval", "--arch", "resnet20", "--methods", "taper-mixer")]
+    [InlineData("--splice takes BODY/CLASSIFIER pairs, each part one of tina, finetune, classifier-selection; got 'tina/rows'", "eval", "--splice", "tina/rows")]
+    [InlineData("--splice 'finetune/classifier-selection': one part must be tina", "eval", "--splice", "finetune/classifier-selection")]
+    [InlineData("--splice 'finetune/tina' needs --zoo DIR", "eval", "--splice", "finetune/tina")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);

@@ -142,4 +142,20 @@ public class RealPipelineTests(ITestOutputHelper output)
         // Far from trivial: the heads differ from classifier selection and from each other in p-Acc.
         Assert.True(F.Entries.Select(e => e.PAcc).Distinct().Count() > 10);
     }
+
+    [Fact]
+    public void SplicingTheFineTunedClassifierOntoAGeneratedPModelScoresAsTheFineTunedOne()
+    {
+        // ResNet-20 p-Models share the frozen backbone, so a generated p-Model with its task's fine-tuned head is that
+        // fine-tuned p-Model: the transform must reach every prediction (tina eval --splice tina/finetune).
+        var byPrompt = F.HeldOut.ToDictionary(e => e.AsTask().Prompt);
+        using var spliced = new TinaMethod(F.Generator, RealFixture.Generate, "spliced", transform: (task, generated) =>
+            PModelSplice.Combine(generated, new PModel(generated.Arch, task.Names, byPrompt[task.Prompt].Parameters, generated.Frozen)));
+        var tasks = HeldOutTasks;
+        var result = PAcc.Evaluate(spliced, tasks, F.Data.Test);
+        for (int i = 0; i < tasks.Count; i++)
+            Assert.True(Math.Abs(result.PerTask[i] - byPrompt[tasks[i].Prompt].PAcc) < 6e-4, $"task {tasks[i].Prompt}: {result.PerTask[i]} vs fine-tuned {byPrompt[tasks[i].Prompt].PAcc}");
+        using var tina = new TinaMethod(F.Generator, RealFixture.Generate);
+        Assert.NotEqual(result.PerTask, PAcc.Evaluate(tina, tasks, F.Data.Test).PerTask);
+    }
 }
