@@ -42,7 +42,7 @@ internal static class TinaCommands
         var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff) or center (subtract the zoo's mean p-Model).", DefaultValueFactory = _ => "none" };
+        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff), center (subtract the zoo's mean p-Model) or standardize (center, then divide each number by its own spread over the zoo).", DefaultValueFactory = _ => "none" };
         var relativeTo = new Option<string>("--relative-to") { Description = "What the diffusion generates: none (the p-Model's parameters, the paper) or classifier-selection (their change from the task's classifier-selection p-Model, where fine-tuning started; the generic model is stored in the checkpoint).", DefaultValueFactory = _ => "none" };
         var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
@@ -93,7 +93,8 @@ internal static class TinaCommands
                     "global" or "globalscale" => ParameterNormalization.GlobalScale,
                     "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
                     "center" => ParameterNormalization.Center,
-                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor or center."),
+                    "standardize" or "standardise" => ParameterNormalization.Standardize,
+                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor, center or standardize."),
                 },
                 RelativeTo = r.GetValue(relativeTo)!.Trim().ToLowerInvariant() switch
                 {

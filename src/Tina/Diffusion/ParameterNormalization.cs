@@ -19,4 +19,12 @@ public enum ParameterNormalization
     /// every p-Model, no longer dominate the loss (docs/RESULTS.md).
     /// </summary>
     Center,
+
+    /// <summary>
+    /// Like <see cref="Center"/>, and each parameter also divided by its own standard deviation over the zoo (the
+    /// classifier rows share one per feature, the biases one), not in the paper: every number's spread across tasks
+    /// becomes 1, so the diffusion models what varies from task to task at the scale it varies, and its errors come
+    /// back scaled down where the zoo barely varies (docs/RESULTS.md).
+    /// </summary>
+    Standardize,
 }

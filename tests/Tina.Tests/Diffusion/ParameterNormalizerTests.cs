@@ -133,4 +133,64 @@ public class ParameterNormalizerTests
         broken.Remove("center");
         Assert.Throws<CorruptFileException>(() => ParameterNormalizer.FromJson(broken.ToJsonString()));
     }
+
+    [Fact]
+    public void StandardizeGivesEveryNumberUnitSpreadAndCommutesWithClassPermutation()
+    {
+        // Convolutions nearly constant, each with its own small spread; classifier rows varying a lot.
+        var layout = ParameterLayout.For(PModelArch.Cnn5k, 4);
+        var fc = layout["fc.weight"];
+        using var noise = Randn(5, 400, layout.Count);
+        using var constant = Randn(6, 1, layout.Count).TimesInPlace(2.0);
+        var gain = Enumerable.Range(0, layout.Count).Select(j => j < fc.Offset ? 0.001f * (1 + j % 7) : 1f).ToArray();
+        using var zoo = constant.Plus(noise * tensor(gain));
+        var n = ParameterNormalizer.Fit(ParameterNormalization.Standardize, layout, zoo);
+        Assert.NotNull(n.Spread);
+        using var y = n.Normalize(zoo);
+        // Every convolution number now varies by about 1 across the zoo (its own spread divided out), whatever its scale.
+        using var convStd = y.narrow(1, 0, fc.Offset).std([0L]);
+        Assert.InRange(convStd.min().item<float>(), 0.75f, 1.0f);
+        Assert.InRange(convStd.max().item<float>(), 1.0f, 1.25f);
+        // One spread per classifier feature for all rows, one for all biases: class permutation still commutes.
+        for (int r = 1; r < 4; r++)
+            Assert.Equal(n.Spread!.Skip(fc.Offset).Take(32), n.Spread!.Skip(fc.Offset + r * 32).Take(32));
+        int[] perm = [3, 1, 0, 2];
+        var v = zoo[7].data<float>().ToArray();
+        using var permutedThenNormalised = n.Normalize(tensor(ClassifierAugmentation.Permute(v, layout, perm)).unsqueeze(0));
+        using var normalisedThenPermuted = tensor(ClassifierAugmentation.Permute(y[7].data<float>().ToArray(), layout, perm)).unsqueeze(0);
+        Assert.True(permutedThenNormalised.allclose(normalisedThenPermuted, atol: 1e-4));
+        using var back = n.Denormalize(y);
+        Assert.True(back.allclose(zoo, rtol: 1e-4, atol: 1e-5));
+    }
+
+    [Fact]
+    public void StandardizeSurvivesJsonAndRejectsAMissingOrZeroSpread()
+    {
+        using var zoo = Zoo();
+        var n = ParameterNormalizer.Fit(ParameterNormalization.Standardize, Layout, zoo);
+        var m = ParameterNormalizer.FromJson(n.ToJson());
+        Assert.Equal(ParameterNormalization.Standardize, m.Kind);
+        Assert.Equal(n.Spread, m.Spread);
+        Assert.Equal(n.Center, m.Center);
+        var missing = System.Text.Json.Nodes.JsonNode.Parse(n.ToJson())!.AsObject();
+        missing.Remove("spread");
+        Assert.Contains("spread", Assert.Throws<CorruptFileException>(() => ParameterNormalizer.FromJson(missing.ToJsonString())).Message);
+        var zero = System.Text.Json.Nodes.JsonNode.Parse(n.ToJson())!.AsObject();
+        zero["spread"]![0] = 0.0;
+        Assert.Throws<CorruptFileException>(() => ParameterNormalizer.FromJson(zero.ToJsonString()));
+    }
+
+    [Fact]
+    public void StandardizeKeepsANumberTheZooNeverMovesFinite()
+    {
+        using var zoo = Zoo();
+        using var frozen = zoo.clone();
+        frozen.narrow(1, 0, 1).TimesInPlace(0.0).PlusInPlace(0.5);
+        var n = ParameterNormalizer.Fit(ParameterNormalization.Standardize, Layout, frozen);
+        Assert.True(n.Spread![0] > 0);
+        using var y = n.Normalize(frozen);
+        Assert.True(y.isfinite().all().item<bool>());
+        using var back = n.Denormalize(y);
+        Assert.True(back.allclose(frozen, rtol: 1e-5, atol: 1e-6));
+    }
 }
