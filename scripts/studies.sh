@@ -142,6 +142,20 @@ for NAME in tina-s1 tina-mix025 tina-e200; do
   tina eval --arch cnn5k --zoo artifacts/cnn5k-1150-lr005/zoo --tasks 150 --methods tina --generator artifacts/cnn5k-1150-lr005/$NAME --json artifacts/eval-cnn5k-1150-lr005-${NAME#tina-}.json
 done
 
+# Where a generated CNN-5K p-Model loses accuracy: a 600-task validation zoo of the default recipe, generators with
+# per-tensor and standardized parameters and with 256-number tokens, each scored with parts swapped for the fine-tuned
+# p-Model's or classifier selection's (--splice), and the sampler's step count (docs/RESULTS.md, "Where a generated
+# CNN-5K p-Model loses accuracy").
+TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --lr 0.05 --val-fraction 0.1 --processes 2 --out artifacts/val600/zoo
+for RUN in "tina --normalize per-tensor" "tina-std --normalize standardize" "tina-c256 --normalize per-tensor --chunk-size 256" "tina-c256-s1 --normalize per-tensor --chunk-size 256 --seed 1"; do
+  set -- $RUN; NAME=$1; shift
+  TINA_THREADS=1 tina train --zoo artifacts/val600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --loss-weighting per-tensor "$@" --out artifacts/val600/$NAME
+  tina eval --arch cnn5k --zoo artifacts/val600/zoo --tasks 100 --methods classifier-selection,finetune,tina --splice finetune/tina,tina/finetune,classifier-selection/tina,tina/classifier-selection --generator artifacts/val600/$NAME --json artifacts/val600/eval-$NAME.json
+done
+for S in 1 5 10 200; do
+  tina eval --arch cnn5k --zoo artifacts/val600/zoo --tasks 100 --methods tina --ddim-steps $S --generator artifacts/val600/tina --json artifacts/val600/eval-tina-ddim$S.json
+done
+
 # Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
 PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
 $PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
