@@ -50,6 +50,8 @@ internal static class TinaCommands
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
         var noPadding = new Option<bool>("--no-sequence-padding") { Description = "Ablation: train only on the zoo's 10-class tasks, never on a padded sequence (shorter prompts then use a padding token the generator has not learned)." };
         var merged = new Option<bool>("--merged-text-token") { Description = "Ablation (TAPER's design): one text token, the mean of the class embeddings, instead of one per class; needs --classifier-tokens rows or chunks." };
+        var dropout = new Option<double>("--dropout") { Description = "Dropout of the transformer while training (after the embeddings, in attention, on the residual branches); 0 (the released code) by default.", DefaultValueFactory = _ => 0.0 };
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the transformer's matrices.", DefaultValueFactory = _ => new TinaTrainingOptions().WeightDecay };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
         var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
@@ -63,7 +65,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, dropout, weightDecay, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -73,6 +75,7 @@ internal static class TinaCommands
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
+                Dropout = r.GetValue(dropout), WeightDecay = r.GetValue(weightDecay),
                 TaskMixingProbability = r.GetValue(mix), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
                 // Without padding the default prefix probability becomes 0; an explicit --vary-classes above 0 is refused by Validate.
                 VaryClassCountProbability = r.GetValue(noPadding) && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),

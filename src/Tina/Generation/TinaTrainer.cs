@@ -279,7 +279,11 @@ public sealed class TinaTrainer
             }
             // No random draws without task mixing, so runs without it see the same batches as before it existed.
             var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
-            double lossValue = Step(run, idx, counts, mixed, rng, gen);
+            // Dropout draws from torch's global generator: seeded per (seed, epoch, step) and held for the step, so a
+            // resumed or repeated run drops the same units.
+            double lossValue = o.Dropout > 0
+                ? Seeds.WithGlobalSeed(Seeds.Derive(o.Seed, epoch, s, 0x7E3), () => Step(run, idx, counts, mixed, rng, gen))
+                : Step(run, idx, counts, mixed, rng, gen);
             UpdateEma(run, global);
             lossSum += lossValue * b;
             seen += b;

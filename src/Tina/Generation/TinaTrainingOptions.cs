@@ -46,6 +46,12 @@ public sealed record TinaTrainingOptions
     /// <summary>AdamW weight decay of the decay group (matrices); biases, LayerNorm and the positional embedding get none.</summary>
     public double WeightDecay { get; init; } = 0.1;
 
+    /// <summary>
+    /// Dropout of the transformer (after the embeddings, in attention, on the residual branches) while training; 0, as
+    /// in the released code, by default. Sampling always runs without it.
+    /// </summary>
+    public double Dropout { get; init; }
+
     /// <summary>Linear warm-up epochs before the cosine decay (capped at half of the run).</summary>
     public int WarmupEpochs { get; init; } = 5;
 
@@ -194,7 +200,7 @@ public sealed record TinaTrainingOptions
         var config = preset with
         {
             TextDim = textDim, MaxClasses = MaxClasses, ChunkSize = ChunkSize ?? preset.ChunkSize,
-            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots, MergedTextToken = MergedTextToken,
+            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots, MergedTextToken = MergedTextToken, Dropout = Dropout,
         };
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new TinaException(e.Message); }
@@ -207,6 +213,7 @@ public sealed record TinaTrainingOptions
         if (BatchSize < 1) throw new TinaException($"Batch size must be at least 1; got {BatchSize}.");
         if (!(LearningRate > 0)) throw new TinaException($"Learning rate must be positive; got {LearningRate}.");
         if (WeightDecay < 0 || WarmupEpochs < 0 || GradientClip < 0) throw new TinaException("Weight decay, warm-up epochs and gradient clip must not be negative.");
+        if (Dropout is < 0 or >= 1) throw new TinaException($"Dropout must be in [0, 1); got {Dropout}.");
         if (EmaDecay is < 0 or >= 1) throw new TinaException($"EMA decay must be in [0, 1); got {EmaDecay}.");
         if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
         if (TaskMixingProbability is < 0 or > 1) throw new TinaException($"The task-mixing probability must be in [0, 1]; got {TaskMixingProbability}.");
