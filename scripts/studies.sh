@@ -147,7 +147,8 @@ done
 # p-Model's or classifier selection's (--splice), and the sampler's step count (docs/RESULTS.md, "Where a generated
 # CNN-5K p-Model loses accuracy").
 TINA_THREADS=2 tina zoo build --dataset cifar100 --arch cnn5k --tasks 500 --ood 100 --classes 2-10 --lr 0.05 --val-fraction 0.1 --processes 2 --out artifacts/val600/zoo
-for RUN in "tina --normalize per-tensor" "tina-std --normalize standardize" "tina-c256 --normalize per-tensor --chunk-size 256" "tina-c256-s1 --normalize per-tensor --chunk-size 256 --seed 1"; do
+for RUN in "tina --normalize per-tensor" "tina-std --normalize standardize" "tina-c256 --normalize per-tensor --chunk-size 256" "tina-c256-s1 --normalize per-tensor --chunk-size 256 --seed 1" \
+           "tina-drop01 --normalize per-tensor --dropout 0.1" "tina-wd1 --normalize per-tensor --weight-decay 1"; do
   set -- $RUN; NAME=$1; shift
   TINA_THREADS=1 tina train --zoo artifacts/val600/zoo --config small --classifier-tokens shared --batch-size 16 --epochs 150 --loss-weighting per-tensor "$@" --out artifacts/val600/$NAME
   tina eval --arch cnn5k --zoo artifacts/val600/zoo --tasks 100 --methods classifier-selection,finetune,tina --splice finetune/tina,tina/finetune,classifier-selection/tina,tina/classifier-selection --generator artifacts/val600/$NAME --json artifacts/val600/eval-$NAME.json
