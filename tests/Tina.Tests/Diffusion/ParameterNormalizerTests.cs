@@ -112,13 +112,21 @@ public class ParameterNormalizerTests
         using var yConv = y.narrow(1, 0, fc.Offset);
         Assert.True(yConv.abs().max().item<float>() < 0.1f); // only the small differences between p-Models are left
         // Permuting classes commutes with centering (classifier augmentation runs on normalised vectors).
-        int[] perm = [2, 0, 3, 1];
-        var v = zoo[0].data<float>().ToArray();
+        AssertPermutingCommutesAndRoundTrips(n, layout, zoo, y, row: 0, [2, 0, 3, 1], tolerance: 1e-5);
+    }
+
+    /// <summary>
+    /// Permuting the classes of p-Model <paramref name="row"/> then normalising equals normalising then permuting
+    /// (classifier augmentation runs on normalised vectors), and denormalising <paramref name="y"/> gives the zoo back.
+    /// </summary>
+    private static void AssertPermutingCommutesAndRoundTrips(ParameterNormalizer n, ParameterLayout layout, Tensor zoo, Tensor y, int row, int[] perm, double tolerance)
+    {
+        var v = zoo[row].data<float>().ToArray();
         using var permutedThenNormalised = n.Normalize(tensor(ClassifierAugmentation.Permute(v, layout, perm)).unsqueeze(0));
-        using var normalisedThenPermuted = tensor(ClassifierAugmentation.Permute(y[0].data<float>().ToArray(), layout, perm)).unsqueeze(0);
-        Assert.True(permutedThenNormalised.allclose(normalisedThenPermuted, atol: 1e-5));
+        using var normalisedThenPermuted = tensor(ClassifierAugmentation.Permute(y[row].data<float>().ToArray(), layout, perm)).unsqueeze(0);
+        Assert.True(permutedThenNormalised.allclose(normalisedThenPermuted, atol: tolerance));
         using var back = n.Denormalize(y);
-        Assert.True(back.allclose(zoo, rtol: 1e-5, atol: 1e-5));
+        Assert.True(back.allclose(zoo, rtol: tolerance, atol: 1e-5));
     }
 
     [Fact]
@@ -154,13 +162,7 @@ public class ParameterNormalizerTests
         // One spread per classifier feature for all rows, one for all biases: class permutation still commutes.
         for (int r = 1; r < 4; r++)
             Assert.Equal(n.Spread!.Skip(fc.Offset).Take(32), n.Spread!.Skip(fc.Offset + r * 32).Take(32));
-        int[] perm = [3, 1, 0, 2];
-        var v = zoo[7].data<float>().ToArray();
-        using var permutedThenNormalised = n.Normalize(tensor(ClassifierAugmentation.Permute(v, layout, perm)).unsqueeze(0));
-        using var normalisedThenPermuted = tensor(ClassifierAugmentation.Permute(y[7].data<float>().ToArray(), layout, perm)).unsqueeze(0);
-        Assert.True(permutedThenNormalised.allclose(normalisedThenPermuted, atol: 1e-4));
-        using var back = n.Denormalize(y);
-        Assert.True(back.allclose(zoo, rtol: 1e-4, atol: 1e-5));
+        AssertPermutingCommutesAndRoundTrips(n, layout, zoo, y, row: 7, [3, 1, 0, 2], tolerance: 1e-4);
     }
 
     [Fact]
