@@ -40,7 +40,6 @@ internal static class ExportCommand
             AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({onnx.Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");
             if (r.GetValue(mlnet) is { } zip)
             {
-                SkiaSharpCompatibility.EnsureImagePipelineWorks();
                 var ml = new MLContext(seed: 0);
                 var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx })
                     .Fit(TinaMLNetModel.EmptyInput(ml));

@@ -184,7 +184,6 @@ internal static class TinaCommands
             AnsiConsole.MarkupLine($"Generated in {generated.Elapsed.TotalMilliseconds:F0} ms ({Markup.Escape(generated.Method)}); wrote [bold]{Markup.Escape(path)}[/] ({generated.Onnx.Length / 1024.0:F1} KB): {models.Arch.ToName()},{Markup.Escape(what)} {models.Labels.Count} classes: {Markup.Escape(generated.Prompt)}");
             if (r.GetValue(mlnet) is { } zip)
             {
-                SkiaSharpCompatibility.EnsureImagePipelineWorks();
                 var ml = new MLContext(seed: 0);
                 TinaMLNetModel.Save(ml, generated.ToMLNet(ml), Path.GetFullPath(zip));
                 AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");

@@ -253,7 +253,6 @@ public sealed class TinaGenerationService : IAsyncDisposable
 
     private static byte[] MLNetBytes(TinaGeneratedClassifier generated)
     {
-        SkiaSharpCompatibility.EnsureImagePipelineWorks();
         var ml = new MLContext(seed: 0);
         return TinaMLNetModel.ToBytes(ml, generated.ToMLNet(ml), TinaMLNetModel.EmptyInput(ml).Schema);
     }

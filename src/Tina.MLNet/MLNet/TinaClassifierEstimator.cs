@@ -24,8 +24,6 @@ namespace Tina.MLNet;
 /// OnnxTransformer extension packages. The ONNX outputs keep their batch dimension (ML.NET 5 cannot read a rank-0 ONNX
 /// output), hence the one-element label and index vectors; the embedded model records the resize policy
 /// (<see cref="TinaOnnxSchema.ResizeKey"/>). Create it with <c>mlContext.Transforms.ApplyTinaClassifier(options)</c>.
-/// Transforming images needs SkiaSharp 2.88 in the process (ML.NET 5.0.1's ExtractPixels fails under SkiaSharp 3);
-/// building, fitting and saving do not touch pixels and work with either.
 /// </remarks>
 public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITransformer>>
 {

@@ -84,7 +84,6 @@ public sealed class TinaPredictor : IDisposable
         var proto = TinaOnnxModelReader.Parse(onnxModel, source);
         var info = TinaOnnxModelReader.Describe(proto, source);
         var resizing = OnnxResizePolicy.ParseMode(info.ResizeMode, source);
-        SkiaSharpCompatibility.EnsureImagePipelineWorks();
         var ml = mlContext ?? new MLContext(seed: 0);
         var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions
         {

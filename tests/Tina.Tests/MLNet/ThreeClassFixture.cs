@@ -20,18 +20,6 @@ internal sealed class ThreeClassFixture
     /// <summary>The shared instance.</summary>
     public static ThreeClassFixture Instance => _instance.Value;
 
-    /// <summary>
-    /// The shared instance, for tests that push images through ML.NET: fails up front, with the explanation, when this
-    /// process loaded a SkiaSharp that ML.NET's ExtractPixels cannot use (see <see cref="SkiaSharpCompatibility"/>).
-    /// </summary>
-    public static ThreeClassFixture ForImages
-    {
-        get
-        {
-            Assert.True(SkiaSharpCompatibility.ImagePipelineWorks, SkiaSharpCompatibility.ProblemMessage);
-            return _instance.Value;
-        }
-    }
 
     private ThreeClassFixture()
     {

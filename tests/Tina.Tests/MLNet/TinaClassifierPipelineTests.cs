@@ -18,7 +18,7 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
     [Fact]
     public void SavedZipReloadsInAFreshContextAndMatchesOnnxRuntime()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         int classes = f.Model.Labels.Count;
         var work = TestData.TempDir();
         var onnxPath = Path.Combine(work, "model.onnx");
@@ -115,7 +115,7 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
     [Fact]
     public void InMemoryExportAndCustomColumnNamesWork()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         var ml = new MLContext(seed: 1);
         var options = new TinaClassifierOptions
         {

@@ -11,7 +11,7 @@ public class TinaPredictorTests
     [Fact]
     public void OnnxAndZipGiveTheSamePredictions()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         var dir = TestData.TempDir();
         var onnxPath = Path.Combine(dir, "model.onnx");
         File.WriteAllBytes(onnxPath, f.Onnx);
@@ -51,7 +51,7 @@ public class TinaPredictorTests
     [Fact]
     public void BytesStreamsAndInMemoryImagesPredictLikeFilesAndThePredictorIsThreadSafe()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         using var predictor = TinaPredictor.FromOnnx(f.Onnx, "fixture");
         var files = f.FileNames.Take(24).Select(n => Path.Combine(f.ImageDir, n)).ToArray();
         var expected = files.Select(predictor.Predict).ToArray();
@@ -109,7 +109,7 @@ public class TinaPredictorTests
     [Fact]
     public void MissingOrUnreadableImagesGiveTinaErrorsNamingTheFile()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         var dir = TestData.TempDir();
         var onnxPath = Path.Combine(dir, "model.onnx");
         File.WriteAllBytes(onnxPath, f.Onnx);

@@ -16,7 +16,7 @@ public class PackagesTests
     [Fact]
     public void InferenceAndGenerationAppsInstallFromALocalFeedAndRun()
     {
-        var f = ThreeClassFixture.ForImages;
+        var f = ThreeClassFixture.Instance;
         var work = TestData.TempDir();
         var feed = Path.Combine(work, "feed");
         // A version of its own per run: NuGet caches packages by id and version in the user's global folder.
