@@ -5,15 +5,6 @@ using System.Text.Json.Nodes;
 
 namespace Tina.IO;
 
-/// <summary>A named float32 tensor: its shape and its values in row-major order.</summary>
-/// <param name="Shape">Dimensions, outermost first.</param>
-/// <param name="Data">Row-major values; its length is the product of <paramref name="Shape"/>.</param>
-public sealed record NamedTensor(long[] Shape, float[] Data)
-{
-    /// <summary>Number of elements implied by <see cref="Shape"/>.</summary>
-    public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
-}
-
 /// <summary>
 /// Reader and writer for the safetensors format (8-byte little-endian header length, a JSON header naming each
 /// tensor's dtype, shape and byte range, then the raw little-endian data), so that weights written here load in

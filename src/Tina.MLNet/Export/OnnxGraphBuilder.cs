@@ -37,6 +37,27 @@ internal sealed class OnnxGraphBuilder
     }
 
     /// <summary>
+    /// Adds an initializer built elsewhere (e.g. a backbone's weights, shared by many graphs: protobuf messages hold no
+    /// parent, so one instance can sit in several graphs) and returns its name.
+    /// </summary>
+    public string AddInitializer(TensorProto tensor)
+    {
+        Define(tensor.Name);
+        Graph.Initializer.Add(tensor);
+        return tensor.Name;
+    }
+
+    /// <summary>Adds a node built elsewhere, checking that its inputs are defined and defining its outputs.</summary>
+    public void AddNode(NodeProto node)
+    {
+        foreach (var i in node.Input)
+            if (i.Length > 0 && !_defined.Contains(i))
+                throw new InvalidOperationException($"Node {node.Name} reads '{i}', which is not defined yet.");
+        foreach (var o in node.Output) Define(o);
+        Graph.Node.Add(node);
+    }
+
+    /// <summary>
     /// Adds a node of <paramref name="opType"/> reading <paramref name="inputs"/> and writing one output named
     /// <paramref name="output"/> (or a generated name); returns the output name.
     /// </summary>
@@ -82,6 +103,10 @@ internal sealed class OnnxGraphBuilder
     /// <summary>An <c>INT</c> attribute.</summary>
     public static AttributeProto Int(string name, long value) =>
         new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+    /// <summary>A <c>STRING</c> attribute.</summary>
+    public static AttributeProto String(string name, string value) =>
+        new() { Name = name, Type = AttributeProto.Types.AttributeType.String, S = ByteString.CopyFromUtf8(value) };
 
     /// <summary>An <c>INTS</c> attribute.</summary>
     public static AttributeProto Ints(string name, params long[] values)
