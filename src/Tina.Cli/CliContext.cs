@@ -27,7 +27,41 @@ internal static class CliContext
         DefaultValueFactory = _ => "cpu",
     };
 
+    public static readonly Option<string?> Backbone = new("--backbone")
+    {
+        Description = "Folder holding ML.NET's DnnImageModels (ResNet-18) for resnet18 models (default: the one next to tina, from the Microsoft.ML.DnnImageFeaturizer.ResNet18 package).",
+        Recursive = true,
+    };
+
     public static string ArtifactsDir(ParseResult r) => Path.GetFullPath(r.GetValue(Artifacts)!);
+
+    /// <summary>
+    /// Points the process's ResNet-18 feature service at the backbone folder (<c>--backbone</c>) and at the disk cache
+    /// <c>{artifacts}/features</c>, and shows its progress as a line every few seconds (features are computed inside
+    /// many commands; <c>tina features</c> computes a dataset's up front with a progress bar).
+    /// </summary>
+    public static void ConfigureFeatures(ParseResult r)
+    {
+        var features = Tina.Features.BackboneFeatures.ResNet18;
+        if (r.GetValue(Backbone) is { Length: > 0 } dir) features.ModelDirectory = Path.GetFullPath(dir);
+        features.CacheDirectory = Path.Combine(ArtifactsDir(r), "features");
+        features.Progress ??= new FeatureProgressLines();
+    }
+
+    /// <summary>Prints feature progress as one line at most every 10 s (and at the end): images, rate, time left.</summary>
+    private sealed class FeatureProgressLines : IProgress<Tina.Features.FeatureProgress>
+    {
+        private readonly System.Diagnostics.Stopwatch _clock = System.Diagnostics.Stopwatch.StartNew();
+        private TimeSpan _last = TimeSpan.FromSeconds(-100);
+
+        public void Report(Tina.Features.FeatureProgress p)
+        {
+            if (_clock.Elapsed - _last < TimeSpan.FromSeconds(10) && p.Done < p.Total) return;
+            _last = _clock.Elapsed;
+            var left = p.ImagesPerSecond > 0 ? TimeSpan.FromSeconds((p.Total - p.Done) / p.ImagesPerSecond) : TimeSpan.Zero;
+            System.Console.Error.WriteLine($"{p.What}: {p.Done:N0}/{p.Total:N0} ({p.ImagesPerSecond:F0} images/s, {left:hh\\:mm\\:ss} left)");
+        }
+    }
 
     public static string DataDir(ParseResult r) => Path.GetFullPath(r.GetValue(Data)!);
 

@@ -9,17 +9,19 @@ internal static class Datasets
 {
     public static readonly Option<string> DatasetOption = new("--dataset")
     {
-        Description = "Dataset id: cifar100, caltech101 or miniimagenet.",
+        Description = "Dataset id: cifar100, caltech101 or miniimagenet; ID@N (e.g. cifar100@200) keeps the first N training images of every class, ID@N+M also the first M test images.",
         DefaultValueFactory = _ => "cifar100",
     };
 
     public static DatasetStore Store(ParseResult r) => new(CliContext.DataDir(r), CliContext.ArtifactsDir(r));
 
-    public static ImageDataset Open(ParseResult r, string id)
+    /// <summary>Opens <paramref name="name"/>: a dataset id, or <c>ID@TRAIN[+TEST]</c> for its first TRAIN (and TEST) images per class (<see cref="ImageDataset.PerClassSubset"/>).</summary>
+    public static ImageDataset Open(ParseResult r, string name)
     {
+        var (id, train, test) = ImageDataset.ParseSubset(name);
         var store = Store(r);
-        if (store.IsCached(id)) return store.Open(id);
-        return ProgressView.Run($"decode {id}", p => store.Open(id, new Sink(p), Cli.Cancellation));
+        var full = store.IsCached(id) ? store.Open(id) : ProgressView.Run($"decode {id}", p => store.Open(id, new Sink(p), Cli.Cancellation));
+        return train is { } t ? full.PerClassSubset(t, test) : full;
     }
 
     private sealed class Sink(IProgress<Step> p) : IProgress<DatasetProgress>

@@ -8,7 +8,9 @@ var root = new RootCommand("Tina: text-to-model generation of personalized image
 root.Options.Add(CliContext.Artifacts);
 root.Options.Add(CliContext.Data);
 root.Options.Add(CliContext.Device);
+root.Options.Add(CliContext.Backbone);
 root.Subcommands.Add(DataCommands.Create());
+root.Subcommands.Add(FeaturesCommand.Create());
 root.Subcommands.Add(GenericCommands.Create());
 root.Subcommands.Add(EvalCommand.Create());
 root.Subcommands.Add(ExportCommand.Create());
@@ -36,7 +38,11 @@ namespace Tina.Cli
         public static Func<ParseResult, int> Run(Func<ParseResult, CancellationToken, int> body) => r =>
         {
             int code;
-            try { code = body(r, Cancellation); }
+            try
+            {
+                CliContext.ConfigureFeatures(r);
+                code = body(r, Cancellation);
+            }
             catch (TinaException e)
             {
                 // The message as it is, on one line: markup would wrap it at the console width (80 columns when redirected).

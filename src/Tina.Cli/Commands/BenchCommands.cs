@@ -51,7 +51,7 @@ internal static class BenchCommands
             var defaults = new FineTuneOptions { Epochs = r.GetValue(epochs) };
             // Head features are computed once, outside every timing; so is a warm-up (JIT, first-touch allocations):
             // one epoch of the first task.
-            var features = arch == PModelArch.ResNet20 ? FineTuner.HeadFeatures(generic, data, 0) : ((TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)?)null;
+            var features = arch.IsHeadOnly() ? FineTuner.HeadFeatures(generic, data, 0) : ((TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)?)null;
             using var trainFeatures = features?.Item1;
             using var testFeatures = features?.Item2;
             using (var warm = new FineTuner(generic, data, defaults with { Epochs = 1, ModelsPerGroup = 1 }, features)) warm.Train([sampled[0]], cancel);

@@ -11,7 +11,7 @@ internal static class GenericCommands
 {
     public static readonly Option<string> ArchOption = new("--arch")
     {
-        Description = "p-Model architecture: cnn5k or resnet20.",
+        Description = "p-Model architecture: resnet18, resnet20 or cnn5k.",
         DefaultValueFactory = _ => "cnn5k",
     };
 

@@ -30,16 +30,9 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(model);
         var weights = new Weights(model.ToStateDict(), model.Arch);
         var g = new OnnxGraphBuilder($"tina_{model.Arch.ToName()}");
-        int classes = model.Labels.Count;
+        int classes = model.Labels.Count, size = model.Arch.InputSize();
 
-        var image = g.Input(TinaOnnxSchema.InputName, TinaOnnxSchema.InputDoc, TensorProto.Types.DataType.Float,
-            Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(Normalization.ImageSize), Dim(Normalization.ImageSize));
-        var mean = g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean);
-        var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
-        var x = g.Node("Div", [g.Node("Sub", [image, mean]), std], "normalized");
-
-        var features = Features(g, weights, x, "");
-        var pooled = g.Node("Flatten", [g.Node("GlobalAveragePool", [features])], "features", Int("axis", 1));
+        var pooled = PooledFeatures(g, model.Arch, weights, "");
         var logits = Head(g, weights, pooled, classes, model.Layout.FeatureDim, "");
         g.Node("Softmax", [logits], TinaOnnxSchema.ScoresName, Int("axis", 1));
         g.Node("ArgMax", [logits], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
@@ -47,9 +40,70 @@ public static class OnnxExporter
         g.Output(TinaOnnxSchema.ClassIndexName, TinaOnnxSchema.ClassIndexDoc, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
 
         var proto = NewModel(g, $"Tina {model.Arch.ToName()} image classifier for {classes} classes: {string.Join(", ", model.Labels)}. "
-            + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (softmax) and 'class_index' (argmax).");
-        AddCommonMetadata(proto, model.Labels, model.Arch, prompt, method);
+            + $"Input 'image' float [N,3,{size},{size}], RGB planes, values in [0,1]; outputs 'scores' (softmax) and 'class_index' (argmax).");
+        AddCommonMetadata(proto, model.Labels, model.Arch, prompt, method, headOnly: false);
         return proto;
+    }
+
+    /// <summary>
+    /// Builds the head alone of a p-Model on a frozen pretrained backbone (<c>resnet18</c>), for apps that already run
+    /// the backbone: input <c>features</c> float [N, 512] (ML.NET's <c>DnnFeaturizeImage</c> with ResNet18 gives them),
+    /// outputs <c>scores</c> and <c>class_index</c> as a one-file classifier's. A few KB; the metadata names the backbone
+    /// (<see cref="TinaOnnxSchema.BackboneKey"/>, <c>included: false</c>). An ensemble's heads average their softmax.
+    /// </summary>
+    /// <exception cref="TinaException">The architecture is not a head on a pretrained backbone.</exception>
+    internal static ModelProto BuildHead(PModelEnsemble ensemble, string? prompt = null, string? method = null)
+    {
+        ArgumentNullException.ThrowIfNull(ensemble);
+        var arch = ensemble.Arch;
+        if (arch != PModelArch.ResNet18)
+            throw new TinaException($"Only classifiers on a pretrained backbone (resnet18) can be exported as a head alone; a {arch.ToName()} classifier's backbone is its own. Export it whole.");
+        int classes = ensemble.Labels.Count, k = ensemble.Count, featureDim = arch.FeatureDim();
+        var g = new OnnxGraphBuilder($"tina_{arch.ToName()}_head");
+        var features = g.Input(TinaOnnxSchema.FeaturesInputName, TinaOnnxSchema.FeaturesInputDoc, TensorProto.Types.DataType.Float,
+            Dim(TinaOnnxSchema.BatchDimension), Dim(featureDim));
+        var scores = MemberScores(g, ensemble, features, classes, featureDim);
+        g.Node("ArgMax", [scores], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
+        g.Output(TinaOnnxSchema.ScoresName, TinaOnnxSchema.ScoresDoc, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
+        g.Output(TinaOnnxSchema.ClassIndexName, TinaOnnxSchema.ClassIndexDoc, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
+        var proto = NewModel(g, $"Tina {arch.ToName()} classifier head{(k > 1 ? $" (ensemble of {k})" : "")} for {classes} classes: {string.Join(", ", ensemble.Labels)}. "
+            + "Input 'features' float [N,512]: ML.NET's ResNet-18 features (DnnFeaturizeImage, ModelSelector.ResNet18) of the image resized to 224x224; outputs 'scores' (softmax) and 'class_index' (argmax).");
+        AddCommonMetadata(proto, ensemble.Labels, arch, prompt, method, headOnly: true);
+        AddEnsembleMetadata(proto, ensemble);
+        return proto;
+    }
+
+    /// <summary>
+    /// The scores of the members of <paramref name="ensemble"/> on shared <paramref name="pooled"/> features: one member's
+    /// softmax, or the mean of K members' (named <see cref="TinaOnnxSchema.ScoresName"/>).
+    /// </summary>
+    private static string MemberScores(OnnxGraphBuilder g, PModelEnsemble ensemble, string pooled, int classes, int featureDim)
+    {
+        if (ensemble.Count == 1)
+            return g.Node("Softmax", [Head(g, new Weights(ensemble.Members[0].ToStateDict(), ensemble.Arch), pooled, classes, featureDim, "")],
+                TinaOnnxSchema.ScoresName, Int("axis", 1));
+        var memberScores = ensemble.Members.Select((m, i) => g.Node("Softmax",
+            [Head(g, new Weights(m.ToStateDict(), ensemble.Arch, $"ensemble member {i}"), pooled, classes, featureDim, $"member{i}.")],
+            $"member{i}.scores", Int("axis", 1))).ToArray();
+        return g.Node("Mean", memberScores, TinaOnnxSchema.ScoresName);
+    }
+
+    /// <summary>
+    /// The graph input <c>image</c> and the pooled features [N, D] computed from it: for the CIFAR networks the
+    /// normalisation and the network in the weights (names prefixed by <paramref name="prefix"/>); for ResNet-18 the
+    /// package's backbone, preprocessing included.
+    /// </summary>
+    private static string PooledFeatures(OnnxGraphBuilder g, PModelArch arch, Weights weights, string prefix)
+    {
+        int size = arch.InputSize();
+        var image = g.Graph.Input.Any(i => i.Name == TinaOnnxSchema.InputName) ? TinaOnnxSchema.InputName
+            : g.Input(TinaOnnxSchema.InputName, TinaOnnxSchema.InputDoc(size), TensorProto.Types.DataType.Float,
+                Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(size), Dim(size));
+        if (arch == PModelArch.ResNet18) return Tina.Features.BackboneFeatures.ResNet18.Backbone.AppendTo(g, image);
+        var x = g.Graph.Node.Any(n => n.Output.Contains("normalized")) ? "normalized"
+            : g.Node("Div", [g.Node("Sub", [image, g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean)]),
+                g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std)], "normalized");
+        return g.Node("Flatten", [g.Node("GlobalAveragePool", [Features(g, weights, x, prefix)])], $"{prefix}features", Int("axis", 1));
     }
 
     /// <summary>
@@ -70,40 +124,44 @@ public static class OnnxExporter
         ArgumentNullException.ThrowIfNull(ensemble);
         if (ensemble.Count == 1) return BuildModel(ensemble.Members[0], prompt, method);
         var arch = ensemble.Arch;
-        int classes = ensemble.Labels.Count, k = ensemble.Count, featureDim = ensemble.Members[0].Layout.FeatureDim;
+        int classes = ensemble.Labels.Count, k = ensemble.Count, featureDim = ensemble.Members[0].Layout.FeatureDim, size = arch.InputSize();
         var weights = ensemble.Members.Select((m, i) => new Weights(m.ToStateDict(), arch, $"ensemble member {i}")).ToArray();
         bool shared = SharesBackbone(weights);
         var g = new OnnxGraphBuilder($"tina_{arch.ToName()}_ensemble{k}");
 
-        var image = g.Input(TinaOnnxSchema.InputName, TinaOnnxSchema.InputDoc, TensorProto.Types.DataType.Float,
-            Dim(TinaOnnxSchema.BatchDimension), Dim(3), Dim(Normalization.ImageSize), Dim(Normalization.ImageSize));
-        var mean = g.Initializer("normalization.mean", [1, 3, 1, 1], Normalization.Mean);
-        var std = g.Initializer("normalization.std", [1, 3, 1, 1], Normalization.Std);
-        var x = g.Node("Div", [g.Node("Sub", [image, mean]), std], "normalized");
-
-        string Pooled(Weights w, string prefix) =>
-            g.Node("Flatten", [g.Node("GlobalAveragePool", [Features(g, w, x, prefix)])], $"{prefix}features", Int("axis", 1));
-        var sharedFeatures = shared ? Pooled(weights[0], "") : null;
-        var memberScores = new string[k];
-        for (int m = 0; m < k; m++)
+        string scores;
+        if (shared)
         {
-            var prefix = $"member{m}.";
-            var pooled = sharedFeatures ?? Pooled(weights[m], prefix);
-            var logits = Head(g, weights[m], pooled, classes, featureDim, prefix);
-            memberScores[m] = g.Node("Softmax", [logits], $"{prefix}scores", Int("axis", 1));
+            scores = MemberScores(g, ensemble, PooledFeatures(g, arch, weights[0], ""), classes, featureDim);
         }
-        var scores = g.Node("Mean", memberScores, TinaOnnxSchema.ScoresName);
+        else
+        {
+            var memberScores = new string[k];
+            for (int m = 0; m < k; m++)
+            {
+                var prefix = $"member{m}.";
+                var logits = Head(g, weights[m], PooledFeatures(g, arch, weights[m], prefix), classes, featureDim, prefix);
+                memberScores[m] = g.Node("Softmax", [logits], $"{prefix}scores", Int("axis", 1));
+            }
+            scores = g.Node("Mean", memberScores, TinaOnnxSchema.ScoresName);
+        }
         g.Node("ArgMax", [scores], TinaOnnxSchema.ClassIndexName, Int("axis", 1), Int("keepdims", 0));
         g.Output(TinaOnnxSchema.ScoresName, TinaOnnxSchema.ScoresDoc, TensorProto.Types.DataType.Float, Dim(TinaOnnxSchema.BatchDimension), Dim(classes));
         g.Output(TinaOnnxSchema.ClassIndexName, TinaOnnxSchema.ClassIndexDoc, TensorProto.Types.DataType.Int64, Dim(TinaOnnxSchema.BatchDimension));
 
         var proto = NewModel(g, $"Tina {arch.ToName()} ensemble of {k} image classifiers for {classes} classes: {string.Join(", ", ensemble.Labels)}"
             + (shared ? " (one shared backbone, one classifier head per member). " : ". ")
-            + "Input 'image' float [N,3,32,32], RGB planes, values in [0,1]; outputs 'scores' (the mean of the members' softmax) and 'class_index' (its argmax).");
-        AddCommonMetadata(proto, ensemble.Labels, arch, prompt, method);
-        AddMetadata(proto, TinaOnnxSchema.EnsembleSizeKey, k.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        if (ensemble.Seeds is { } seeds) AddMetadata(proto, TinaOnnxSchema.EnsembleSeedsKey, JsonSerializer.Serialize(seeds));
+            + $"Input 'image' float [N,3,{size},{size}], RGB planes, values in [0,1]; outputs 'scores' (the mean of the members' softmax) and 'class_index' (its argmax).");
+        AddCommonMetadata(proto, ensemble.Labels, arch, prompt, method, headOnly: false);
+        AddEnsembleMetadata(proto, ensemble);
         return proto;
+    }
+
+    private static void AddEnsembleMetadata(ModelProto proto, PModelEnsemble ensemble)
+    {
+        if (ensemble.Count == 1) return;
+        AddMetadata(proto, TinaOnnxSchema.EnsembleSizeKey, ensemble.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (ensemble.Seeds is { } seeds) AddMetadata(proto, TinaOnnxSchema.EnsembleSeedsKey, JsonSerializer.Serialize(seeds));
     }
 
     /// <summary>The serialized ONNX model of <paramref name="model"/> (see <see cref="BuildModel(PModel, string?, string?)"/>).</summary>
@@ -113,6 +171,14 @@ public static class OnnxExporter
     /// <summary>The serialized ONNX model of <paramref name="ensemble"/> (see <see cref="BuildModel(PModelEnsemble, string?, string?)"/>).</summary>
     public static byte[] Export(PModelEnsemble ensemble, string? prompt = null, string? method = null) =>
         BuildModel(ensemble, prompt, method).ToByteArray();
+
+    /// <summary>
+    /// The serialized head alone of a classifier on a pretrained backbone (see <see cref="BuildHead"/>): input
+    /// <c>features</c> [N, 512], a few KB.
+    /// </summary>
+    /// <exception cref="TinaException">The architecture is not a head on a pretrained backbone (resnet18).</exception>
+    public static byte[] ExportHead(PModelEnsemble ensemble, string? prompt = null, string? method = null) =>
+        BuildHead(ensemble, prompt, method).ToByteArray();
 
     /// <summary>Exports <paramref name="model"/> and writes it atomically to <paramref name="path"/> (usually <c>*.onnx</c>).</summary>
     public static void Save(PModel model, string path, string? prompt = null, string? method = null)
@@ -137,6 +203,13 @@ public static class OnnxExporter
         mean = Normalization.Mean,
         std = Normalization.Std,
         formula = "(x - mean) / std per channel",
+        applied_in_graph = true,
+    });
+
+    private static readonly string ResNet18NormalizationJson = JsonSerializer.Serialize(new
+    {
+        input = "RGB float [N,3,224,224], values in [0,1]",
+        formula = "x * 255, channels reordered to BGR, minus the 224x224 mean image of ML.NET's ResNetPreprocess.onnx",
         applied_in_graph = true,
     });
 
@@ -167,14 +240,20 @@ public static class OnnxExporter
         return proto;
     }
 
-    private static void AddCommonMetadata(ModelProto proto, IReadOnlyList<string> labels, PModelArch arch, string? prompt, string? method)
+    private static void AddCommonMetadata(ModelProto proto, IReadOnlyList<string> labels, PModelArch arch, string? prompt, string? method, bool headOnly)
     {
         AddMetadata(proto, TinaOnnxSchema.LabelsKey, JsonSerializer.Serialize(labels));
         AddMetadata(proto, TinaOnnxSchema.PromptKey, prompt ?? string.Join(", ", labels));
         AddMetadata(proto, TinaOnnxSchema.ArchKey, arch.ToName());
         if (!string.IsNullOrWhiteSpace(method)) AddMetadata(proto, TinaOnnxSchema.MethodKey, method);
-        AddMetadata(proto, TinaOnnxSchema.NormalizationKey, NormalizationJson);
-        AddMetadata(proto, TinaOnnxSchema.ResizeKey, TinaOnnxSchema.ResizeJson(TinaOnnxSchema.DefaultResizeMode));
+        AddMetadata(proto, TinaOnnxSchema.NormalizationKey, arch == PModelArch.ResNet18 ? ResNet18NormalizationJson : NormalizationJson);
+        AddMetadata(proto, TinaOnnxSchema.ResizeKey, TinaOnnxSchema.ResizeJson(TinaOnnxSchema.DefaultResizeMode, arch.InputSize()));
+        if (arch == PModelArch.ResNet18)
+            AddMetadata(proto, TinaOnnxSchema.BackboneKey, JsonSerializer.Serialize(new Dictionary<string, object>
+            {
+                ["name"] = ResNet18Backbone.Name, ["package"] = ResNet18Backbone.PackageId,
+                ["sha256"] = Tina.Features.BackboneFeatures.ResNet18.Backbone.Identity, ["image_size"] = ResNet18Backbone.ImageSize, ["included"] = !headOnly,
+            }));
         AddMetadata(proto, TinaOnnxSchema.SchemaVersionKey, TinaOnnxSchema.SchemaVersion.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -183,7 +262,7 @@ public static class OnnxExporter
     {
         PModelArch.Cnn5k => Cnn5kFeatures(g, w, x, prefix),
         PModelArch.ResNet20 => ResNet20Features(g, w, x, prefix),
-        _ => throw new ArgumentOutOfRangeException(nameof(w), w.Arch, "Unknown architecture."),
+        _ => throw new ArgumentOutOfRangeException(nameof(w), w.Arch, "No trainable backbone in this architecture."),
     };
 
     /// <summary>The classifier: logits = pooled · fc.weightᵀ + fc.bias, named <c>{prefix}logits</c>.</summary>

@@ -16,11 +16,16 @@ namespace Tina.MLNet.Export;
 /// </remarks>
 internal static class OnnxResizePolicy
 {
-    /// <summary>The bytes of <paramref name="model"/> with <paramref name="resizeMode"/> recorded as its resize policy.</summary>
-    public static byte[] WithMode(ModelProto model, string resizeMode)
+    /// <summary>
+    /// The bytes of <paramref name="model"/> with <paramref name="resizeMode"/> recorded as its resize policy for
+    /// <paramref name="imageSize"/>-pixel images: <paramref name="bytes"/> themselves when the model already records it
+    /// (no copy of a large model's weights).
+    /// </summary>
+    public static byte[] WithMode(ModelProto model, byte[] bytes, string resizeMode, int imageSize)
     {
+        var json = TinaOnnxSchema.ResizeJson(resizeMode, imageSize);
+        if (model.MetadataProps.FirstOrDefault(p => p.Key == TinaOnnxSchema.ResizeKey)?.Value == json) return bytes;
         var copy = model.Clone();
-        var json = TinaOnnxSchema.ResizeJson(resizeMode);
         var existing = copy.MetadataProps.FirstOrDefault(p => p.Key == TinaOnnxSchema.ResizeKey);
         if (existing is not null) existing.Value = json;
         else copy.MetadataProps.Add(new StringStringEntryProto { Key = TinaOnnxSchema.ResizeKey, Value = json });

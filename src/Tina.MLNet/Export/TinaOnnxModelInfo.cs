@@ -30,8 +30,20 @@ public sealed record TinaOnnxModelInfo(
     /// <summary>The seeds of an ensemble's members, when recorded; null otherwise.</summary>
     public IReadOnlyList<long>? EnsembleSeeds { get; init; }
 
-    /// <summary>How images that are not 32×32 are brought to 32×32 (<see cref="TinaOnnxSchema.ResizeKey"/>): <c>iso-crop</c> (also for files written before it was recorded), <c>iso-pad</c> or <c>fill</c>.</summary>
+    /// <summary>How images of another size are brought to <see cref="ImageSize"/> (<see cref="TinaOnnxSchema.ResizeKey"/>): <c>iso-crop</c> (also for files written before it was recorded), <c>iso-pad</c> or <c>fill</c>.</summary>
     public string ResizeMode { get; init; } = TinaOnnxSchema.DefaultResizeMode;
+
+    /// <summary>Side of the square images the classifier reads (32 for cnn5k/resnet20, 224 for resnet18), from its input shape.</summary>
+    public int ImageSize { get; init; } = TinaOnnxSchema.ImageSize;
+
+    /// <summary>
+    /// True for a head alone (<c>tina export --format head</c>): its input is <see cref="TinaOnnxSchema.FeaturesInputName"/>,
+    /// the features of <see cref="Backbone"/>, which the caller runs first (ML.NET's <c>DnnFeaturizeImage</c>).
+    /// </summary>
+    public bool HeadOnly { get; init; }
+
+    /// <summary>The <c>sha256:…</c> identity of the pretrained backbone the head was trained on (resnet18), or null (the CIFAR networks).</summary>
+    public string? Backbone { get; init; }
 
     /// <summary>Version of the file contract (<see cref="TinaOnnxSchema.SchemaVersionKey"/>; 1 for files written before it was recorded).</summary>
     public int SchemaVersion { get; init; } = 1;

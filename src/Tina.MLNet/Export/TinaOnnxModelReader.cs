@@ -68,7 +68,22 @@ public static class TinaOnnxModelReader
         if (arch.Length == 0 || !arch.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_'))
             throw new TinaException($"{source}: metadata '{TinaOnnxSchema.ArchKey}' must name an architecture (e.g. cnn5k); got '{archName}'.");
 
-        CheckSignature(model.Graph, labels.Length, source);
+        var (headOnly, imageSize) = CheckSignature(model.Graph, labels.Length, source);
+        string? backbone = null;
+        if (meta.TryGetValue(TinaOnnxSchema.BackboneKey, out var backboneJson))
+        {
+            try
+            {
+                using var doc = JsonDocument.Parse(backboneJson);
+                backbone = doc.RootElement.GetProperty("sha256").GetString();
+            }
+            catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
+            {
+                throw new TinaException($"{source}: metadata '{TinaOnnxSchema.BackboneKey}' is not a JSON object with the backbone's 'sha256' ({e.Message}).", e);
+            }
+        }
+        if (headOnly && backbone is null)
+            throw new TinaException($"{source}: a head-only classifier (input '{TinaOnnxSchema.FeaturesInputName}') must name its backbone in metadata '{TinaOnnxSchema.BackboneKey}'.");
         int ensembleSize = 1;
         if (meta.TryGetValue(TinaOnnxSchema.EnsembleSizeKey, out var sizeText)
             && (!int.TryParse(sizeText, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ensembleSize) || ensembleSize < 1))
@@ -102,6 +117,9 @@ public static class TinaOnnxModelReader
             EnsembleSize = ensembleSize,
             EnsembleSeeds = seeds,
             ResizeMode = ResizeModeOf(model, source),
+            ImageSize = imageSize,
+            HeadOnly = headOnly,
+            Backbone = backbone,
             SchemaVersion = meta.TryGetValue(TinaOnnxSchema.SchemaVersionKey, out var v)
                 && int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) && version >= 1
                 ? version
@@ -118,15 +136,23 @@ public static class TinaOnnxModelReader
         return mode;
     }
 
-    private static void CheckSignature(GraphProto graph, int classes, string source)
+    /// <summary>Checks the input and outputs; returns whether the input is backbone features (a head alone) and the image size read.</summary>
+    private static (bool HeadOnly, int ImageSize) CheckSignature(GraphProto graph, int classes, string source)
     {
         var input = graph.Input.FirstOrDefault(i => i.Name == TinaOnnxSchema.InputName);
+        var features = graph.Input.FirstOrDefault(i => i.Name == TinaOnnxSchema.FeaturesInputName);
         var scores = graph.Output.FirstOrDefault(o => o.Name == TinaOnnxSchema.ScoresName);
         var index = graph.Output.FirstOrDefault(o => o.Name == TinaOnnxSchema.ClassIndexName);
-        if (input is null || scores is null || index is null)
-            throw new TinaException($"{source} is not a Tina classifier: expected input '{TinaOnnxSchema.InputName}' and outputs '{TinaOnnxSchema.ScoresName}', '{TinaOnnxSchema.ClassIndexName}'.");
+        if ((input ?? features) is null || scores is null || index is null)
+            throw new TinaException($"{source} is not a Tina classifier: expected input '{TinaOnnxSchema.InputName}' (or '{TinaOnnxSchema.FeaturesInputName}' for a head alone) and outputs '{TinaOnnxSchema.ScoresName}', '{TinaOnnxSchema.ClassIndexName}'.");
         var dims = scores.Type?.TensorType?.Shape?.Dim;
         if (dims is { Count: 2 } && dims[1].HasDimValue && dims[1].DimValue != classes)
             throw new TinaException($"{source}: output '{TinaOnnxSchema.ScoresName}' has {dims[1].DimValue} classes but the metadata lists {classes} labels.");
+        if (input is null) return (true, ResNet18Backbone.ImageSize);
+        var imageDims = input.Type?.TensorType?.Shape?.Dim;
+        if (imageDims is not { Count: 4 } || !imageDims[2].HasDimValue || imageDims[2].DimValue != imageDims[3].DimValue
+            || imageDims[2].DimValue is < 1 or > 4096 || imageDims[1].DimValue != 3)
+            throw new TinaException($"{source}: input '{TinaOnnxSchema.InputName}' must be float [N,3,S,S] with a fixed size S.");
+        return (false, (int)imageDims[2].DimValue);
     }
 }

@@ -9,9 +9,12 @@ namespace Tina.MLNet;
 /// Classifies images with a Tina model. <see cref="Fit"/> needs no training data: it returns a
 /// <see cref="TransformerChain{TLastTransformer}"/> of ML.NET's own transformers, so the result saves and loads with
 /// <c>mlContext.Model.Save/Load</c> (the ONNX model bytes are embedded in the zip):
-/// [LoadImages, for a column of file paths] → ResizeImages 32×32 → ExtractPixels (RGB planes, ×1/255, i.e. [0, 1]) →
-/// ApplyOnnxModel → MapValue (class index → label) → copies to the requested output names → drops the intermediate
-/// columns. The input column holds file paths (text) or in-memory <c>MLImage</c>s; which one is read from the input
+/// [LoadImages, for a column of file paths] → ResizeImages to the model's input size (32×32, or 224×224 for resnet18) →
+/// ExtractPixels (RGB planes, ×1/255, i.e. [0, 1]) → ApplyOnnxModel → MapValue (class index → label) → copies to the
+/// requested output names → drops the intermediate columns. For a head alone (a few KB, <c>tina export --format head</c>)
+/// the chain is the usual ML.NET transfer-learning one: ResizeImages 224×224 → ExtractPixels (0–255) → ML.NET's
+/// ResNet-18 (the package's preprocessing and ResNet-18 models, as <c>DnnFeaturizeImage</c> runs them) → ApplyOnnxModel
+/// (the head) → MapValue. The input column holds file paths (text) or in-memory <c>MLImage</c>s; which one is read from the input
 /// schema. Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of one element),
 /// <see cref="TinaClassifierOptions.ScoreColumnName"/> (float vector of C), <see cref="TinaClassifierOptions.ClassIndexColumnName"/>
 /// (int64 vector of one element) — they bind to <c>string[]</c>, <c>float[]</c> and <c>long[]</c> members of a
@@ -29,6 +32,9 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
 {
     private const string LoadedImageColumn = "Tina.LoadedImage";
     private const string ResizedImageColumn = "Tina.ResizedImage";
+
+    // The input and output names of the package's two ONNX models (ResNetPreprocess.onnx, ResNet18.onnx).
+    private const string PrepInput = "OriginalInput", PrepOutput = "PreprocessedInput", BackboneInput = "Input247", BackboneOutput = "Pooling395_Output_0";
 
     private readonly TransformsCatalog _catalog;
     private readonly TinaClassifierOptions _options;
@@ -49,8 +55,17 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         const string source = "the ONNX model given to the Tina classifier";
         var proto = TinaOnnxModelReader.Parse(options.OnnxModel, source);
         ModelInfo = TinaOnnxModelReader.Describe(proto, source);
-        _embedded = OnnxResizePolicy.WithMode(proto, OnnxResizePolicy.ModeName(options.Resizing));
+        _embedded = OnnxResizePolicy.WithMode(proto, options.OnnxModel, OnnxResizePolicy.ModeName(options.Resizing), ModelInfo.ImageSize);
+        if (ModelInfo.HeadOnly)
+        {
+            var backbone = ResNet18Backbone.Load(options.BackboneDirectory);
+            if (backbone.Identity != ModelInfo.Backbone)
+                throw new TinaException($"{source} is a head trained on the ResNet-18 file {ModelInfo.Backbone}, but {backbone.ModelPath} is {backbone.Identity}; use the package version the head was made with.");
+            _backboneDirectory = Path.GetDirectoryName(Path.GetDirectoryName(backbone.ModelPath))!;
+        }
     }
+
+    private readonly string? _backboneDirectory;
 
     /// <summary>The labels, architecture and prompt of the model applied.</summary>
     public TinaOnnxModelInfo ModelInfo { get; }
@@ -81,7 +96,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     {
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
-        int size = TinaCatalog.Defaults.ImageSize;
+        int size = ModelInfo.ImageSize;
         var drop = new List<string> { ResizedImageColumn, TinaOnnxSchema.InputName };
         var chain = new EstimatorChain<ITransformer>();
         string image = o.InputColumnName;
@@ -91,15 +106,37 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
             image = LoadedImageColumn;
             drop.Add(LoadedImageColumn);
         }
-        chain = chain
-            .Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, image, o.Resizing))
-            // ML.NET computes (pixel − offset) · scale per colour; ARGB order without alpha gives R, G, B planes.
-            .Append<ITransformer>(_catalog.ExtractPixels(TinaOnnxSchema.InputName, ResizedImageColumn,
-                ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
-                interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
-            .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                [TinaOnnxSchema.InputName], new MemoryStream(_embedded)))
-            .Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
+        chain = chain.Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, image, o.Resizing));
+        if (_backboneDirectory is { } models)
+        {
+            // A head alone: ML.NET's ResNet-18 first, as DnnFeaturizeImage(ModelSelector.ResNet18) builds it — the
+            // package's preprocessing model, then its ResNet-18, on pixel values 0–255 — but through this catalog, so
+            // the caller's context (its ONNX Runtime device settings) runs the backbone too. (DnnFeaturizeImage's model
+            // factory needs an IHostEnvironment, which a TransformsCatalog does not expose.)
+            chain = chain
+                .Append<ITransformer>(_catalog.ExtractPixels(PrepInput, ResizedImageColumn,
+                    ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+                    interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f, outputAsFloatArray: true))
+                .Append<ITransformer>(_catalog.ApplyOnnxModel(PrepOutput, PrepInput, Path.Combine(models, "ResNetPrepOnnx", "ResNetPreprocess.onnx")))
+                .Append<ITransformer>(_catalog.CopyColumns(BackboneInput, PrepOutput))
+                .Append<ITransformer>(_catalog.ApplyOnnxModel(BackboneOutput, BackboneInput, Path.Combine(models, "ResNet18Onnx", "ResNet18.onnx")))
+                .Append<ITransformer>(_catalog.CopyColumns(TinaOnnxSchema.FeaturesInputName, BackboneOutput))
+                .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
+                    [TinaOnnxSchema.FeaturesInputName], new MemoryStream(_embedded)));
+            drop.AddRange([PrepInput, PrepOutput, BackboneInput, BackboneOutput, TinaOnnxSchema.FeaturesInputName]);
+            drop.Remove(TinaOnnxSchema.InputName);
+        }
+        else
+        {
+            chain = chain
+                // ML.NET computes (pixel − offset) · scale per colour; ARGB order without alpha gives R, G, B planes.
+                .Append<ITransformer>(_catalog.ExtractPixels(TinaOnnxSchema.InputName, ResizedImageColumn,
+                    ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
+                    interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
+                .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
+                    [TinaOnnxSchema.InputName], new MemoryStream(_embedded)));
+        }
+        chain = chain.Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
         if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
         {
             chain = chain.Append<ITransformer>(_catalog.CopyColumns(o.ScoreColumnName, TinaOnnxSchema.ScoresName));
@@ -135,7 +172,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
             throw new ArgumentException("Column names of the Tina classifier must not be empty.");
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
             throw new ArgumentException($"The input, predicted-label, score and class-index columns need distinct names; got {string.Join(", ", names)}.");
-        var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName };
+        var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName, TinaOnnxSchema.FeaturesInputName, PrepInput, PrepOutput, BackboneInput, BackboneOutput };
         foreach (var n in names)
             if (reserved.Contains(n, StringComparer.Ordinal))
                 throw new ArgumentException($"Column name '{n}' is used internally by the Tina classifier (for the ONNX input or intermediate images); choose another.");

@@ -33,11 +33,23 @@ public sealed class TinaClassifierOptions
     public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
 
     /// <summary>
-    /// How images that are not 32×32 are brought to 32×32 (default: keep the aspect ratio, scale the shorter side,
-    /// crop the centre). Recorded in the embedded model's metadata (<see cref="TinaOnnxSchema.ResizeKey"/>).
+    /// How images of another size are brought to the model's input size (32×32, or 224×224 for resnet18; default: keep
+    /// the aspect ratio, scale the shorter side, crop the centre). Recorded in the embedded model's metadata
+    /// (<see cref="TinaOnnxSchema.ResizeKey"/>).
     /// </summary>
     public ImageResizingEstimator.ResizingKind Resizing { get; set; } = TinaCatalog.Defaults.Resizing;
 
-    /// <summary>Bytes of an ONNX model written by Tina's exporter; embedded in a saved ML.NET model. Required.</summary>
+    /// <summary>
+    /// Bytes of an ONNX model written by Tina's exporter; embedded in a saved ML.NET model. Required. A one-file
+    /// classifier reads images; a head alone (<c>tina export --format head</c>) reads ResNet-18 features, and the chain
+    /// then runs the backbone from <see cref="BackboneDirectory"/> first.
+    /// </summary>
     public byte[]? OnnxModel { get; set; }
+
+    /// <summary>
+    /// For a head alone: the <c>DnnImageModels</c> folder of the package <c>Microsoft.ML.DnnImageFeaturizer.ResNet18</c>
+    /// (null: the one next to the app, <see cref="ResNet18Backbone.DefaultDirectory"/>). Its models are read when the
+    /// chain is fitted and embedded in a saved zip. Ignored for one-file classifiers.
+    /// </summary>
+    public string? BackboneDirectory { get; set; }
 }

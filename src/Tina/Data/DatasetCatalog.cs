@@ -41,7 +41,7 @@ public static class DatasetCatalog
     /// <summary>All datasets, in display order.</summary>
     public static IReadOnlyList<DatasetDescriptor> All { get; } = [Cifar100, Caltech101, MiniImageNet];
 
-    /// <summary>Finds a dataset by id or alias, ignoring case, '-', '_' and spaces ("CIFAR-100" → cifar100).</summary>
+    /// <summary>Finds a dataset by id or alias, ignoring case, '-', '_' and spaces ("CIFAR-100" → cifar100) and a subset suffix ("cifar100@200").</summary>
     public static bool TryResolve(string idOrAlias, out DatasetDescriptor descriptor)
     {
         var key = Key(idOrAlias);
@@ -105,6 +105,11 @@ public static class DatasetCatalog
         return new DatasetCounts(names.Length, (int)(train.Size / record), (int)(test.Size / record));
     }
 
-    private static string Key(string s) =>
-        new(s.Where(c => c is not ('-' or '_' or ' ' or '.')).Select(char.ToLowerInvariant).ToArray());
+    /// <summary>The id part of a dataset name, ignoring a per-class subset suffix (<c>cifar100@200</c> → <c>cifar100</c>, see <see cref="ImageDataset.PerClassSubset"/>).</summary>
+    private static string Key(string s)
+    {
+        int at = s.IndexOf('@');
+        if (at >= 0) s = s[..at];
+        return new(s.Where(c => c is not ('-' or '_' or ' ' or '.')).Select(char.ToLowerInvariant).ToArray());
+    }
 }

@@ -80,6 +80,52 @@ public sealed class ImageDataset
     }
 
     /// <summary>
+    /// A smaller copy for quick runs: the first <paramref name="trainPerClass"/> training images of every class (in the
+    /// archive's order) and, when <paramref name="testPerClass"/> is set, the first that many test images of every
+    /// class. Named <c>{Name}@{train}</c> or <c>{Name}@{train}+{test}</c>, the spelling <see cref="ParseSubset"/> reads,
+    /// so a zoo or model made on it records where it came from. The images are cut with <see cref="ImageSet.Subset"/>
+    /// (per-image results of the full splits serve them).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A count is below 1.</exception>
+    public ImageDataset PerClassSubset(int trainPerClass, int? testPerClass = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(trainPerClass, 1);
+        if (testPerClass is { } t) ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(testPerClass));
+        return new ImageDataset($"{Name}@{trainPerClass}{(testPerClass is { } n ? $"+{n}" : "")}", ClassNames,
+            FirstOfEachClass(Train, trainPerClass), testPerClass is { } tp ? FirstOfEachClass(Test, tp) : Test, SuperclassNames, ClassToSuperclass);
+    }
+
+    /// <summary>
+    /// Splits a dataset name into its id and the per-class limits of <see cref="PerClassSubset"/>: <c>cifar100</c>
+    /// (no limits), <c>cifar100@200</c> (200 training images per class) or <c>cifar100@200+50</c> (and 50 test images).
+    /// </summary>
+    /// <exception cref="TinaException">The suffix is not one or two positive integers.</exception>
+    public static (string Id, int? TrainPerClass, int? TestPerClass) ParseSubset(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        int at = name.IndexOf('@');
+        if (at < 0) return (name, null, null);
+        var parts = name[(at + 1)..].Split('+');
+        int? Count(string text) => int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var v) && v > 0 ? v
+            : throw new TinaException($"'{name}': after '@' give the training images per class, optionally '+' and the test images per class (e.g. cifar100@200+50).");
+        if (parts.Length > 2) Count("");
+        return (name[..at], Count(parts[0]), parts.Length == 2 ? Count(parts[1]) : null);
+    }
+
+    private static ImageSet FirstOfEachClass(ImageSet set, int perClass)
+    {
+        var counts = new Dictionary<int, int>();
+        var keep = new List<int>();
+        for (int i = 0; i < set.Count; i++)
+        {
+            int seen = counts.GetValueOrDefault(set.Labels[i]);
+            if (seen < perClass) keep.Add(i);
+            counts[set.Labels[i]] = seen + 1;
+        }
+        return set.Subset(keep);
+    }
+
+    /// <summary>
     /// Resolves a class name to its label. Names are compared by <see cref="ClassName.Key"/> — ignoring case and extra
     /// whitespace, with '_' the same as a space ("Maple Tree", "maple_tree" and "maple tree" are one class) — and the
     /// dataset's <see cref="DatasetDescriptor.ClassSynonyms"/> are accepted (CIFAR-100: "maple tree" for "maple").

@@ -33,6 +33,12 @@ public sealed class ImageSet
     /// <summary>The 3,072 bytes of image <paramref name="i"/>.</summary>
     public ReadOnlySpan<byte> Image(int i) => Pixels.AsSpan(i * ImageBytes, ImageBytes);
 
+    /// <summary>
+    /// The set this one was cut from by <see cref="Subset"/> and the positions of its images there (null for a set
+    /// made from pixels): per-image results computed for the parent, such as backbone features, serve the subset too.
+    /// </summary>
+    public (ImageSet Set, int[] Indices)? Parent { get; private init; }
+
     /// <summary>A new set holding copies of the images at <paramref name="indices"/>, in that order.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {
@@ -43,7 +49,7 @@ public sealed class ImageSet
             Image(indices[k]).CopyTo(pixels.AsSpan(k * ImageBytes, ImageBytes));
             labels[k] = Labels[indices[k]];
         }
-        return new ImageSet(pixels, labels);
+        return new ImageSet(pixels, labels) { Parent = (this, indices.ToArray()) };
     }
 
     /// <summary>Indices of the images whose label is in <paramref name="classes"/>.</summary>

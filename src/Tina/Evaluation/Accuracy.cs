@@ -17,19 +17,28 @@ public static class Accuracy
     }
 
     /// <summary>Logits [N, C] of the whole split (eval mode, no grad, CPU result).</summary>
-    public static Tensor Logits(PModelNetwork net, ImageSet set, Device? device = null) =>
-        Map(set, device, x => net.forward(x));
-
-    /// <summary>Pooled features [N, D] of the whole split (eval mode, no grad, CPU result).</summary>
-    public static Tensor Features(PModelNetwork net, ImageSet set, Device? device = null) =>
-        Map(set, device, x => net.Features(x));
+    public static Tensor Logits(PModelNetwork net, ImageSet set, Device? device = null)
+    {
+        if (net is not ResNet18Head) return Map(set, device, x => net.forward(x));
+        using var _ = no_grad();
+        using var f = Features(net, set, device);
+        return net.fc.forward(f.to(net.fc.weight!.device)).cpu();
+    }
 
     /// <summary>
-    /// Features of one randomly augmented view of every image of <paramref name="set"/> (random crop + flip, drawn
-    /// from <paramref name="augment"/>), in the set's order: [N, D].
+    /// Pooled features [N, D] of the whole split (eval mode, no grad, CPU result). A ResNet-18 head's come from its
+    /// backbone's feature service, computed once per set (and cached on disk when the service has a cache folder).
     /// </summary>
-    public static Tensor Features(PModelNetwork net, ImageSet set, Random augment, Device? device = null) =>
-        Map(set, device, x => net.Features(x), augment: augment);
+    public static Tensor Features(PModelNetwork net, ImageSet set, Device? device = null) =>
+        net is ResNet18Head head ? head.Backbone.Of(set) : Map(set, device, x => net.Features(x));
+
+    /// <summary>
+    /// Features of one randomly augmented view of every image of <paramref name="set"/> (random crop + flip, seeded by
+    /// <paramref name="view"/>, so every process draws the same view), in the set's order: [N, D].
+    /// </summary>
+    public static Tensor Features(PModelNetwork net, ImageSet set, int view, Device? device = null) =>
+        net is ResNet18Head head ? head.Backbone.Of(set, view)
+            : Map(set, device, x => net.Features(x), augment: new Random(Runtime.Seeds.Derive(0x71E3, view)));
 
     private static Tensor Map(ImageSet set, Device? device, Func<Tensor, Tensor> f, int batch = 500, Random? augment = null)
     {

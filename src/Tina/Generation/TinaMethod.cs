@@ -81,7 +81,7 @@ public sealed class TinaMethod(TinaGenerator generator, GenerateOptions? options
             foreach (var net in nets) net.to(device ?? CPU);
             using var _ = no_grad();
             var first = ensemble.Members[0];
-            if (first.Frozen.Count > 0 && first.Layout.Entries.All(e => e.Name.StartsWith("fc.", StringComparison.Ordinal)))
+            if (first.Arch.IsHeadOnly())
             {
                 if (_frozenFeatures?.Set != test)
                 {

@@ -32,12 +32,13 @@ public static class ClassifierSelection
             full["conv1.weight"].Data.CopyTo(layout.Slice(vector, "conv1.weight"));
             full["conv2.weight"].Data.CopyTo(layout.Slice(vector, "conv2.weight"));
         }
-        else
+        else if (generic.Arch == PModelArch.ResNet20)
         {
             full.Remove("fc.weight");
             full.Remove("fc.bias");
             frozen = full;
         }
+        // ResNet-18: the backbone is the package's, outside the network; the head is the whole p-Model.
         return new PModel(generic.Arch, task.Names, vector, frozen);
     }
 }

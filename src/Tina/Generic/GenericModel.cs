@@ -61,6 +61,11 @@ public sealed class GenericModel : IDisposable
         var (tensors, _) = SafeTensors.Load(basePath + ".safetensors");
         var net = PModelNetwork.Create(PModelArchNames.Parse(card.Arch), card.Classes.Count, seed: 0); // locked draws, overwritten below (see PModel.ToNetwork)
         StateDict.Import(net, tensors, basePath + ".safetensors");
+        if (net is ResNet18Head head && card.Backbone is { } trainedOn && head.Backbone.Backbone.Identity != trainedOn)
+        {
+            net.Dispose();
+            throw new TinaException($"The generic model {basePath} was trained on another ResNet-18 file ({trainedOn}) than the one found at {head.Backbone.Backbone.ModelPath} ({head.Backbone.Backbone.Identity}); retrain it with tina generic train --force.");
+        }
         return new GenericModel(net, card);
     }
 

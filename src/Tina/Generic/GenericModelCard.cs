@@ -35,4 +35,19 @@ public sealed record GenericModelCard
 
     /// <summary>Seed of the held-out split.</summary>
     public int HoldoutSeed { get; init; }
+
+    /// <summary>Top-1 accuracy (%) on the held-out training images (see <see cref="HoldoutFraction"/>), for choosing settings; null without a held-out share.</summary>
+    public double? ValidationAccuracy { get; init; }
+
+    /// <summary>
+    /// Side of the square images the model's backbone reads: 32 for the CIFAR networks (and cards written before this
+    /// field), 224 for ResNet-18 (chosen by measurement; docs/RESULTS.md, "Input size of the ResNet-18 backbone").
+    /// </summary>
+    public int ImageSize { get; init; } = 32;
+
+    /// <summary>
+    /// The <c>sha256:…</c> identity of the frozen external backbone the head was trained on (ResNet-18's
+    /// <c>ResNet18.onnx</c>); null for networks trained whole. Loading checks it against the backbone found.
+    /// </summary>
+    public string? Backbone { get; init; }
 }

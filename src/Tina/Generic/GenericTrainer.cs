@@ -117,6 +117,9 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
             progress?.Report(new TrainingProgress(startEpoch, o.Epochs, 0, steps, 0, 0, $"resumed after epoch {startEpoch}"));
         }
 
+        // ResNet-18: the backbone runs once over the training images (cached by its feature service), then only the
+        // head trains, on those features; no crop/flip augmentation (each augmented view is another backbone pass).
+        using var features = o.Arch == PModelArch.ResNet18 ? Evaluation.Accuracy.Features(net, train).to(device) : null;
         var sw = Stopwatch.StartNew();
         using var lossFn = nn.CrossEntropyLoss();
         for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
@@ -133,9 +136,11 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
                 opt.LearningRate = schedule.At((long)epoch * steps + s);
                 var idx = order.AsSpan(s * o.BatchSize, Math.Min(o.BatchSize, n - s * o.BatchSize));
                 using var scope = NewDisposeScope();
-                var x = Augmentation.ToTensor(train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null).to(device);
                 var y = tensor(idx.ToArray().Select(i => (long)train.Labels[i]).ToArray()).to(device);
-                var logits = net.forward(x);
+                // A head on a frozen external backbone (ResNet-18) trains on its cached features; the CIFAR networks on images.
+                var logits = features is not null
+                    ? net.fc.forward(features.index_select(0, tensor(idx.ToArray().Select(i => (long)i).ToArray()).to(device)))
+                    : net.forward(Augmentation.ToTensor(train, idx, Normalization.Mean, Normalization.Std, o.Augment ? rng : null).to(device));
                 var loss = lossFn.forward(logits, y);
                 opt.ZeroGrad();
                 loss.backward();
@@ -150,14 +155,18 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
 
         net.eval();
         double acc = Evaluation.Accuracy.TopOne(net, dataset.Test, device);
-        progress?.Report(new TrainingProgress(o.Epochs, o.Epochs, steps, steps, 0, acc, $"test accuracy {acc:F2} %"));
+        double? validation = o.HoldoutFraction > 0 ? Math.Round(Evaluation.Accuracy.TopOne(net, dataset.WithValidationSplit(o.HoldoutFraction, o.HoldoutSeed).Test, device), 2) : null;
+        progress?.Report(new TrainingProgress(o.Epochs, o.Epochs, steps, steps, 0, acc,
+            $"test accuracy {acc:F2} %" + (validation is { } v ? $", held-out (validation) accuracy {v:F2} %" : "")));
         var card = new GenericModelCard
         {
             Arch = o.Arch.ToName(), Dataset = dataset.Name, Classes = dataset.ClassNames, Epochs = o.Epochs,
             TestAccuracy = Math.Round(acc, 2), Seed = o.Seed,
-            Optimizer = $"{o.OptimizerName} lr {o.Lr} wd {o.Wd}, batch {o.BatchSize}, warm-up + cosine, {(o.Augment ? "crop+flip" : "no augmentation")}",
+            Optimizer = $"{o.OptimizerName} lr {o.Lr} wd {o.Wd}, batch {o.BatchSize}, warm-up + cosine, {(o.Augment && features is null ? "crop+flip" : "no augmentation")}",
             TrainSeconds = Math.Round(seconds + sw.Elapsed.TotalSeconds, 1),
-            HoldoutFraction = o.HoldoutFraction, HoldoutSeed = o.HoldoutSeed,
+            HoldoutFraction = o.HoldoutFraction, HoldoutSeed = o.HoldoutSeed, ValidationAccuracy = validation,
+            ImageSize = o.Arch.InputSize(),
+            Backbone = o.Arch == PModelArch.ResNet18 ? ((ResNet18Head)net).Backbone.Backbone.Identity : null,
         };
         net.to(CPU);
         return new GenericModel(net, card);

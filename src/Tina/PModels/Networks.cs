@@ -44,6 +44,7 @@ public abstract class PModelNetwork : Module<Tensor, Tensor>
     {
         PModelArch.Cnn5k => new Cnn5k(numClasses),
         PModelArch.ResNet20 => new ResNet20(numClasses),
+        PModelArch.ResNet18 => new ResNet18Head(numClasses),
         _ => throw new ArgumentOutOfRangeException(nameof(arch)),
     };
 
@@ -149,5 +150,38 @@ public sealed class ResNet20 : PModelNetwork
             var shortcut = downsample is null ? x : downsample.forward(x);
             return functional.relu(h.Plus(shortcut)).MoveToOuterDisposeScope();
         }
+    }
+}
+
+/// <summary>
+/// A 512→C linear head on ML.NET's pretrained ResNet-18 (<see cref="Tina.MLNet.ResNet18Backbone"/>), which is frozen
+/// and runs in ONNX Runtime, outside this module: <see cref="Features"/> computes its features through
+/// <see cref="Tina.Features.BackboneFeatures"/> (the 32×32 input resized to 224×224 inside the backbone's graph), and bulk
+/// feature extraction over a whole image set goes through the same service and its cache
+/// (<see cref="Evaluation.Accuracy.Features(PModelNetwork, Data.ImageSet, Device?)"/>). Only <see cref="PModelNetwork.fc"/>
+/// has parameters: 5,130 for C = 10.
+/// </summary>
+public sealed class ResNet18Head : PModelNetwork
+{
+    /// <summary>Creates the head with <paramref name="numClasses"/> outputs on the process's ResNet-18 features.</summary>
+    public ResNet18Head(int numClasses = 100) : base(nameof(ResNet18Head), Tina.MLNet.ResNet18Backbone.FeatureDim, numClasses)
+    {
+        RegisterComponents();
+    }
+
+    /// <summary>The backbone features this head reads.</summary>
+    public Tina.Features.BackboneFeatures Backbone => Tina.Features.BackboneFeatures.ResNet18;
+
+    /// <inheritdoc />
+    public override PModelArch Arch => PModelArch.ResNet18;
+
+    /// <inheritdoc />
+    /// <remarks>The input is normalised as every p-Model's ((x − 0.5)/0.5); the backbone reads x in [0, 1].</remarks>
+    public override Tensor Features(Tensor x)
+    {
+        using var _ = no_grad();
+        using var pixels = x.Times(0.5).PlusInPlace(0.5);
+        using var f = Backbone.Of(pixels);
+        return f.to(x.device);
     }
 }

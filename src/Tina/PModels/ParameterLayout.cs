@@ -14,7 +14,7 @@ public sealed record ParameterEntry(string Name, long[] Shape, int Offset)
 /// The personalized parameters of a p-Model as one flat vector: which tensors, in which order, at which offsets.
 /// This is what the zoo stores and what Tina's diffusion generates. CNN-5K: conv1.weight (432), conv2.weight (4,608),
 /// fc.weight (32·C), fc.bias (C) — 5,370 numbers for C = 10. ResNet-20: only the head, fc.weight (64·C) and fc.bias (C)
-/// — 650 numbers for C = 10.
+/// — 650 numbers for C = 10. ResNet-18: only the head, fc.weight (512·C) and fc.bias (C) — 5,130 numbers for C = 10.
 /// </summary>
 public sealed class ParameterLayout
 {
@@ -38,8 +38,8 @@ public sealed class ParameterLayout
     /// <summary>Length of the flat vector.</summary>
     public int Count { get; }
 
-    /// <summary>Dimension of the classifier's input features (32 for CNN-5K, 64 for ResNet-20).</summary>
-    public int FeatureDim => Arch == PModelArch.Cnn5k ? 32 : 64;
+    /// <summary>Dimension of the classifier's input features (32 for CNN-5K, 64 for ResNet-20, 512 for ResNet-18).</summary>
+    public int FeatureDim => Arch.FeatureDim();
 
     /// <summary>The entry named <paramref name="name"/>.</summary>
     public ParameterEntry this[string name] => Entries.FirstOrDefault(e => e.Name == name)
@@ -56,7 +56,7 @@ public sealed class ParameterLayout
                 ("conv1.weight", [16, 3, 3, 3]), ("conv2.weight", [32, 16, 3, 3]),
                 ("fc.weight", [numClasses, 32]), ("fc.bias", [numClasses]),
             },
-            PModelArch.ResNet20 => [("fc.weight", [numClasses, 64]), ("fc.bias", [numClasses])],
+            PModelArch.ResNet20 or PModelArch.ResNet18 => [("fc.weight", [numClasses, arch.FeatureDim()]), ("fc.bias", [numClasses])],
             _ => throw new ArgumentOutOfRangeException(nameof(arch)),
         };
         var entries = new List<ParameterEntry>();

@@ -80,7 +80,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         var shards = Enumerable.Range(0, o.Experts).Select(e => classes.Where((_, i) => i % o.Experts == e).Order().ToArray()).ToList();
 
         Tensor? trainFeatures = null, testFeatures = null;
-        if (generic.Arch == PModelArch.ResNet20) (trainFeatures, testFeatures) = FineTuner.HeadFeatures(generic, data, 0);
+        if (generic.Arch.IsHeadOnly()) (trainFeatures, testFeatures) = FineTuner.HeadFeatures(generic, data, 0);
         try
         {
             int expertSteps = shards.Min(s => data.Train.IndicesOf(s.ToHashSet()).Length / o.BatchSize) * o.ExpertEpochs;
@@ -118,7 +118,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         using var scope = NewDisposeScope();
         var p = PModelTensors(Embed([task]), [task], out var _);
         var flat = cat(p.Select(t => t.reshape(-1)).ToList(), 0);
-        var frozen = _generic.Arch == PModelArch.ResNet20 ? ClassifierSelection.Create(_generic, task).Frozen : null;
+        var frozen = _generic.Arch.IsHeadOnly() ? ClassifierSelection.Create(_generic, task).Frozen : null;
         return new PModel(_generic.Arch, task.Names, flat.data<float>().ToArray(), frozen);
     }
 
@@ -129,7 +129,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         using var scope = NewDisposeScope();
         var p = PModelTensors(Embed([task]), [task], out var _);
         Tensor logits;
-        if (_generic.Arch == PModelArch.ResNet20)
+        if (_generic.Arch.IsHeadOnly())
         {
             if (!ReferenceEquals(_featuresOf, test))
             {
@@ -155,7 +155,7 @@ public sealed class TaperMixer : IPersonalizationMethod, IDisposable
         var all = new PersonalizationTask(Enumerable.Range(0, n).ToArray(), generic.Card.Classes.ToArray());
         var start = ClassifierSelection.Create(generic, all).Parameters;
         using BatchedPModels models = generic.Arch == PModelArch.Cnn5k
-            ? new BatchedCnn5k(Enumerable.Repeat(start, e).ToList(), n) : new BatchedHeads(Enumerable.Repeat(start, e).ToList(), n);
+            ? new BatchedCnn5k(Enumerable.Repeat(start, e).ToList(), n) : new BatchedHeads(generic.Arch, Enumerable.Repeat(start, e).ToList(), n);
         var sgd = new MaskedSgd(models.Parameters, 0.9, 5e-4);
         var idx = shards.Select(s => data.Train.IndicesOf(s.ToHashSet())).ToArray();
         int steps = idx.Min(ix => ix.Length / b);

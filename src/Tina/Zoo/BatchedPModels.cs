@@ -119,17 +119,18 @@ public sealed class BatchedCnn5k : BatchedPModels
     }
 }
 
-/// <summary>M linear heads (ResNet-20's personalized part): features [M, B, D] → logits [M, B, C].</summary>
+/// <summary>M linear heads (ResNet-20's or ResNet-18's personalized part): features [M, B, D] → logits [M, B, C].</summary>
 public sealed class BatchedHeads : BatchedPModels
 {
     private readonly Tensor[] _p; // fc.weight [M,C,D], fc.bias [M,C]
 
-    /// <summary>Starts the M heads from the given flat vectors.</summary>
-    public BatchedHeads(IReadOnlyList<float[]> vectors, int classes)
+    /// <summary>Starts the M heads of architecture <paramref name="arch"/> (a head-only one) from the given flat vectors.</summary>
+    public BatchedHeads(PModelArch arch, IReadOnlyList<float[]> vectors, int classes)
     {
+        if (!arch.IsHeadOnly()) throw new ArgumentException($"{arch.ToName()} p-Models are not linear heads.", nameof(arch));
         Models = vectors.Count;
         Classes = classes;
-        _p = Stack(ParameterLayout.For(PModelArch.ResNet20, classes), vectors);
+        _p = Stack(ParameterLayout.For(arch, classes), vectors);
     }
 
     /// <inheritdoc />

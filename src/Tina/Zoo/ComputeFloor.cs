@@ -14,13 +14,13 @@ public static class ComputeFloor
 {
     /// <summary>
     /// Floating-point operations of one forward pass of the fine-tuned part for one image: all of CNN-5K (conv 3→16
-    /// 3×3 stride 2 and conv 16→32 3×3 on a 16×16 map, then the C×32 classifier), or ResNet-20's 64→C head on
+    /// 3×3 stride 2 and conv 16→32 3×3 on a 16×16 map, then the C×32 classifier), or a head (ResNet-20's 64→C, ResNet-18's 512→C) on
     /// cached features.
     /// </summary>
     public static double ForwardFlops(PModelArch arch, int classes) => arch switch
     {
         PModelArch.Cnn5k => 2.0 * (16 * 16 * 16 * 27 + 16 * 16 * 32 * 144 + 32 * classes),
-        PModelArch.ResNet20 => 2.0 * 64 * classes,
+        PModelArch.ResNet20 or PModelArch.ResNet18 => 2.0 * arch.FeatureDim() * classes,
         _ => throw new ArgumentOutOfRangeException(nameof(arch)),
     };
 

@@ -45,7 +45,7 @@ public sealed class FineTuner : IDisposable
         if (options.L2SP < 0 || double.IsNaN(options.L2SP)) throw new TinaException($"The L2-SP strength must be 0 or more; got {options.L2SP}.");
         if (!(options.BodyLearningRateScale >= 0)) throw new TinaException($"The body's learning-rate share must be 0 or more; got {options.BodyLearningRateScale}.");
         if (options.AugmentedViews < 0) throw new TinaException($"Augmented views must be 0 or more; got {options.AugmentedViews}.");
-        if (generic.Arch != PModelArch.ResNet20) return;
+        if (!generic.Arch.IsHeadOnly()) return;
         (_trainFeatures, _testFeatures) = features ?? HeadFeatures(generic, data, options.AugmentedViews);
         long expected = (long)Math.Max(1, options.AugmentedViews) * data.Train.Count;
         if (_trainFeatures.shape[0] != expected)
@@ -64,7 +64,7 @@ public sealed class FineTuner : IDisposable
         else
         {
             var views = new List<Tensor>();
-            for (int v = 0; v < augmentedViews; v++) views.Add(Accuracy.Features(generic.Network, data.Train, new Random(Seeds.Derive(0x71E3, v))));
+            for (int v = 0; v < augmentedViews; v++) views.Add(Accuracy.Features(generic.Network, data.Train, view: v));
             train = cat(views, 0);
             foreach (var t in views) t.Dispose();
         }
@@ -86,7 +86,7 @@ public sealed class FineTuner : IDisposable
         // get no gradient, stay zero and are cut off again, so each p-Model trains exactly as it would alone.
         var init = group.Select(g => ParameterLayout.For(_generic.Arch, g.Task.Count).Resize(ClassifierSelection.Create(_generic, g.Task).Parameters, c)).ToList();
         using var classMask = counts.All(x => x == c) ? null : LogitMask(counts, c);
-        using BatchedPModels models = _generic.Arch == PModelArch.Cnn5k ? new BatchedCnn5k(init, c) : new BatchedHeads(init, c);
+        using BatchedPModels models = _generic.Arch == PModelArch.Cnn5k ? new BatchedCnn5k(init, c) : new BatchedHeads(_generic.Arch, init, c);
         // Optimizer state and the L2-SP anchors (the starting values: generic weights, the task's generic rows) live
         // until the group is done.
         using var groupScope = NewDisposeScope();
@@ -185,7 +185,7 @@ public sealed class FineTuner : IDisposable
     private Tensor Input(int[]?[] idx, bool train, Random[]? rngs)
     {
         int m = idx.Length, b = idx.First(ix => ix is not null)!.Length;
-        if (_generic.Arch == PModelArch.ResNet20)
+        if (_generic.Arch.IsHeadOnly())
         {
             // With augmented views each training image is read from one view drawn by its p-Model's own generator.
             int views = train ? _o.AugmentedViews : 0, n = _data.Train.Count;

@@ -72,7 +72,7 @@ public static class RecipeSearch
                 var o = candidates[r];
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 (TorchSharp.torch.Tensor, TorchSharp.torch.Tensor)? shared = null;
-                if (generic.Arch == PModelArch.ResNet20)
+                if (generic.Arch.IsHeadOnly())
                 {
                     if (!features.TryGetValue(o.AugmentedViews, out var f)) features[o.AugmentedViews] = f = FineTuner.HeadFeatures(generic, val, o.AugmentedViews);
                     shared = f;
