@@ -19,9 +19,9 @@ internal static class ExportCommand
         var classes = new Option<string>("--classes") { Description = $"Class names in output order, {CliContext.ClassListFormat}, e.g. \"apple, pear, orange\".", Required = true };
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
-        var cmd = new Command("export", "Export a personalized classifier for the given classes as ONNX (input image [N,3,32,32] in [0,1]; outputs scores, class_index).")
+        var cmd = new Command("export", "Export a personalized classifier for the given classes as ONNX (input image [N,3,S,S] in [0,1], S = 32, or 224 for resnet18; outputs scores, class_index).")
         {
-            method, Datasets.DatasetOption, GenericCommands.ArchOption, classes, output, mlnet,
+            method, Datasets.DatasetOption, GenericCommands.ArchOption, classes, output, mlnet, TinaCommands.FormatOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
@@ -35,7 +35,8 @@ internal static class ExportCommand
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var pmodel = ClassifierSelection.Create(generic, task);
             var path = Path.GetFullPath(r.GetValue(output)!);
-            var onnx = OnnxExporter.Export(pmodel, task.Prompt, m);
+            var format = ClassifierFormats.Parse(r.GetValue(TinaCommands.FormatOption)!);
+            var onnx = format == ClassifierFormat.Head ? OnnxExporter.ExportHead(new PModelEnsemble([pmodel]), task.Prompt, m) : OnnxExporter.Export(pmodel, task.Prompt, m);
             AtomicFile.WriteAllBytes(path, onnx);
             AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({onnx.Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");
             if (r.GetValue(mlnet) is { } zip)
@@ -44,7 +45,7 @@ internal static class ExportCommand
                 var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx })
                     .Fit(TinaMLNetModel.EmptyInput(ml));
                 TinaMLNetModel.Save(ml, model, Path.GetFullPath(zip));
-                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
+                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] ({TinaCommands.MLNetChainText(format)}; input column ImagePath)");
             }
             return 0;
         }));

@@ -160,7 +160,7 @@ internal static class TinaCommands
         var ensemble = EnsembleOption();
         var cmd = new Command("generate", "Generate a personalized classifier from a class list with a trained Tina, as ONNX (and optionally an ML.NET zip).")
         {
-            GeneratorOption, prompt, promptFile, imagePrompts, ImagePromptCommands.ProjectorOption, ImagePromptCommands.ClipImageModelOption, output, mlnet, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
+            GeneratorOption, prompt, promptFile, imagePrompts, ImagePromptCommands.ProjectorOption, ImagePromptCommands.ClipImageModelOption, output, mlnet, FormatOption, sampler, steps, seed, raw, ensemble, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
@@ -176,7 +176,7 @@ internal static class TinaCommands
             using var gen = OpenGenerator(RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw), EnsembleSize = k };
             classes ??= ImagePrompts(r, gen, r.GetValue(imagePrompts)!);
-            var generated = TinaGeneratedClassifier.Generate(gen, classes, options);
+            var generated = TinaGeneratedClassifier.Generate(gen, classes, options, ClassifierFormats.Parse(r.GetValue(FormatOption)!));
             var models = generated.Models;
             var path = Path.GetFullPath(r.GetValue(output)!);
             AtomicFile.WriteAllBytes(path, generated.Onnx);
@@ -186,12 +186,24 @@ internal static class TinaCommands
             {
                 var ml = new MLContext(seed: 0);
                 TinaMLNetModel.Save(ml, generated.ToMLNet(ml), Path.GetFullPath(zip));
-                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] (ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue; input column ImagePath)");
+                AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(Path.GetFullPath(zip))}[/] ({MLNetChainText(generated.Format)}; input column ImagePath)");
             }
             return 0;
         }));
         return cmd;
     }
+
+    /// <summary><c>--format onnx|head</c>: the whole classifier in one ONNX file, or a resnet18 classifier's head alone.</summary>
+    public static readonly Option<string> FormatOption = new("--format")
+    {
+        Description = "onnx: backbone and head in one file (default); head: a resnet18 classifier's head alone (a few KB, input: ML.NET's ResNet-18 features), for apps that already run the backbone.",
+        DefaultValueFactory = _ => "onnx",
+    };
+
+    /// <summary>The transforms of the ML.NET chain of a classifier in <paramref name="format"/>, for messages.</summary>
+    public static string MLNetChainText(ClassifierFormat format) => format == ClassifierFormat.Head
+        ? "ML.NET: LoadImages → ResizeImages 224 → ExtractPixels → ResNet-18 (the package's preprocessing + ResNet18.onnx) → ApplyOnnxModel (head) → MapValue"
+        : "ML.NET: LoadImages → ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue";
 
     private static Command Inspect()
     {

@@ -15,7 +15,7 @@ namespace Tina.MLNet;
 /// </summary>
 /// <remarks>
 /// Generation is deterministic for the options (same seed, same weights), so the classifier is generated once per
-/// estimator, on the first <see cref="Fit"/> (through <see cref="TinaGeneratedClassifier.Generate(Tina.Generation.TinaGenerator, IReadOnlyList{Tina.Generation.ClassPrompt}, Tina.Generation.GenerateOptions?)"/>, the path the CLI
+/// estimator, on the first <see cref="Fit"/> (through <see cref="TinaGeneratedClassifier.Generate(Tina.Generation.TinaGenerator, IReadOnlyList{Tina.Generation.ClassPrompt}, Tina.Generation.GenerateOptions?, ClassifierFormat)"/>, the path the CLI
 /// uses too), and reused. <see cref="GetOutputSchema"/> does not generate: the schema depends only on the class list.
 /// With <see cref="TinaGenerateOptions.Ensemble"/> K &gt; 1 the K p-Models of a seed ensemble are generated in one run
 /// and embedded as one ONNX graph that averages their softmax probabilities.
@@ -91,10 +91,10 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
 
     private TinaGeneratedClassifier Generate()
     {
-        if (_options.Generator is { } shared) return TinaGeneratedClassifier.Generate(shared, _classes, _options.ToGenerateOptions());
+        if (_options.Generator is { } shared) return TinaGeneratedClassifier.Generate(shared, _classes, _options.ToGenerateOptions(), _options.Format);
         using var generator = _options.TextEncoder is { } encoder
             ? TinaGenerator.Load(_options.GeneratorPath!, encoder)
             : TinaGenerator.Load(_options.GeneratorPath!, Text.TextEncoders.Opener());
-        return TinaGeneratedClassifier.Generate(generator, _classes, _options.ToGenerateOptions());
+        return TinaGeneratedClassifier.Generate(generator, _classes, _options.ToGenerateOptions(), _options.Format);
     }
 }

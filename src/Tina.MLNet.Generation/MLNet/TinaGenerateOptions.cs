@@ -79,7 +79,7 @@ public sealed class TinaGenerateOptions
     /// <summary>Output column with the predicted class index (int64).</summary>
     public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
 
-    /// <summary>How images that are not 32×32 are brought to 32×32.</summary>
+    /// <summary>How images of another size are brought to the model's input size (32×32, or 224×224 for resnet18).</summary>
     public ImageResizingEstimator.ResizingKind Resizing { get; set; } = TinaCatalog.Defaults.Resizing;
 
     /// <summary>
@@ -98,6 +98,12 @@ public sealed class TinaGenerateOptions
             throw new ArgumentException($"Set {nameof(TinaGenerateOptions)}.{nameof(Prompt)} (e.g. \"apple, pear, orange\") or {nameof(TinaGenerateOptions)}.{nameof(Classes)} (e.g. [\"apple\", \"pear\", \"orange\"]); neither is set.");
         return hasPrompt ? ClassList.Parse(Prompt, maxClasses) : ClassList.Parse(Classes, maxClasses);
     }
+
+    /// <summary>
+    /// For a resnet18 generator: embed the whole classifier (backbone + head, default) or the head alone, run after the
+    /// package's ResNet-18 in the chain (<see cref="ClassifierFormat"/>). Both give the same scores.
+    /// </summary>
+    public ClassifierFormat Format { get; set; } = ClassifierFormat.OneFile;
 
     /// <summary>The sampling settings as <see cref="GenerateOptions"/>.</summary>
     public GenerateOptions ToGenerateOptions() => new() { Sampler = Sampler, Steps = Steps, Seed = Seed, UseEma = UseEma, EnsembleSize = Ensemble };

@@ -9,7 +9,7 @@ namespace Tina.MLNet;
 
 /// <summary>
 /// A classifier generated from a class list: the p-Model (or seed ensemble), its ONNX bytes, and what produced it.
-/// <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?)"/> is the one generation path of Tina.MLNet — the CLI's <c>tina generate</c> and <c>tina new</c>,
+/// <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?, ClassifierFormat)"/> is the one generation path of Tina.MLNet — the CLI's <c>tina generate</c> and <c>tina new</c>,
 /// <see cref="TinaGenerateEstimator"/> and any server call it — and the ONNX bytes go straight into files or into the
 /// ML.NET chain (<see cref="ToMLNet"/>), never through a file that is read back.
 /// </summary>
@@ -27,7 +27,10 @@ public sealed class TinaGeneratedClassifier
     /// <summary>The generated p-Models (one, or the members of a seed ensemble).</summary>
     public PModelEnsemble Models { get; }
 
-    /// <summary>The exported ONNX model (one graph, averaging an ensemble's softmax); see <see cref="OnnxExporter"/>.</summary>
+    /// <summary>
+    /// The exported ONNX model (one graph, averaging an ensemble's softmax; see <see cref="OnnxExporter"/>): the whole
+    /// classifier, or for <see cref="ClassifierFormat.Head"/> the head alone.
+    /// </summary>
     public byte[] Onnx { get; }
 
     /// <summary>The labels, in output order (the parsed class list).</summary>
@@ -47,10 +50,14 @@ public sealed class TinaGeneratedClassifier
     /// <paramref name="generator"/> and exports it to ONNX in memory.
     /// </summary>
     /// <exception cref="InvalidPromptException">Empty, too many classes, duplicates, invalid names, or words that cannot be encoded.</exception>
-    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<string> classes, GenerateOptions? options = null)
+    /// <param name="generator">The trained generator.</param>
+    /// <param name="classes">The class names, in output order.</param>
+    /// <param name="options">Sampling settings (default: DDIM, seed 0, EMA weights).</param>
+    /// <param name="format">The whole classifier in one ONNX file (default) or, for resnet18, the head alone.</param>
+    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<string> classes, GenerateOptions? options = null, ClassifierFormat format = ClassifierFormat.OneFile)
     {
         ArgumentNullException.ThrowIfNull(classes);
-        return Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(classes, generator?.MaxClasses ?? int.MaxValue)), options);
+        return Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(classes, generator?.MaxClasses ?? int.MaxValue)), options, format);
     }
 
     /// <summary>
@@ -58,7 +65,8 @@ public sealed class TinaGeneratedClassifier
     /// class (<see cref="ClassPrompt"/>); the ONNX outputs carry the labels.
     /// </summary>
     /// <exception cref="InvalidPromptException">A class is invalid, or a text cannot be encoded.</exception>
-    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null)
+    /// <exception cref="TinaException"><paramref name="format"/> is <see cref="ClassifierFormat.Head"/> for a generator of whole networks.</exception>
+    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null, ClassifierFormat format = ClassifierFormat.OneFile)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(classes);
@@ -66,22 +74,29 @@ public sealed class TinaGeneratedClassifier
         var sw = Stopwatch.StartNew();
         var models = generator.GenerateEnsembles([classes], options)[0];
         var elapsed = sw.Elapsed;
+        return Export(models, options, format, elapsed);
+    }
+
+    private static TinaGeneratedClassifier Export(PModelEnsemble models, GenerateOptions options, ClassifierFormat format, TimeSpan elapsed)
+    {
         var prompt = string.Join(", ", models.Labels);
         var method = options.Describe();
-        return new TinaGeneratedClassifier(models, OnnxExporter.Export(models, prompt, method), prompt, method, elapsed);
+        var onnx = format == ClassifierFormat.Head ? OnnxExporter.ExportHead(models, prompt, method) : OnnxExporter.Export(models, prompt, method);
+        return new TinaGeneratedClassifier(models, onnx, prompt, method, elapsed) { Format = format };
     }
+
+    /// <summary>Whether <see cref="Onnx"/> is the whole classifier or the head alone.</summary>
+    public ClassifierFormat Format { get; private init; }
 
     /// <summary>
     /// The classifier of p-Models already sampled with <paramref name="options"/> (e.g. one row of
-    /// <see cref="TinaGenerator.GenerateEach"/>), exported to ONNX as <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?)"/> exports.
+    /// <see cref="TinaGenerator.GenerateEach"/>), exported to ONNX as <see cref="Generate(TinaGenerator, IReadOnlyList{ClassPrompt}, GenerateOptions?, ClassifierFormat)"/> exports.
     /// </summary>
-    public static TinaGeneratedClassifier FromModels(PModelEnsemble models, GenerateOptions options)
+    public static TinaGeneratedClassifier FromModels(PModelEnsemble models, GenerateOptions options, ClassifierFormat format = ClassifierFormat.OneFile)
     {
         ArgumentNullException.ThrowIfNull(models);
         ArgumentNullException.ThrowIfNull(options);
-        var prompt = string.Join(", ", models.Labels);
-        var method = options.Describe();
-        return new TinaGeneratedClassifier(models, OnnxExporter.Export(models, prompt, method), prompt, method, TimeSpan.Zero);
+        return Export(models, options, format, TimeSpan.Zero);
     }
 
     /// <summary>
