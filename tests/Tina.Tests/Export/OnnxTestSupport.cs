@@ -110,9 +110,9 @@ internal static class OnnxTestSupport
     }
 
     /// <summary>Runs the exported model in ONNX Runtime on <paramref name="n"/> images; returns scores [n, C] and class indices [n].</summary>
-    public static (float[] Scores, long[] ClassIndex) RunOnnx(InferenceSession session, float[] images, int n)
+    public static (float[] Scores, long[] ClassIndex) RunOnnx(InferenceSession session, float[] images, int n, int size = 32)
     {
-        using var input = OrtValue.CreateTensorValueFromMemory(images, [n, 3, 32, 32]);
+        using var input = OrtValue.CreateTensorValueFromMemory(images, [n, 3, size, size]);
         using var runOptions = new RunOptions();
         using var outputs = session.Run(runOptions, [TinaOnnxSchema.InputName], [input], [TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName]);
         return (outputs[0].GetTensorDataAsSpan<float>().ToArray(), outputs[1].GetTensorDataAsSpan<long>().ToArray());
