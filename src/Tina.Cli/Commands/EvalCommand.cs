@@ -36,9 +36,10 @@ internal static class EvalCommand
         var ensemble = TinaCommands.EnsembleOption();
         ensemble.Description = $"Seed ensemble for the tina methods: K generated p-Models per task, classified by their mean softmax (1 to {PModelEnsemble.MaxMembers}; method names get -ensK).";
         var splice = new Option<string?>("--splice") { Description = "Diagnostic: also score generated p-Models with one part taken from elsewhere, as comma-separated BODY/CLASSIFIER pairs; each part is tina, finetune or classifier-selection, one of them tina (e.g. finetune/tina = the fine-tuned p-Model's convolutions with the generated classifier rows). Needs --generator, and --zoo for finetune. Reported as body:BODY+classifier:CLASSIFIER." };
+        var cross = new Option<string?>("--cross-dataset") { Description = "Photos from another source: score every method on this dataset's images (both its splits) of the classes whose names --dataset shares with it, on random lists of 2–10 of them (e.g. --dataset cifar100 --cross-dataset caltech101: 14 shared classes). finetune does not apply." };
         var cmd = new Command("eval", "Measure p-Acc (test split restricted to each task's classes, relabelled by prompt position; the validation split for a zoo built with --val-fraction).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, splice, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
+            Datasets.DatasetOption, GenericCommands.ArchOption, methods, tasks, k, seed, zoo, cross, prompts, json, TinaCommands.GeneratorOption, ddimSteps, ensemble, splice, promptKind, classTexts, imageShots, ImagePromptCommands.ProjectorOption,
             TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
@@ -75,10 +76,22 @@ internal static class EvalCommand
             // same images, and TAPER-Mixer and image prompts train without them.
             var dataset = manifest?.EvaluationData(opened) ?? opened;
             string splitName = manifest?.Validation is null ? "test" : "validation";
+            IReadOnlyList<PersonalizationTask>? crossTasks = null;
+            if (r.GetValue(cross) is { } crossId)
+            {
+                if (names.Contains(FineTunedMethod.Name)) throw new TinaException("--cross-dataset scores lists drawn from the shared classes, which have no fine-tuned p-Models; drop finetune from --methods.");
+                if (promptFile is not null) throw new TinaException("Give either --prompts FILE or --cross-dataset ID, not both.");
+                var target = Datasets.Open(r, crossId);
+                var shared = CrossDataset.SharedClasses(opened, target);
+                dataset = new ImageDataset(dataset.Name, dataset.ClassNames, dataset.Train, CrossDataset.Images(opened, target), dataset.SuperclassNames, dataset.ClassToSuperclass);
+                splitName = $"{target.Name} photos of {shared.Count} shared classes ({string.Join(", ", shared.Select(p => opened.ClassNames[p.Source]))}; {dataset.Test.Count} images)";
+                crossTasks = CrossDataset.Tasks(opened, shared, r.GetValue(tasks), 2, 10, r.GetValue(seed));
+            }
             // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
             var userTasks = promptFile is null ? null : PromptFile.Read(promptFile, dataset, dataset.NumClasses);
             // Each group of tasks: its label, and for zoo tasks the zoo split and filter the fine-tuned p-Models are read with.
-            var groups = userTasks is not null ? [new TaskGroup("prompts", userTasks)]
+            var groups = crossTasks is not null ? [new TaskGroup("cross", crossTasks)]
+                : userTasks is not null ? [new TaskGroup("prompts", userTasks)]
                 : manifest is null
                 ? [new TaskGroup("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
                 : ZooGroups(manifest).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))

@@ -27,7 +27,11 @@ public static class DatasetCatalog
         "caltech-101/" + Data.Caltech101.ArchiveName,
         101, null, null, ["caltech-101", "caltech_101", "caltech"],
         $"No official split: each class is split 8:2 (seed {Data.Caltech101.SplitSeed}); BACKGROUND_Google is left out. " +
-        "The official site offers caltech-101.zip, which contains caltech-101/101_ObjectCategories.tar.gz.");
+        "The official site offers caltech-101.zip, which contains caltech-101/101_ObjectCategories.tar.gz.")
+    {
+        // Two folders are named in the plural; the singular is what a user types (and what CIFAR-100 calls them).
+        ClassSynonyms = [("Leopards", "leopard"), ("Motorbikes", "motorcycle"), ("Motorbikes", "motorbike")],
+    };
 
     /// <summary>Mini-ImageNet (Vinyals et al. 2016) at 32×32: 100 ImageNet classes, 500 train + 100 val images each.</summary>
     public static DatasetDescriptor MiniImageNet { get; } = new(

@@ -125,6 +125,23 @@ public sealed class ImageDataset
         return set.Subset(keep);
     }
 
+    /// <summary>The label of <paramref name="name"/> as <see cref="ClassIndex"/> resolves it, or null when the dataset has no such class.</summary>
+    public int? TryClassIndex(string name) => _index.TryGetValue(ClassName.Key(name), out var i) ? i : null;
+
+    /// <summary>
+    /// Every name that resolves to label <paramref name="label"/>: its class name first, then the dataset's synonyms
+    /// of it (<see cref="DatasetDescriptor.ClassSynonyms"/>).
+    /// </summary>
+    public IReadOnlyList<string> NamesOf(int label)
+    {
+        var names = new List<string> { ClassNames[label] };
+        if (DatasetCatalog.TryResolve(Name, out var d))
+            foreach (var (a, b) in d.ClassSynonyms)
+                foreach (var n in new[] { a, b })
+                    if (TryClassIndex(n) == label && !names.Any(x => ClassName.Key(x) == ClassName.Key(n))) names.Add(n);
+        return names;
+    }
+
     /// <summary>
     /// Resolves a class name to its label. Names are compared by <see cref="ClassName.Key"/> — ignoring case and extra
     /// whitespace, with '_' the same as a space ("Maple Tree", "maple_tree" and "maple tree" are one class) — and the
