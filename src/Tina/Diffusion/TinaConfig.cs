@@ -49,6 +49,15 @@ public sealed record TinaConfig(
     /// <summary>The paper's scale (A.5): d 2048, 12 layers, 16 heads.</summary>
     public static TinaConfig Paper => new(2048, 12, 16);
 
+    /// <summary>
+    /// Floating-point operations of one forward pass of the transformer blocks over a sequence of
+    /// <paramref name="sequenceLength"/> tokens (per layer: the Q, K, V and output projections and the 4× MLP, 24·T·d²,
+    /// plus the attention products, 4·T²·d); the token encoders and decoders are left out. What one denoising step costs
+    /// at least, for benchmarks' floors.
+    /// </summary>
+    public double ForwardFlops(int sequenceLength) =>
+        Layers * (24.0 * sequenceLength * HiddenSize * HiddenSize + 4.0 * sequenceLength * sequenceLength * HiddenSize);
+
     /// <summary>Checks the values; throws <see cref="ArgumentException"/> naming the first bad one.</summary>
     public TinaConfig Validate()
     {

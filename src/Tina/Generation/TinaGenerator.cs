@@ -107,6 +107,9 @@ public sealed class TinaGenerator : IDisposable
     /// <summary>The checkpoint's state (config, options, epochs, loss curve).</summary>
     public TinaCheckpointState State { get; }
 
+    /// <summary>Tokens in the transformer's sequence (see <see cref="TinaTransformer.SequenceLength"/>): what one denoising step processes per p-Model.</summary>
+    public int SequenceLength => _ema.SequenceLength;
+
     /// <summary>The checkpoint folder.</summary>
     public string CheckpointDir { get; }
 
