@@ -17,6 +17,7 @@ internal static class BenchCommands
     {
         var cmd = new Command("bench", "Benchmarks (print a table).");
         cmd.Subcommands.Add(Zoo());
+        cmd.Subcommands.Add(Features());
         cmd.Subcommands.Add(BenchServeCommand.Create());
         return cmd;
     }
@@ -100,6 +101,126 @@ internal static class BenchCommands
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// ResNet-18 feature extraction: images per second against the floor (the backbone's operations at the measured
+    /// matrix-product speed), per backbone input size; with <c>--accuracy</c> also what a linear head on each size's
+    /// features scores on a validation split carved from the training images (how the input size was chosen).
+    /// </summary>
+    private static Command Features()
+    {
+        var images = new Option<int>("--images") { Description = "Test images timed per size (after a warm-up batch).", DefaultValueFactory = _ => 512 };
+        var sizes = new Option<string>("--sizes") { Description = "Backbone input sizes, comma-separated (224 is the package's and the one classifiers use; others use the mean image's channel means).", DefaultValueFactory = _ => "224" };
+        var accuracy = new Option<bool>("--accuracy") { Description = "Also fit a linear head per size on --train-per-class training images per class and score it on the next --val-per-class (top-1 and classifier-selection p-Acc on 300 random lists of 2-10 classes)." };
+        var trainPer = new Option<int>("--train-per-class") { Description = "With --accuracy: training images per class.", DefaultValueFactory = _ => 100 };
+        var valPer = new Option<int>("--val-per-class") { Description = "With --accuracy: validation images per class (taken from the training split, after the training ones).", DefaultValueFactory = _ => 50 };
+        var cmd = new Command("features", "ResNet-18 feature extraction: images per second against the compute floor, per input size (and, with --accuracy, a linear head's validation accuracy per size).")
+        {
+            Datasets.DatasetOption, images, sizes, accuracy, trainPer, valPer,
+        };
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            var sideList = CliContext.ParsePositiveInts(r.GetValue(sizes), "--sizes");
+            int n = r.GetValue(images);
+            if (n < 1) throw new TinaException("--images must be at least 1.");
+            CliContext.TorchDevice(r);
+            var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
+            var backbone = Tina.Features.BackboneFeatures.ResNet18.Backbone;
+            int threads = TorchRuntime.Threads;
+            // The peak: large float matrix products in ONNX Runtime, whose kernels run the convolutions too.
+            double flops = Tina.MLNet.BackboneFeatureExtractor.MeasureMatmulFlops(TimeSpan.FromSeconds(2), threads);
+            static float[] Pixels(Tina.Data.ImageSet set, IReadOnlyList<int> idx) =>
+                Tina.Data.Augmentation.Batch(set, idx.ToArray(), [0f, 0f, 0f], [1f, 1f, 1f], null);
+            var timed = Enumerable.Range(0, Math.Min(n, data.Test.Count)).ToArray();
+            var timedPixels = Pixels(data.Test, timed);
+            (int[] Train, int[] Val)? split = null;
+            if (r.GetValue(accuracy))
+            {
+                var seen = new int[data.NumClasses];
+                var train = new List<int>();
+                var val = new List<int>();
+                for (int i = 0; i < data.Train.Count; i++)
+                {
+                    int c = data.Train.Labels[i], k = seen[c]++;
+                    if (k < r.GetValue(trainPer)) train.Add(i);
+                    else if (k < r.GetValue(trainPer) + r.GetValue(valPer)) val.Add(i);
+                }
+                split = (train.ToArray(), val.ToArray());
+            }
+            var table = new Table().Title($"ResNet-18 features of {data.Name} images (32×32 resized in the graph), ONNX Runtime, {threads} threads on {Environment.ProcessorCount} cores")
+                .AddColumn(new TableColumn("input px").RightAligned()).AddColumn(new TableColumn("GFLOP/image").RightAligned())
+                .AddColumn(new TableColumn("images/s").RightAligned()).AddColumn(new TableColumn("ms/image").RightAligned())
+                .AddColumn(new TableColumn("floor images/s").RightAligned()).AddColumn(new TableColumn("× floor time").RightAligned());
+            if (split is not null) table.AddColumn(new TableColumn("val top-1 %").RightAligned()).AddColumn(new TableColumn("val CS p-Acc %").RightAligned());
+            foreach (var side in sideList)
+            {
+                cancel.ThrowIfCancellationRequested();
+                using var extractor = new Tina.MLNet.BackboneFeatureExtractor(backbone, Tina.PModels.Normalization.ImageSize, threads, side);
+                extractor.Run(timedPixels.AsMemory(0, Math.Min(timed.Length, Tina.MLNet.BackboneFeatureExtractor.BatchSize) * 3072), Math.Min(timed.Length, Tina.MLNet.BackboneFeatureExtractor.BatchSize), cancel);
+                var sw = Stopwatch.StartNew();
+                extractor.Run(timedPixels, timed.Length, cancel);
+                double rate = timed.Length / sw.Elapsed.TotalSeconds;
+                double perImage = backbone.ForwardFlops * side * side / (224.0 * 224.0);
+                double floor = flops / perImage;
+                var row = new List<string> { $"{side}", $"{perImage / 1e9:F2}", $"{rate:F1}", $"{1000 / rate:F2}", $"{floor:F1}", $"{floor / rate:F2}" };
+                if (split is { } sp)
+                {
+                    var (top1, pacc) = LinearProbe(extractor.Run(Pixels(data.Train, sp.Train), sp.Train.Length, cancel), sp.Train.Select(i => data.Train.Labels[i]).ToArray(),
+                        extractor.Run(Pixels(data.Train, sp.Val), sp.Val.Length, cancel), sp.Val.Select(i => data.Train.Labels[i]).ToArray(), data.NumClasses);
+                    row.AddRange([$"{top1:F2}", $"{pacc:F2}"]);
+                }
+                table.AddRow(row.ToArray());
+            }
+            AnsiConsole.Write(table);
+            AnsiConsole.MarkupLine($"Floor: the backbone's convolutions ({backbone.ForwardFlops / 1e9:F2} GFLOP per 224-pixel image, from the graph's shapes) at {flops / 1e9:F0} GFLOP/s measured on 1024×1024 float matrix products in ONNX Runtime.");
+            if (split is not null)
+                AnsiConsole.MarkupLine($"Accuracy: a linear softmax head (AdamW, 300 full-batch steps) on {split.Value.Train.Length:N0} training images' features, scored on {split.Value.Val.Length:N0} other training images; CS p-Acc: its rows of 300 random lists of 2–10 classes.");
+            return 0;
+        }));
+        return cmd;
+    }
+
+    /// <summary>Top-1 and classifier-selection p-Acc of a linear softmax head fitted on <paramref name="train"/> features, scored on <paramref name="val"/>.</summary>
+    private static (double Top1, double PAcc) LinearProbe(float[] train, int[] trainLabels, float[] val, int[] valLabels, int classes)
+    {
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        int d = train.Length / trainLabels.Length;
+        var x = TorchSharp.torch.tensor(train, [trainLabels.Length, d]);
+        var y = TorchSharp.torch.tensor(trainLabels.Select(l => (long)l).ToArray());
+        using var head = Seeds.WithGlobalSeed(0, () => TorchSharp.torch.nn.Linear(d, classes));
+        using var opt = new Tina.Runtime.Optim.AdamW(head.parameters(), 0.01, 1e-4);
+        for (int step = 0; step < 300; step++)
+        {
+            using var stepScope = TorchSharp.torch.NewDisposeScope();
+            var loss = TorchSharp.torch.nn.functional.cross_entropy(head.forward(x), y);
+            opt.ZeroGrad();
+            loss.backward();
+            opt.Step();
+        }
+        using var noGrad = TorchSharp.torch.no_grad();
+        var logits = head.forward(TorchSharp.torch.tensor(val, [valLabels.Length, d])).data<float>().ToArray();
+        int correct = 0;
+        for (int i = 0; i < valLabels.Length; i++)
+            if (Enumerable.Range(0, classes).MaxBy(c => logits[i * classes + c]) == valLabels[i]) correct++;
+        var rng = new Random(0);
+        var all = Enumerable.Range(0, classes).ToArray();
+        double pacc = 0;
+        for (int t = 0; t < 300; t++)
+        {
+            rng.Shuffle(all);
+            var list = all[..(2 + rng.Next(9))];
+            int hit = 0, count = 0;
+            for (int i = 0; i < valLabels.Length; i++)
+            {
+                int pos = Array.IndexOf(list, valLabels[i]);
+                if (pos < 0) continue;
+                count++;
+                if (Enumerable.Range(0, list.Length).MaxBy(j => logits[i * classes + list[j]]) == pos) hit++;
+            }
+            pacc += 100.0 * hit / count;
+        }
+        return (100.0 * correct / valLabels.Length, pacc / 300);
     }
 
     /// <summary>What one <c>--worker</c> process fine-tuned: its fine-tuning seconds and its p-Models by task index.</summary>

@@ -17,13 +17,14 @@ public sealed class BackboneFeatureExtractor : IDisposable
     /// <param name="backbone">The backbone.</param>
     /// <param name="inputSize">Side of the square images given to <see cref="Run"/>; resized to 224 inside the graph.</param>
     /// <param name="threads">Threads of one ONNX Runtime call (0: ONNX Runtime's default, one per core).</param>
-    public BackboneFeatureExtractor(ResNet18Backbone backbone, int inputSize, int threads = 0)
+    /// <param name="backboneSize">Side the backbone reads (224; other sizes only for input-size studies, see <see cref="ResNet18Backbone.FeatureExtractorModel"/>).</param>
+    public BackboneFeatureExtractor(ResNet18Backbone backbone, int inputSize, int threads = 0, int backboneSize = ResNet18Backbone.ImageSize)
     {
         ArgumentNullException.ThrowIfNull(backbone);
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         InputSize = inputSize;
         using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
-        _session = new InferenceSession(backbone.FeatureExtractorModel(inputSize), options);
+        _session = new InferenceSession(backbone.FeatureExtractorModel(inputSize, backboneSize), options);
     }
 
     /// <summary>Side of the square images this extractor reads.</summary>
@@ -51,6 +52,33 @@ public sealed class BackboneFeatureExtractor : IDisposable
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(result.AsSpan(s * ResNet18Backbone.FeatureDim));
         }
         return result;
+    }
+
+    /// <summary>
+    /// The machine's float matrix-product speed (FLOP/s) in ONNX Runtime, the kernels the backbone's convolutions use:
+    /// 1024×1024 by 1024×1024 MatMul repeated for about <paramref name="duration"/> after a warm-up, with
+    /// <paramref name="threads"/> threads (0: one per core). The floor of <c>tina bench features</c>.
+    /// </summary>
+    public static double MeasureMatmulFlops(TimeSpan duration, int threads = 0)
+    {
+        const int n = 1024;
+        var g = new Export.OnnxGraphBuilder("matmul");
+        var a = g.Input("a", "", Onnx.Proto.TensorProto.Types.DataType.Float, Export.OnnxGraphBuilder.Dim(n), Export.OnnxGraphBuilder.Dim(n));
+        var rng = new Random(0);
+        var b = g.Initializer("b", [n, n], Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray());
+        g.Output(g.Node("MatMul", [a, b], "c"), "", Onnx.Proto.TensorProto.Types.DataType.Float, Export.OnnxGraphBuilder.Dim(n), Export.OnnxGraphBuilder.Dim(n));
+        var model = new Onnx.Proto.ModelProto { IrVersion = Export.TinaOnnxSchema.IrVersion, Graph = g.Graph };
+        model.OpsetImport.Add(new Onnx.Proto.OperatorSetIdProto { Domain = "", Version = Export.TinaOnnxSchema.OpsetVersion });
+        using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, LogSeverityLevel = OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR };
+        using var session = new InferenceSession(Google.Protobuf.MessageExtensions.ToByteArray(model), options);
+        var data = Enumerable.Range(0, n * n).Select(_ => (float)rng.NextDouble()).ToArray();
+        using var input = OrtValue.CreateTensorValueFromMemory(data, [n, n]);
+        using var run = new RunOptions();
+        for (int i = 0; i < 3; i++) { using var warm = session.Run(run, ["a"], [input], ["c"]); }
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        long count = 0;
+        while (sw.Elapsed < duration) { using var c = session.Run(run, ["a"], [input], ["c"]); count++; }
+        return count * 2.0 * n * n * n / sw.Elapsed.TotalSeconds;
     }
 
     /// <inheritdoc />

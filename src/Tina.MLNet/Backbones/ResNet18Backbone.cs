@@ -43,14 +43,21 @@ public sealed class ResNet18Backbone
     private readonly NodeProto[] _nodes;
     private readonly string _output;
 
-    private ResNet18Backbone(string modelPath, string identity, TensorProto[] initializers, NodeProto[] nodes, string output)
+    private ResNet18Backbone(string modelPath, string identity, TensorProto[] initializers, NodeProto[] nodes, string output, double flops, float[] channelMean)
     {
         ModelPath = modelPath;
         Identity = identity;
         _initializers = initializers;
         _nodes = nodes;
         _output = output;
+        ForwardFlops = flops;
+        _channelMean = channelMean;
     }
+
+    private readonly float[] _channelMean;
+
+    /// <summary>Floating-point operations of one 224×224 image through the convolutions (2 per multiply-add), from the graph's shapes.</summary>
+    public double ForwardFlops { get; }
 
     /// <summary>The package's <c>DnnImageModels</c> folder next to the running app (where its build props copy it).</summary>
     public static string DefaultDirectory => Path.Combine(AppContext.BaseDirectory, ModelFolderName);
@@ -89,12 +96,14 @@ public sealed class ResNet18Backbone
     /// graph built from this instance (protobuf messages are immutable once built), so exporting a classifier copies no
     /// weights until it is serialised.
     /// </summary>
-    internal string AppendTo(OnnxGraphBuilder g, string image)
+    internal string AppendTo(OnnxGraphBuilder g, string image, int size = ImageSize)
     {
         foreach (var t in _initializers) g.AddInitializer(t);
         var scaled = g.Node("Mul", [image, Prefix + "pixel_scale"], Prefix + "pixels");
         var bgr = g.Node("Gather", [scaled, Prefix + "bgr_order"], Prefix + "bgr", Int("axis", 1));
-        g.Node("Sub", [bgr, Prefix + "mean_image"], Prefix + GraphInput);
+        // At the package's 224 pixels the package's mean image; at other sizes (input-size studies only) its per-channel mean.
+        var mean = size == ImageSize ? Prefix + "mean_image" : g.Initializer(Prefix + "channel_mean", [1, 3, 1, 1], _channelMean);
+        g.Node("Sub", [bgr, mean], Prefix + GraphInput);
         foreach (var n in _nodes) g.AddNode(n);
         return g.Node("Flatten", [_output], Prefix + "features", Int("axis", 1));
     }
@@ -105,19 +114,24 @@ public sealed class ResNet18Backbone
     /// <c>features</c> float [N, 512]. Used to compute the features that heads are trained and evaluated on.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="inputSize"/> is not positive.</exception>
-    public byte[] FeatureExtractorModel(int inputSize)
+    /// <param name="inputSize">Side of the images given.</param>
+    /// <param name="backboneSize">Side the images are resized to for the backbone: 224, the package's size (the default
+    /// and what every classifier uses), or another multiple of 32 for input-size studies (then the package's mean image
+    /// is replaced by its per-channel mean; sizes such as 112 fail on a residual addition of the converted graph).</param>
+    public byte[] FeatureExtractorModel(int inputSize, int backboneSize = ImageSize)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(inputSize);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(backboneSize);
         var g = new OnnxGraphBuilder("tina_resnet18_features");
         var image = g.Input("image", $"Images, float [N,3,{inputSize},{inputSize}]: RGB planes, values in [0,1].",
             TensorProto.Types.DataType.Float, Dim("N"), Dim(3), Dim(inputSize), Dim(inputSize));
-        if (inputSize != ImageSize)
+        if (inputSize != backboneSize)
         {
-            float s = (float)ImageSize / inputSize;
+            float s = (float)backboneSize / inputSize;
             image = g.Node("Resize", [image, "", g.Initializer("resize.scales", [4], [1f, 1f, s, s])], "resized",
                 String("mode", "linear"), String("coordinate_transformation_mode", "half_pixel"));
         }
-        var features = AppendTo(g, image);
+        var features = AppendTo(g, image, backboneSize);
         var output = g.Node("Identity", [features], "features");
         g.Output(output, "Backbone features, float [N,512].", TensorProto.Types.DataType.Float, Dim("N"), Dim(FeatureDim));
         var model = new ModelProto { IrVersion = TinaOnnxSchema.IrVersion, ProducerName = TinaOnnxSchema.ProducerName, Graph = g.Graph };
@@ -147,8 +161,9 @@ public sealed class ResNet18Backbone
             RawInt64(Prefix + "bgr_order", [3], [2, 1, 0]),
             RawFloat(Prefix + "mean_image", [1, 3, ImageSize, ImageSize], meanData),
         };
-        var (nodes, output) = Convert(model.Graph, initializers, modelPath);
-        return new ResNet18Backbone(modelPath, ContentHash.Of(bytes), initializers.ToArray(), nodes, output);
+        var (nodes, output, flops) = Convert(model.Graph, initializers, modelPath);
+        var channelMean = Enumerable.Range(0, 3).Select(c => (float)meanData.AsSpan(c * ImageSize * ImageSize, ImageSize * ImageSize).ToArray().Average(v => (double)v)).ToArray();
+        return new ResNet18Backbone(modelPath, ContentHash.Of(bytes), initializers.ToArray(), nodes, output, flops, channelMean);
     }
 
     private static ModelProto ParseModel(byte[] bytes, string path)
@@ -170,8 +185,19 @@ public sealed class ResNet18Backbone
     /// made global; names get <see cref="Prefix"/>. Anything but Conv, BatchNormalization, Relu, MaxPool, Add and the
     /// last AveragePool means the file is not the graph this code knows.
     /// </summary>
-    private static (NodeProto[] Nodes, string Output) Convert(GraphProto graph, List<TensorProto> initializers, string path)
+    private static (NodeProto[] Nodes, string Output, double Flops) Convert(GraphProto graph, List<TensorProto> initializers, string path)
     {
+        // Spatial side of every value at 224 pixels, to count the convolutions' operations.
+        var side = new Dictionary<string, long>(StringComparer.Ordinal) { [GraphInput] = ImageSize };
+        double flops = 0;
+        static long Out(long h, NodeProto n)
+        {
+            long k = n.Attribute.First(a => a.Name == "kernel_shape").Ints[0];
+            long stride = n.Attribute.FirstOrDefault(a => a.Name == "strides")?.Ints[0] ?? 1;
+            var pads = n.Attribute.FirstOrDefault(a => a.Name == "pads")?.Ints;
+            long padding = pads is { Count: 4 } ? pads[0] + pads[2] : 0;
+            return (h + padding - k) / stride + 1;
+        }
         var input = graph.Input.FirstOrDefault(i => i.Name == GraphInput);
         var dims = input?.Type?.TensorType?.Shape?.Dim.Select(d => d.DimValue).ToArray();
         if (dims is null || !dims.SequenceEqual([1L, 3, ImageSize, ImageSize]))
@@ -202,13 +228,17 @@ public sealed class ResNet18Backbone
                     initializers.Add(RawFloat(wName, w.Shape, fw));
                     initializers.Add(RawFloat(bName, [w.Shape[0]], fb));
                     nodes.Add(Copy(n, [Prefix + n.Input[0], wName, bName], Prefix + bn.Output[0], keep: ["kernel_shape", "strides", "pads", "dilations", "group"]));
+                    long h = side[bn.Output[0]] = Out(side.GetValueOrDefault(n.Input[0], ImageSize), n);
+                    flops += 2.0 * w.Shape.Aggregate(1L, (a, b) => a * b) * h * h;
                     break;
                 }
                 case "Relu" or "Add":
                     nodes.Add(Copy(n, n.Input.Select(x => Prefix + x).ToArray(), Prefix + n.Output[0], keep: []));
+                    side[n.Output[0]] = side.GetValueOrDefault(n.Input[0], ImageSize);
                     break;
                 case "MaxPool":
                     nodes.Add(Copy(n, [Prefix + n.Input[0]], Prefix + n.Output[0], keep: ["kernel_shape", "strides", "pads"]));
+                    side[n.Output[0]] = Out(side.GetValueOrDefault(n.Input[0], ImageSize), n);
                     break;
                 case "AveragePool" when n.Output[0] == output:
                     pooled = Prefix + n.Output[0];
@@ -219,7 +249,7 @@ public sealed class ResNet18Backbone
             }
         }
         if (pooled.Length == 0) throw new CorruptFileException(path, "no final average pool: not the graph of ML.NET's ResNet-18");
-        return (nodes.ToArray(), pooled);
+        return (nodes.ToArray(), pooled, flops);
     }
 
     private static NodeProto Copy(NodeProto n, string[] inputs, string output, string[] keep, string? opType = null)
