@@ -25,11 +25,11 @@ internal static class GenericCommands
 
     private static Command Train()
     {
-        var epochs = new Option<int>("--epochs") { Description = "Epochs (the paper: 50).", DefaultValueFactory = _ => 50 };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (default: the paper's 50; 10 for resnet18, whose head trains on fixed features)." };
         var holdout = new Option<double>("--holdout") { Description = "Share of every class's training images kept out of training, for tina zoo tune to validate on images the generic model never saw (e.g. 0.1; default 0).", DefaultValueFactory = _ => 0.0 };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size.", DefaultValueFactory = _ => 128 };
         var optimizer = new Option<string?>("--optimizer") { Description = "sgd or adamw (default: sgd for resnet20, adamw for cnn5k)." };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default: sgd 0.1, adamw 0.01)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default: sgd 0.1, adamw 0.01; adamw 0.001 for resnet18)." };
         var wd = new Option<double?>("--weight-decay") { Description = "Weight decay (default: sgd 5e-4, adamw 1e-4)." };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 1 };
         var force = new Option<bool>("--force") { Description = "Retrain even if a finished model exists." };
@@ -52,7 +52,7 @@ internal static class GenericCommands
             }
             var options = new GenericTrainingOptions
             {
-                Arch = arch, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), Optimizer = r.GetValue(optimizer), HoldoutFraction = r.GetValue(holdout),
+                Arch = arch, Epochs = r.GetValue(epochs) ?? GenericTrainingOptions.DefaultEpochs(arch), BatchSize = r.GetValue(batch), Optimizer = r.GetValue(optimizer), HoldoutFraction = r.GetValue(holdout),
                 LearningRate = r.GetValue(lr), WeightDecay = r.GetValue(wd), Seed = r.GetValue(seed), Device = device,
             };
             if (options.Epochs < 1) throw new TinaException("--epochs must be at least 1.");

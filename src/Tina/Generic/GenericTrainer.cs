@@ -15,8 +15,11 @@ public sealed record GenericTrainingOptions
     /// <summary>Architecture to train.</summary>
     public PModelArch Arch { get; init; } = PModelArch.Cnn5k;
 
-    /// <summary>Epochs over the training split (the paper: 50).</summary>
+    /// <summary>Epochs over the training split (the paper: 50; see <see cref="DefaultEpochs"/>).</summary>
     public int Epochs { get; init; } = 50;
+
+    /// <summary>The default epochs of <paramref name="arch"/>: the paper's 50, or 10 for a ResNet-18 head on its fixed features (validation accuracy peaks there, docs/RESULTS.md).</summary>
+    public static int DefaultEpochs(PModelArch arch) => arch == PModelArch.ResNet18 ? 10 : 50;
 
     /// <summary>Mini-batch size.</summary>
     public int BatchSize { get; init; } = 128;
@@ -53,8 +56,8 @@ public sealed record GenericTrainingOptions
     /// <summary>Resolved optimizer name.</summary>
     public string OptimizerName => (Optimizer ?? (Arch == PModelArch.ResNet20 ? "sgd" : "adamw")).ToLowerInvariant();
 
-    /// <summary>Resolved learning rate.</summary>
-    public double Lr => LearningRate ?? (OptimizerName == "sgd" ? 0.1 : 0.01);
+    /// <summary>Resolved learning rate: SGD 0.1, AdamW 0.01, or AdamW 0.001 for a ResNet-18 head (best of 0.0003–0.01 on a validation split, docs/RESULTS.md).</summary>
+    public double Lr => LearningRate ?? (OptimizerName == "sgd" ? 0.1 : Arch == PModelArch.ResNet18 ? 0.001 : 0.01);
 
     /// <summary>Resolved weight decay.</summary>
     public double Wd => WeightDecay ?? (OptimizerName == "sgd" ? 5e-4 : 1e-4);
