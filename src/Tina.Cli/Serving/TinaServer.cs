@@ -18,7 +18,7 @@ namespace Tina.Cli.Serving;
 /// <param name="Seed">Seed of the sampling noise (default 0).</param>
 /// <param name="Steps">Sampling steps (default: DDIM 50, DDPM 1,000).</param>
 /// <param name="Sampler"><c>ddim</c> (default) or <c>ddpm</c>.</param>
-/// <param name="Format"><c>onnx</c> (default) or <c>mlnet</c>.</param>
+/// <param name="Format"><c>onnx</c> (default), <c>mlnet</c>, or <c>head</c> (a resnet18 classifier's head alone).</param>
 public sealed record ClassifierRequest(string[]? Classes, string? Prompt, long? Seed, int? Steps, string? Sampler, string? Format);
 
 /// <summary>
@@ -85,7 +85,7 @@ internal static class TinaServer
             sampler = "ddim",
             steps = 50,
             samplers = new[] { "ddim", "ddpm" },
-            formats = new[] { "onnx", "mlnet" },
+            formats = service.Generator.Arch == Tina.PModels.PModelArch.ResNet18 ? new[] { "onnx", "mlnet", "head" } : new[] { "onnx", "mlnet" },
         }));
         app.MapPost("/v1/classifiers", async (HttpContext http, CancellationToken aborted) =>
         {
@@ -117,6 +117,8 @@ internal static class TinaServer
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
+            if (request.Format == TinaModelFormat.Head && service.Generator.Arch != Tina.PModels.PModelArch.ResNet18)
+                return Problem(StatusCodes.Status400BadRequest, $"\"format\": \"head\" needs a resnet18 generator (a classifier on ML.NET's pretrained ResNet-18); this one makes whole {Tina.PModels.PModelArchNames.ToName(service.Generator.Arch)} networks: use onnx or mlnet.");
             return await Generate(http, request, aborted, model =>
             {
                 http.Response.Headers["X-Tina-Labels"] = Uri.EscapeDataString(JsonSerializer.Serialize(model.Labels));
@@ -124,7 +126,7 @@ internal static class TinaServer
                 http.Response.Headers["X-Tina-Seed"] = request.Seed.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 http.Response.Headers["X-Tina-Method"] = model.Method;
                 http.Response.Headers["X-Tina-Cache"] = model.FromCache ? "hit" : "miss";
-                var file = request.Format == TinaModelFormat.Onnx ? "classifier.onnx" : "classifier.zip";
+                var file = request.Format switch { TinaModelFormat.MLNet => "classifier.zip", TinaModelFormat.Head => "classifier-head.onnx", _ => "classifier.onnx" };
                 return Results.File(model.Bytes, "application/octet-stream", file);
             });
         }).Accepts<ClassifierRequest>("application/json").Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
@@ -264,7 +266,8 @@ internal static class TinaServer
         {
             "onnx" => TinaModelFormat.Onnx,
             "mlnet" => TinaModelFormat.MLNet,
-            var f => throw new TinaException($"Unknown \"format\" '{f}'; use onnx or mlnet."),
+            "head" => TinaModelFormat.Head,
+            var f => throw new TinaException($"Unknown \"format\" '{f}'; use onnx, mlnet or head (resnet18 generators)."),
         };
         return new TinaGenerationRequest(classes, body.Seed ?? 0, body.Steps, sampler, format);
     }

@@ -28,6 +28,9 @@ public enum TinaModelFormat
 
     /// <summary>An ML.NET model zip (the savable chain over image file paths, ONNX embedded).</summary>
     MLNet,
+
+    /// <summary>The head alone of a resnet18 classifier (<see cref="ClassifierFormat.Head"/>): a few KB, for apps that run ML.NET's ResNet-18 themselves.</summary>
+    Head,
 }
 
 /// <summary>A generated model as the service returns it.</summary>
@@ -218,15 +221,16 @@ public sealed class TinaGenerationService : IAsyncDisposable
         if (batch.Count == 0) return;
         try
         {
+            static ClassifierFormat FormatOf(Work w) => w.Request.Format == TinaModelFormat.Head ? ClassifierFormat.Head : ClassifierFormat.OneFile;
             var results = batch.Count == 1
-                ? [TinaGeneratedClassifier.Generate(_generator, batch[0].Request.Classes, batch[0].Options)]
+                ? [TinaGeneratedClassifier.Generate(_generator, batch[0].Request.Classes, batch[0].Options, FormatOf(batch[0]))]
                 : _generator.GenerateEach(batch.Select(w => (IReadOnlyList<string>)w.Request.Classes).ToList(), batch.Select(w => w.Options.Seed).ToList(), batch[0].Options)
-                    .Select((m, i) => TinaGeneratedClassifier.FromModels(new PModelEnsemble([m], [batch[i].Options.Seed]), batch[i].Options))
+                    .Select((m, i) => TinaGeneratedClassifier.FromModels(new PModelEnsemble([m], [batch[i].Options.Seed]), batch[i].Options, FormatOf(batch[i])))
                     .ToList();
             for (int i = 0; i < batch.Count; i++)
             {
                 var generated = results[i];
-                var bytes = batch[i].Request.Format == TinaModelFormat.Onnx ? generated.Onnx : MLNetBytes(generated);
+                var bytes = batch[i].Request.Format == TinaModelFormat.MLNet ? MLNetBytes(generated) : generated.Onnx;
                 var model = new TinaGeneratedModel(bytes, generated.Labels, generated.Method, FromCache: false);
                 Remember(batch[i].Key, model);
                 Interlocked.Increment(ref _generated);
