@@ -37,7 +37,7 @@ internal static class NewCommand
         var cmd = new Command("new", "Create a ready .NET project from a class list: the ML.NET model, consumption code, a console app and optionally a Web API.")
         {
             name, classes, TinaCommands.GeneratorOption, method, Datasets.DatasetOption, GenericCommands.ArchOption, sampler, steps, seed, ensemble,
-            webapi, output, from, force, TextCommands.ClipModelOption,
+            TinaCommands.FormatOption, webapi, output, from, force, TextCommands.ClipModelOption,
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
@@ -68,6 +68,7 @@ internal static class NewCommand
                     Dataset = m == "classifier-selection" ? r.GetValue(Datasets.DatasetOption) : null,
                     Arch = m == "classifier-selection" ? r.GetValue(GenericCommands.ArchOption) : null,
                     WebApi = r.GetValue(webapi),
+                    ClassifierFormat = r.GetResult(TinaCommands.FormatOption) is { Implicit: false } ? r.GetValue(TinaCommands.FormatOption)!.Trim().ToLowerInvariant() : null,
                 };
             }
             if (!ProjectWriter.IsValidName(spec.Name))
@@ -112,7 +113,7 @@ internal static class NewCommand
                 {
                     Sampler = TinaCommands.ParseSampler(spec.Sampler), Steps = spec.Steps, Seed = spec.Seed, EnsembleSize = TinaCommands.CheckEnsemble(spec.Ensemble),
                 };
-                return (TinaGeneratedClassifier.Generate(gen, spec.Classes, options).Onnx, gen.WeightsSha256);
+                return (TinaGeneratedClassifier.Generate(gen, spec.Classes, options, Format(spec)).Onnx, gen.WeightsSha256);
             }
             case "classifier-selection":
             {
@@ -120,12 +121,16 @@ internal static class NewCommand
                 var data = Datasets.Open(r, spec.Dataset ?? "cifar100");
                 var task = PersonalizationTask.FromNames(data, spec.Classes, data.NumClasses);
                 using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
-                return (OnnxExporter.Export(ClassifierSelection.Create(generic, task), task.Prompt, "classifier-selection"), null);
+                var pmodel = ClassifierSelection.Create(generic, task);
+                return (Format(spec) == ClassifierFormat.Head ? OnnxExporter.ExportHead(new PModelEnsemble([pmodel]), task.Prompt, "classifier-selection")
+                    : OnnxExporter.Export(pmodel, task.Prompt, "classifier-selection"), null);
             }
             default:
                 throw new TinaException($"Unknown method '{spec.Method}'. Use tina (with --generator) or classifier-selection.");
         }
     }
+
+    private static ClassifierFormat Format(TinaProjectSpec spec) => ClassifierFormats.Parse(spec.ClassifierFormat ?? "onnx");
 
     private static IReadOnlyDictionary<string, string> Packages()
     {

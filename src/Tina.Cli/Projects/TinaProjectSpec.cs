@@ -61,6 +61,9 @@ internal sealed record TinaProjectSpec
     /// <summary>Whether the ASP.NET Core project was written too.</summary>
     public bool WebApi { get; init; }
 
+    /// <summary>How a resnet18 classifier sits in the model: <c>onnx</c> (one file, backbone and head; also null) or <c>head</c> (ML.NET's ResNet-18 transforms, then the head).</summary>
+    public string? ClassifierFormat { get; init; }
+
     /// <summary><c>sha256:…</c> of the ONNX classifier embedded in the <c>.mlnet</c> written.</summary>
     public string? OnnxSha256 { get; init; }
 
