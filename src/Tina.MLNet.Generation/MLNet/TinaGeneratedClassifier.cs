@@ -74,7 +74,22 @@ public sealed class TinaGeneratedClassifier
         var sw = Stopwatch.StartNew();
         var models = generator.GenerateEnsembles([classes], options)[0];
         var elapsed = sw.Elapsed;
+        CheckBackbone(generator);
         return Export(models, options, format, elapsed);
+    }
+
+    /// <summary>
+    /// Throws when the generator's heads were trained on another ResNet-18 file than the one this process exports
+    /// (a head is only right on the backbone it was trained on).
+    /// </summary>
+    /// <exception cref="TinaException">The backbones differ.</exception>
+    public static void CheckBackbone(TinaGenerator generator)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        if (generator.State.Backbone is not { } trainedOn) return;
+        var found = Tina.Features.BackboneFeatures.ResNet18.Backbone;
+        if (found.Identity != trainedOn)
+            throw new TinaException($"The generator in {generator.CheckpointDir} makes heads for the ResNet-18 file {trainedOn}, but this app has {found.ModelPath} ({found.Identity}); use the {ResNet18Backbone.PackageId} version it was trained with.");
     }
 
     private static TinaGeneratedClassifier Export(PModelEnsemble models, GenerateOptions options, ClassifierFormat format, TimeSpan elapsed)

@@ -107,6 +107,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
         _generator = generator;
         _generatorId = generator.WeightsSha256;
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Workers, 1, nameof(options));
+        TinaGeneratedClassifier.CheckBackbone(generator); // at start-up, not at the first request
         _queue = Channel.CreateBounded<Work>(new BoundedChannelOptions(_options.QueueCapacity) { SingleReader = _options.Workers == 1, FullMode = BoundedChannelFullMode.Wait });
         _workers = Enumerable.Range(0, _options.Workers)
             .Select(_ => Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToArray();

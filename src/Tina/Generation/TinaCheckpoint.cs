@@ -63,6 +63,12 @@ public sealed record TinaCheckpointState
     public string? GenericModelPath { get; init; }
 
     /// <summary>
+    /// The <c>sha256:…</c> identity of the pretrained backbone the zoo's heads were trained on (resnet18; null for the
+    /// CIFAR networks, whose frozen backbone is stored in the weights): generation refuses another backbone file.
+    /// </summary>
+    public string? Backbone { get; init; }
+
+    /// <summary>
     /// The generic model's classes, in label order, when the generator was trained relative to classifier selection
     /// (<see cref="TinaTrainingOptions.RelativeTo"/>); their tensors are the weights file's <c>base.*</c>. Null otherwise.
     /// </summary>

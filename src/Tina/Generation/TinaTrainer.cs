@@ -360,7 +360,9 @@ public sealed class TinaTrainer
             Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
             Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
             ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
-            GenericModelPath = zoo.GenericPath, BaseClasses = zoo.Selection?.Classes.ToArray(), Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
+            GenericModelPath = zoo.GenericPath,
+            Backbone = zoo.Arch == PModelArch.ResNet18 && zoo.GenericPath is { } generic ? GenericModel.ReadCard(generic).Backbone : null,
+            BaseClasses = zoo.Selection?.Classes.ToArray(), Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
             Seconds = Math.Round(run.Seconds, 2),
             WeightsFile = TinaCheckpoint.WeightsFileName(epochs), OptimizerFile = TinaCheckpoint.OptimizerFileName(epochs),
         }, weights, run.Optimizer);

@@ -42,22 +42,28 @@ public sealed class GenericModel : IDisposable
         AtomicFile.WriteAllText(basePath + ".json", JsonSerializer.Serialize(Card, Json));
     }
 
+    /// <summary>Reads only the card of the generic model at <paramref name="basePath"/> (no weights).</summary>
+    /// <exception cref="TinaFileNotFoundException">The card is missing.</exception>
+    /// <exception cref="CorruptFileException">The card is unreadable.</exception>
+    public static GenericModelCard ReadCard(string basePath)
+    {
+        var cardPath = StripExtension(basePath) + ".json";
+        if (!File.Exists(cardPath))
+            throw new TinaFileNotFoundException(cardPath, "Train the generic model first: tina generic train --dataset DATASET --arch ARCH.");
+        try
+        {
+            return JsonSerializer.Deserialize<GenericModelCard>(File.ReadAllText(cardPath), Json) ?? throw new JsonException("empty card");
+        }
+        catch (JsonException e) { throw new CorruptFileException(cardPath, e.Message, e); }
+    }
+
     /// <summary>Loads a generic model saved by <see cref="Save"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">Weights or card are missing.</exception>
     /// <exception cref="CorruptFileException">The card or weights are unreadable or do not match.</exception>
     public static GenericModel Load(string basePath)
     {
         basePath = StripExtension(basePath);
-        var cardPath = basePath + ".json";
-        if (!File.Exists(cardPath))
-            throw new TinaFileNotFoundException(cardPath, "Train the generic model first: tina generic train --dataset DATASET --arch ARCH.");
-        GenericModelCard card;
-        try
-        {
-            card = JsonSerializer.Deserialize<GenericModelCard>(File.ReadAllText(cardPath), Json)
-                ?? throw new JsonException("empty card");
-        }
-        catch (JsonException e) { throw new CorruptFileException(cardPath, e.Message, e); }
+        var card = ReadCard(basePath);
         var (tensors, _) = SafeTensors.Load(basePath + ".safetensors");
         var net = PModelNetwork.Create(PModelArchNames.Parse(card.Arch), card.Classes.Count, seed: 0); // locked draws, overwritten below (see PModel.ToNetwork)
         StateDict.Import(net, tensors, basePath + ".safetensors");
