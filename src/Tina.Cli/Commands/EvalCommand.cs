@@ -27,7 +27,7 @@ internal static class EvalCommand
         var k = new Option<int>("--classes-per-task") { Description = "Classes per random task.", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of the random task sampler.", DefaultValueFactory = _ => 0 };
         var zoo = new Option<string?>("--zoo") { Description = "Evaluate on this zoo's tasks: ID = its training tasks, OOD = its held-out tasks." };
-        var ddimSteps = new Option<int>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method.", DefaultValueFactory = _ => 50 };
+        var ddimSteps = new Option<int?>("--ddim-steps") { Description = "Sampling steps of the tina (DDIM) method (default: the generator's, see tina serve's /v1/generator)." };
         var json = new Option<string?>("--json") { Description = "Also write the results as JSON to this file." };
         var prompts = new Option<string?>("--prompts") { Description = "Score your own class lists: a text file with one class list per line, classes separated by commas or semicolons (blank lines and lines starting with # are skipped); prints p-Acc per list." };
         var promptKind = TinaCommands.PromptKindOption("What the tina methods condition each class on: names (default) or descriptions (the dataset's built-in class descriptions).");
@@ -328,7 +328,7 @@ internal static class EvalCommand
         return task => task.Classes.Select((c, i) => new ClassPrompt(task.Names[i], $"images of {task.Names[i]}") { Embedding = Of(c) }).ToList();
     }
 
-    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int ddimSteps, int ensemble,
+    private static Owned Create(string name, GenericModel generic, ImageDataset data, TorchSharp.torch.Device device, TinaGenerator? tina, TaperMixer? taper, int? ddimSteps, int ensemble,
         Func<PersonalizationTask, IReadOnlyList<ClassPrompt>>? prompts) =>
         name == TaperMixer.MethodName ? new(taper!, owns: false) : new(name switch
     {

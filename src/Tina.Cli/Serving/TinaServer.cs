@@ -83,7 +83,7 @@ internal static class TinaServer
             textEncoder = service.Generator.TextEncoderId,
             storedClassNames = service.Generator.StoredClassNames.Count,
             sampler = "ddim",
-            steps = 50,
+            steps = service.Generator.DefaultDdimSteps,
             samplers = new[] { "ddim", "ddpm" },
             formats = service.Generator.Arch == Tina.PModels.PModelArch.ResNet18 ? new[] { "onnx", "mlnet", "head" } : new[] { "onnx", "mlnet" },
         }));

@@ -70,7 +70,7 @@ public sealed class TinaGeneratedClassifier
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(classes);
-        options ??= new GenerateOptions();
+        options = generator.Resolve(options ?? new GenerateOptions());
         var sw = Stopwatch.StartNew();
         var models = generator.GenerateEnsembles([classes], options)[0];
         var elapsed = sw.Elapsed;

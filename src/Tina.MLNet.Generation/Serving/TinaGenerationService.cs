@@ -135,7 +135,7 @@ public sealed class TinaGenerationService : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(request);
         _generator.CheckClassCount(request.Classes);
-        var options = new GenerateOptions { Seed = request.Seed, Steps = request.Steps, Sampler = request.Sampler };
+        var options = _generator.Resolve(new GenerateOptions { Seed = request.Seed, Steps = request.Steps, Sampler = request.Sampler });
         var key = CacheKey(request, options);
         if (_cache.TryGetValue(key, out var hit)) return Task.FromResult(hit with { FromCache = true });
         // Identical requests in flight share one computation; each caller still gets its own cancellation, and a

@@ -107,6 +107,25 @@ public sealed class TinaGenerator : IDisposable
     /// <summary>The checkpoint's state (config, options, epochs, loss curve).</summary>
     public TinaCheckpointState State { get; }
 
+    /// <summary>
+    /// DDIM steps when the options leave them unset: 50, the sampler's general default, or for resnet18 heads
+    /// <see cref="HeadDdimSteps"/> (chosen by measured p-Acc, docs/RESULTS.md, "Sampling steps for heads").
+    /// </summary>
+    public int DefaultDdimSteps => Arch == PModelArch.ResNet18 ? HeadDdimSteps : 50;
+
+    /// <summary>The default DDIM steps of a resnet18 generator.</summary>
+    public const int HeadDdimSteps = 50;
+
+    /// <summary>
+    /// <paramref name="options"/> with the sampling steps filled in (<see cref="DefaultDdimSteps"/> for DDIM, 1,000 for
+    /// DDPM), so the steps a classifier records are the ones it was sampled with.
+    /// </summary>
+    public GenerateOptions Resolve(GenerateOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return options.Steps is not null ? options : options with { Steps = options.Sampler == DiffusionSampler.Ddim ? DefaultDdimSteps : options.ResolvedSteps };
+    }
+
     /// <summary>Tokens in the transformer's sequence (see <see cref="TinaTransformer.SequenceLength"/>): what one denoising step processes per p-Model.</summary>
     public int SequenceLength => _ema.SequenceLength;
 
@@ -392,7 +411,7 @@ public sealed class TinaGenerator : IDisposable
             // products have one row, gives the same bits with or without it.
             var tokens = tensor(tokenData, [r, k, d]).clone().to(Device);
             var mask = _padding.MaskTensor(counts).to(Device);
-            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, options.ResolvedSteps, generators, mask);
+            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, Resolve(options).ResolvedSteps, generators, mask);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
             result = x.data<float>().ToArray();
         }
