@@ -63,6 +63,9 @@ internal static class EvalCommand
             if (promptFile is not null && zooDir is not null) throw new TinaException("Give either --prompts FILE or --zoo DIR, not both.");
             if (names.Contains(FineTunedMethod.Name) && zooDir is null) throw new TinaException("--methods finetune needs --zoo DIR (the fine-tuned p-Models).");
             if (names.Contains(TaperMixer.MethodName) && zooDir is null) throw new TinaException("--methods taper-mixer needs --zoo DIR (its mixer is trained on the zoo's training tasks).");
+            if (r.GetValue(cross) is not null && names.Contains(FineTunedMethod.Name))
+                throw new TinaException("--cross-dataset scores lists drawn from the shared classes, which have no fine-tuned p-Models; drop finetune from --methods.");
+            if (r.GetValue(cross) is not null && promptFile is not null) throw new TinaException("Give either --prompts FILE or --cross-dataset ID, not both.");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var device = CliContext.TorchDevice(r);
             var opened = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
@@ -79,8 +82,6 @@ internal static class EvalCommand
             IReadOnlyList<PersonalizationTask>? crossTasks = null;
             if (r.GetValue(cross) is { } crossId)
             {
-                if (names.Contains(FineTunedMethod.Name)) throw new TinaException("--cross-dataset scores lists drawn from the shared classes, which have no fine-tuned p-Models; drop finetune from --methods.");
-                if (promptFile is not null) throw new TinaException("Give either --prompts FILE or --cross-dataset ID, not both.");
                 var target = Datasets.Open(r, crossId);
                 var shared = CrossDataset.SharedClasses(opened, target);
                 dataset = new ImageDataset(dataset.Name, dataset.ClassNames, dataset.Train, CrossDataset.Images(opened, target), dataset.SuperclassNames, dataset.ClassToSuperclass);

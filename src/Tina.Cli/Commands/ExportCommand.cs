@@ -29,13 +29,13 @@ internal static class ExportCommand
             if (m != "classifier-selection") throw new TinaException($"Unknown method '{m}'. Available: classifier-selection.");
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var names = ClassList.Parse(r.GetValue(classes));   // before the dataset is decoded: a bad list fails at once
+            var format = ClassifierFormats.Parse(r.GetValue(TinaCommands.FormatOption)!);
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             var task = PersonalizationTask.FromNames(data, names, data.NumClasses);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var pmodel = ClassifierSelection.Create(generic, task);
             var path = Path.GetFullPath(r.GetValue(output)!);
-            var format = ClassifierFormats.Parse(r.GetValue(TinaCommands.FormatOption)!);
             var onnx = format == ClassifierFormat.Head ? OnnxExporter.ExportHead(new PModelEnsemble([pmodel]), task.Prompt, m) : OnnxExporter.Export(pmodel, task.Prompt, m);
             AtomicFile.WriteAllBytes(path, onnx);
             AnsiConsole.MarkupLine($"Wrote [bold]{Markup.Escape(path)}[/] ({onnx.Length / 1024.0:F1} KB): {arch.ToName()}, {task.Count} classes: {Markup.Escape(task.Prompt)}");

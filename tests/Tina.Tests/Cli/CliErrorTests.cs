@@ -31,6 +31,10 @@ public class CliErrorTests
     [InlineData("--splice takes BODY/CLASSIFIER pairs, each part one of tina, finetune, classifier-selection; got 'tina/rows'", "eval", "--splice", "tina/rows")]
     [InlineData("--splice 'finetune/classifier-selection': one part must be tina", "eval", "--splice", "finetune/classifier-selection")]
     [InlineData("--splice 'finetune/tina' needs --zoo DIR", "eval", "--splice", "finetune/tina")]
+    [InlineData("File not found: /nonexistent-backbone/ResNet18Onnx/ResNet18.onnx. The ResNet-18 backbone comes from the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18", "features", "--dataset", "cifar100@1+1", "--backbone", "/nonexistent-backbone")]
+    [InlineData("'cifar100@x': after '@' give the training images per class", "features", "--dataset", "cifar100@x")]
+    [InlineData("Unknown classifier format 'zip'", "export", "--arch", "resnet18", "--classes", "apple, pear", "--format", "zip", "--out", "/tmp/tina-cli-test.onnx")]
+    [InlineData("--cross-dataset scores lists drawn from the shared classes, which have no fine-tuned p-Models", "eval", "--arch", "resnet18", "--methods", "finetune", "--zoo", "/nonexistent", "--cross-dataset", "caltech101")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);
@@ -68,6 +72,20 @@ public class CliErrorTests
         var (code, output) = Tina("data", "images", "--classes", "Maple Tree; pear", "--per-class", "1", "--out", dir);
         Assert.True(code == 0, output);
         Assert.Equal(["maple_0.png", "pear_0.png"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+    }
+
+    [Fact]
+    public void ACorruptBackboneFileIsOneLineWithExitCode2()
+    {
+        var dir = TestData.TempDir();
+        foreach (var sub in new[] { "ResNet18Onnx", "ResNetPrepOnnx" }) Directory.CreateDirectory(Path.Combine(dir, sub));
+        File.Copy(Path.Combine(global::Tina.MLNet.ResNet18Backbone.DefaultDirectory, "ResNetPrepOnnx", "ResNetPreprocess.onnx"), Path.Combine(dir, "ResNetPrepOnnx", "ResNetPreprocess.onnx"));
+        var truncated = File.ReadAllBytes(Path.Combine(global::Tina.MLNet.ResNet18Backbone.DefaultDirectory, "ResNet18Onnx", "ResNet18.onnx")).AsSpan(0, 100_000).ToArray();
+        File.WriteAllBytes(Path.Combine(dir, "ResNet18Onnx", "ResNet18.onnx"), truncated);
+        var (code, output) = Tina("features", "--dataset", "cifar100@1+1", "--backbone", dir);
+        Assert.Equal(2, code);
+        Assert.Contains($"Corrupt or unreadable file {Path.Combine(dir, "ResNet18Onnx", "ResNet18.onnx")}", output.Replace("\n", ""));
+        Assert.DoesNotContain("   at ", output);
     }
 
     [Fact]

@@ -74,4 +74,27 @@ public class ImageDatasetTests
         Assert.Contains("at most 2", Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromNames(d, ["apple, pear, orange"], maxClasses: 2)).Message);
         Assert.Contains("control character", Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromPrompt(d, "apple\u0001")).Message);
     }
+
+    [Fact]
+    public void PerClassSubsetsKeepTheFirstImagesOfEveryClassAndNameThemselves()
+    {
+        var full = Fixtures.Cifar;
+        var sub = full.PerClassSubset(3, 2);
+        Assert.Equal("cifar100@3+2", sub.Name);
+        Assert.Equal(300, sub.Train.Count);
+        Assert.Equal(200, sub.Test.Count);
+        Assert.All(Enumerable.Range(0, 100), c => Assert.Equal(3, sub.Train.Labels.Count(l => l == c)));
+        int firstApple = Array.IndexOf(full.Train.Labels, full.ClassIndex("apple"));
+        Assert.True(full.Train.Image(firstApple).SequenceEqual(sub.Train.Image(Array.IndexOf(sub.Train.Labels, full.ClassIndex("apple")))));
+        Assert.Equal(full.Train, sub.Train.Parent!.Value.Set);
+        Assert.Equal(full.Test, full.PerClassSubset(3).Test);
+        // The name reads back, and CIFAR-100's synonyms still apply to it.
+        Assert.Equal(("cifar100", 3, 2), ImageDataset.ParseSubset(sub.Name));
+        Assert.Equal(("cifar100", 7, (int?)null), ImageDataset.ParseSubset("cifar100@7"));
+        Assert.Equal(("cifar100", (int?)null, (int?)null), ImageDataset.ParseSubset("cifar100"));
+        Assert.Equal(sub.ClassIndex("maple"), sub.ClassIndex("maple tree"));
+        Assert.Throws<TinaException>(() => ImageDataset.ParseSubset("cifar100@0"));
+        Assert.Throws<TinaException>(() => ImageDataset.ParseSubset("cifar100@3+x"));
+        Assert.Throws<TinaException>(() => ImageDataset.ParseSubset("cifar100@1+2+3"));
+    }
 }
