@@ -39,6 +39,35 @@ public class GenerateCommandTests
     }
 
     [Fact]
+    public void AResNet18ClassifierIsGeneratedInBothFormatsAndTheyPredictAlikeOnAPhoto()
+    {
+        var ckpt = ResNet18GenerationFixture.CheckpointDir;
+        var dir = TestData.TempDir();
+        string whole = Path.Combine(dir, "whole.onnx"), head = Path.Combine(dir, "head.onnx"), headZip = Path.Combine(dir, "head.zip");
+        var (code, output) = Tina("generate", "--generator", ckpt, "--prompt", "apple, bear, bicycle", "--out", whole, "--seed", "3");
+        Assert.True(code == 0, output);
+        (code, output) = Tina("generate", "--generator", ckpt, "--prompt", "apple, bear, bicycle", "--out", head, "--mlnet", headZip, "--seed", "3", "--format", "head");
+        Assert.True(code == 0, output);
+        Assert.True(new FileInfo(head).Length < 16 * 1024 && new FileInfo(whole).Length > 40_000_000);
+        Assert.True(TinaOnnxModelReader.Read(head).HeadOnly);
+        Assert.Equal(224, TinaOnnxModelReader.Read(whole).ImageSize);
+
+        var photo = global::Tina.Tests.MLNet.ResNet18Fixture.Instance.Files.First(f => f.Width > 1000).Path;
+        var (wholeCode, wholeOut) = Tina("predict", "--model", whole, "--image", photo);
+        var (zipCode, zipOut) = Tina("predict", "--model", headZip, "--image", photo);
+        Assert.True(wholeCode == 0 && zipCode == 0, wholeOut + zipOut);
+        // The table row of the photo: its label column.
+        string Label(string text) => new[] { "apple", "bear", "bicycle" }.Single(l =>
+            text.Split('\n').Single(line => line.Contains(Path.GetFileName(photo), StringComparison.Ordinal)).Contains($" {l} ", StringComparison.Ordinal));
+        Assert.Equal(Label(wholeOut), Label(zipOut));
+
+        // The generator cannot make a head alone for whole networks.
+        (code, output) = Tina("generate", "--generator", GenerationFixture.CheckpointDir, "--prompt", "apple, bear", "--out", head, "--format", "head");
+        Assert.Equal(2, code);
+        Assert.Contains("can be exported as a head alone", output);
+    }
+
+    [Fact]
     public void GenerateEnsembleWritesTheLibrarysEnsemble()
     {
         var ckpt = GenerationFixture.CheckpointDir;

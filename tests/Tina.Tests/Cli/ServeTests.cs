@@ -15,9 +15,9 @@ namespace Tina.Tests.Cli;
 /// <summary><c>tina serve</c>'s API on a test server over the fixture generator: bytes, cache, problems, busy queue, batching.</summary>
 public class ServeTests
 {
-    private static async Task<(WebApplication App, HttpClient Client, TinaGenerationService Service, TinaGenerator Generator)> Start(TinaGenerationServiceOptions? options = null)
+    private static async Task<(WebApplication App, HttpClient Client, TinaGenerationService Service, TinaGenerator Generator)> Start(TinaGenerationServiceOptions? options = null, string? checkpoint = null)
     {
-        var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var generator = TinaGenerator.Load(checkpoint ?? GenerationFixture.CheckpointDir);
         var service = new TinaGenerationService(generator, options);
         var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(60), b => b.WebHost.UseTestServer());
         await app.StartAsync();
@@ -65,6 +65,50 @@ public class ServeTests
             using var info = JsonDocument.Parse(await client.GetStringAsync("/v1/generator"));
             Assert.Equal(generator.MaxClasses, info.RootElement.GetProperty("maxClasses").GetInt32());
             Assert.Contains("/v1/classifiers", await client.GetStringAsync("/openapi/v1.json"));
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
+    [Fact]
+    public async Task AResNet18GeneratorServesTheOneFileClassifierAndTheHeadAlone()
+    {
+        var (app, client, _, generator) = await Start(checkpoint: ResNet18GenerationFixture.CheckpointDir);
+        try
+        {
+            string[] classes = [.. ResNet18GenerationFixture.Data.ClassNames.Take(3)];
+            Tina.Runtime.TorchRuntime.UseOnThisThread();
+            foreach (var (format, expectedFormat) in new[] { ("head", ClassifierFormat.Head), ("onnx", ClassifierFormat.OneFile) })
+            {
+                var response = await client.PostAsJsonAsync("/v1/classifiers", new { classes, seed = 2, format });
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                var bytes = await response.Content.ReadAsByteArrayAsync();
+                Assert.Equal(TinaGeneratedClassifier.Generate(generator, classes, new GenerateOptions { Seed = 2 }, expectedFormat).Onnx, bytes);
+                var info = Tina.MLNet.Export.TinaOnnxModelReader.Read(bytes, format);
+                Assert.Equal(expectedFormat == ClassifierFormat.Head, info.HeadOnly);
+                Assert.Equal(classes, info.Labels);
+            }
+            using var described = JsonDocument.Parse(await client.GetStringAsync("/v1/generator"));
+            Assert.Contains("head", described.RootElement.GetProperty("formats").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("resnet18", described.RootElement.GetProperty("arch").GetString());
+        }
+        finally
+        {
+            await Stop(app, generator);
+        }
+    }
+
+    [Fact]
+    public async Task AHeadAloneIsRefusedForAGeneratorOfWholeNetworks()
+    {
+        var (app, client, _, generator) = await Start();
+        try
+        {
+            var response = await client.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "apple", "bear" }, format = "head" });
+            Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+            Assert.Contains("needs a resnet18 generator", await response.Content.ReadAsStringAsync());
         }
         finally
         {

@@ -119,3 +119,40 @@ internal static class ResNetGenerationFixture
         return dir;
     }
 }
+
+/// <summary>
+/// A resnet18 pipeline in miniature: a generic head trained on the ResNet-18 features of twelve CIFAR-100 classes,
+/// saved; a zoo of its heads; a Tiny Tina trained on it for 2 epochs. For the entry points (CLI, service, ML.NET) on
+/// classifiers whose backbone is ML.NET's pretrained ResNet-18, not for their accuracy.
+/// </summary>
+internal static class ResNet18GenerationFixture
+{
+    private static readonly Lazy<(string Checkpoint, string Zoo, Tina.Data.ImageDataset Data)> _built = new(Build);
+
+    public static string CheckpointDir => _built.Value.Checkpoint;
+
+    public static string ZooDir => _built.Value.Zoo;
+
+    public static Tina.Data.ImageDataset Data => _built.Value.Data;
+
+    private static (string, string, Tina.Data.ImageDataset) Build()
+    {
+        Tina.Tests.MLNet.ResNet18Fixture.UseTestCache();
+        var data = Fixtures.CifarSubset(classes: 12, perClass: 16, testPerClass: 5);
+        var root = TestData.TempDir();
+        var genericPath = Path.Combine(root, "generic-resnet18");
+        using (var generic = new GenericTrainer(new GenericTrainingOptions { Arch = PModelArch.ResNet18, Epochs = 5, BatchSize = 32, Seed = 13 }, Path.Combine(root, "ckpt")).Train(data))
+        {
+            generic.Save(genericPath);
+            new ZooBuilder(generic, genericPath, data, new ZooBuildOptions
+            {
+                TrainTasks = 8, OodTasks = 2, ClassesPerTask = 4, Seed = 4,
+                FineTune = new FineTuneOptions { Epochs = 1, BatchSize = 16, ModelsPerGroup = 10 },
+            }).Build(Path.Combine(root, "zoo"));
+        }
+        using var encoder = new HashTextEncoder();
+        var dir = Path.Combine(root, "tina");
+        new TinaTrainer(GenerationFixture.Options(2), encoder).Train(Path.Combine(root, "zoo"), dir);
+        return (dir, Path.Combine(root, "zoo"), data);
+    }
+}
