@@ -264,7 +264,7 @@ internal static class TinaCommands
             var state = TinaCheckpoint.Load(ckpt);
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
             using var gen = OpenGenerator(ckpt, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
-            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}, {device}, {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores")
+            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}, {device}")
                 .AddColumn("sampler").AddColumn("output").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("floor ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
             // The floor: every denoising step's transformer forward pass (K ensemble members in one batch) at the
@@ -295,7 +295,7 @@ internal static class TinaCommands
                 Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = n, EnsembleSize = k }, r.GetValue(runs), warmUp: true);
             Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000, EnsembleSize = k }, r.GetValue(ddpmRuns), warmUp: false);
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({stepFlops / 1e6:F1} MFLOP per step) at {flops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products.");
+            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({stepFlops / 1e6:F1} MFLOP per step) at {flops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores.");
             return 0;
         }));
         return cmd;

@@ -9,8 +9,11 @@ namespace Tina.Data;
 /// </summary>
 public sealed class ImageSet
 {
+    /// <summary>Side of every image, in pixels.</summary>
+    public const int Side = 32;
+
     /// <summary>Bytes per image (3 × 32 × 32).</summary>
-    public const int ImageBytes = 3 * 32 * 32;
+    public const int ImageBytes = 3 * Side * Side;
 
     /// <summary>Creates a split; <paramref name="pixels"/> must hold <c>labels.Length × 3072</c> bytes.</summary>
     public ImageSet(byte[] pixels, int[] labels)

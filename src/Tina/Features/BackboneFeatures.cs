@@ -5,7 +5,6 @@ using System.Collections.Concurrent;
 using Tina.Data;
 using Tina.IO;
 using Tina.MLNet;
-using Tina.PModels;
 using Tina.Runtime;
 using static TorchSharp.torch;
 
@@ -82,7 +81,7 @@ public sealed class BackboneFeatures
         get
         {
             var backbone = Backbone;
-            lock (_gate) return _extractor ??= new BackboneFeatureExtractor(backbone, Normalization.ImageSize, TorchRuntime.Threads);
+            lock (_gate) return _extractor ??= new BackboneFeatureExtractor(backbone, ImageSet.Side, TorchRuntime.Threads);
         }
     }
 
@@ -105,7 +104,7 @@ public sealed class BackboneFeatures
     public Tensor Of(Tensor images)
     {
         ArgumentNullException.ThrowIfNull(images);
-        if (images.ndim != 4 || images.shape[1] != 3 || images.shape[2] != Normalization.ImageSize || images.shape[3] != Normalization.ImageSize)
+        if (images.ndim != 4 || images.shape[1] != 3 || images.shape[2] != ImageSet.Side || images.shape[3] != ImageSet.Side)
             throw new ArgumentException($"Expected images [N,3,32,32]; got [{string.Join(",", images.shape)}].", nameof(images));
         int n = (int)images.shape[0];
         using var cpu = images.to(float32).cpu().contiguous();
