@@ -363,7 +363,7 @@ internal static class TinaCommands
 
     /// <summary>
     /// Loads the generator in <paramref name="checkpointDir"/>; it opens its own text encoder (GloVe from
-    /// <paramref name="artifacts"/>, or CLIP from <paramref name="clipModel"/>) only if a prompt needs it.
+    /// <paramref name="artifacts"/>, CLIP from <paramref name="clipModel"/>, or MiniLM from its package) only if a prompt needs it.
     /// </summary>
     public static TinaGenerator OpenGenerator(string checkpointDir, string artifacts, string? clipModel, TorchSharp.torch.Device device) =>
         TinaGenerator.Load(checkpointDir, TextEncoders.Opener(artifacts, clipModel), device);
