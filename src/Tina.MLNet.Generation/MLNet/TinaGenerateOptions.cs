@@ -70,13 +70,13 @@ public sealed class TinaGenerateOptions
     /// <summary>Folder the image paths are relative to; null for paths used as they are.</summary>
     public string? ImageFolder { get; set; }
 
-    /// <summary>Output column with the predicted label (text).</summary>
+    /// <summary>Output column with the predicted label (see <see cref="TinaClassifierOptions.PredictedLabelColumnName"/>: a one-element text vector).</summary>
     public string PredictedLabelColumnName { get; set; } = TinaCatalog.Defaults.PredictedLabelColumnName;
 
     /// <summary>Output column with the softmax probabilities (a float vector of C elements).</summary>
     public string ScoreColumnName { get; set; } = TinaCatalog.Defaults.ScoreColumnName;
 
-    /// <summary>Output column with the predicted class index (int64).</summary>
+    /// <summary>Output column with the predicted class index (see <see cref="TinaClassifierOptions.ClassIndexColumnName"/>: a one-element int64 vector).</summary>
     public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
 
     /// <summary>How images of another size are brought to the model's input size (32×32, or 224×224 for resnet18).</summary>

@@ -23,13 +23,23 @@ public sealed class TinaClassifierOptions
     /// <summary>Folder the paths in <see cref="InputColumnName"/> are relative to; null for paths used as they are. Ignored for in-memory images.</summary>
     public string? ImageFolder { get; set; }
 
-    /// <summary>Output column with the predicted label (text; binds to <c>string</c>).</summary>
+    /// <summary>
+    /// Output column with the predicted label: a text vector holding one element (<c>Vector&lt;String&gt;</c>, its length
+    /// not declared), bound by
+    /// <see cref="TinaImagePrediction.PredictedLabel"/> (<c>string[]</c>; <see cref="TinaImagePrediction.Label"/> is the string).
+    /// </summary>
     public string PredictedLabelColumnName { get; set; } = TinaCatalog.Defaults.PredictedLabelColumnName;
 
-    /// <summary>Output column with the softmax probabilities: a float vector of C elements, element i for label i (binds to <c>float[]</c>).</summary>
+    /// <summary>
+    /// Output column with the softmax probabilities: a float vector of C elements, element i for label i
+    /// (<c>Vector&lt;Single, C&gt;</c>), bound by <see cref="TinaImagePrediction.Score"/> (<c>float[]</c>).
+    /// </summary>
     public string ScoreColumnName { get; set; } = TinaCatalog.Defaults.ScoreColumnName;
 
-    /// <summary>Output column with the predicted class index (int64; binds to <c>long</c>).</summary>
+    /// <summary>
+    /// Output column with the predicted class index: an int64 vector of one element (<c>Vector&lt;Int64, 1&gt;</c>),
+    /// bound by <see cref="TinaImagePrediction.ClassIndex"/> (<c>long[]</c>; <see cref="TinaImagePrediction.Index"/> is the number).
+    /// </summary>
     public string ClassIndexColumnName { get; set; } = TinaCatalog.Defaults.ClassIndexColumnName;
 
     /// <summary>
