@@ -50,7 +50,8 @@ internal static class ImagePromptCommands
     /// <summary>
     /// The classes of an image-prompt folder, sorted by label: each subfolder is a class (label = its name, every image
     /// in it a prompt image), and each image directly in the folder is a class of one image (label = the file name
-    /// without extension and without a trailing _N).
+    /// without extension and without a trailing _N). Every image is checked against <see cref="Tina.MLNet.TinaImageLimits.Default"/>
+    /// before it is decoded (<see cref="ImageTooLargeException"/> names the file and the limit).
     /// </summary>
     public static IReadOnlyList<ClassPrompt> ReadFolder(string dir, Func<IReadOnlyList<byte[]>, float[]> embed)
     {
@@ -73,7 +74,10 @@ internal static class ImagePromptCommands
         return groups.Select(g =>
         {
             float[] v;
-            try { v = embed(g.Value.Select(File.ReadAllBytes).ToList()); }
+            // Each file through the inference package's checks (byte limit, then the header's pixel limits), so a
+            // bad or oversized image is named by its path before anything is decoded.
+            var images = g.Value.Select(f => Tina.MLNet.TinaImages.ReadFile(f)).ToList();
+            try { v = embed(images); }
             catch (InvalidDataException e) { throw new InvalidPromptException($"An image of class '{g.Key}' in {dir} cannot be read: {e.Message}"); }
             return new ClassPrompt(g.Key, $"images of {g.Key}") { Embedding = v };
         }).ToList();

@@ -11,7 +11,7 @@ internal static class PredictCommand
     {
         var model = new Option<string>("--model") { Description = "An exported .onnx or ML.NET .zip model.", Required = true };
         var images = new Option<string[]>("--image") { Description = "Image files (PNG/JPEG; resized to 32×32).", Required = true, AllowMultipleArgumentsPerToken = true };
-        var cmd = new Command("predict", "Classify image files with an exported model through ML.NET's PredictionEngine.") { model, images };
+        var cmd = new Command("predict", $"Classify image files with an exported model through ML.NET's PredictionEngine. Images over {TinaImageLimits.Default} are refused before decoding.") { model, images };
         cmd.SetAction(Cli.Run((r, _) =>
         {
             using var predictor = TinaPredictor.Load(Path.GetFullPath(r.GetValue(model)!));

@@ -26,6 +26,11 @@ internal static class ProjectWriter
             ["LabelCount"] = spec.Classes.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["LabelsCSharp"] = string.Join(", ", spec.Classes.Select(CSharpString)),
             ["TinaVersion"] = spec.TinaVersion ?? "",
+            // The generated projects do not reference Tina: they get the numbers of Tina's image limits, and their own check.
+            ["MaxImageBytes"] = Tina.MLNet.TinaImageLimits.Default.MaxBytes.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MaxImagePixels"] = Tina.MLNet.TinaImageLimits.Default.MaxPixels.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MaxImageSide"] = Tina.MLNet.TinaImageLimits.Default.MaxSide.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MaxImageLimits"] = Tina.MLNet.TinaImageLimits.Default.ToString(),
             ["PackageReferences"] = string.Join("\n", packages.Select(p => $"    <PackageReference Include=\"{p.Key}\" Version=\"{p.Value}\" />")),
         };
         var projects = new List<(string Folder, Dictionary<string, byte[]> Files)>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -23,15 +24,27 @@ public sealed record ClassifierRequest(string[]? Classes, string? Prompt, long? 
 
 /// <summary>
 /// <c>tina serve</c>'s HTTP API (ASP.NET Core minimal API) over one <see cref="TinaGenerationService"/>:
-/// <c>POST /v1/classifiers</c> → model bytes, <c>GET /v1/generator</c>, <c>GET /healthz</c>, <c>GET /openapi/v1.json</c>.
+/// <c>POST /v1/classifiers</c> → model bytes, <c>POST /v1/predict</c> (an image → label and scores, for the playground at
+/// <c>/</c>), <c>GET /v1/generator</c>, <c>GET /healthz</c>, <c>GET /openapi/v1.json</c>. Request bodies: 64 KB of JSON
+/// (<see cref="MaxBodyBytes"/>), or one image within <see cref="ImageLimits"/>; larger ones get 413.
 /// Bad requests get RFC 7807 problem details naming the problem (the prompt rules of the CLI); a full queue gets 429
 /// with <c>Retry-After</c>; a request that outlives its time limit gets 504; a client that goes away cancels its
 /// request, which is then dropped before sampling.
 /// </summary>
 internal static class TinaServer
 {
-    /// <summary>Largest accepted request body.</summary>
+    /// <summary>
+    /// Largest accepted request body of the JSON endpoint <c>POST /v1/classifiers</c> (64 KB): Kestrel's limit for every
+    /// request, which <c>POST /v1/predict</c> alone raises to <see cref="ImageLimits"/>' byte limit.
+    /// </summary>
     public const long MaxBodyBytes = 64 * 1024;
+
+    /// <summary>
+    /// The images <c>POST /v1/predict</c> takes (<see cref="TinaImageLimits.Default"/>: a body of at most 20 MB whose
+    /// header declares at most 40 megapixels and no side over 20,000 pixels); anything larger gets 413 problem details
+    /// naming the limit, before it is decoded and before a classifier is generated for it.
+    /// </summary>
+    public static TinaImageLimits ImageLimits => TinaImageLimits.Default;
 
     /// <summary>Builds the app (not started) around <paramref name="service"/>; <paramref name="configure"/> can adjust the builder (tests use a test server).</summary>
     public static WebApplication Build(TinaGenerationService service, string[] urls, TimeSpan requestTimeout, Action<WebApplicationBuilder>? configure = null)
@@ -86,6 +99,7 @@ internal static class TinaServer
             steps = service.Generator.DefaultDdimSteps,
             samplers = new[] { "ddim", "ddpm" },
             formats = service.Generator.Arch == Tina.PModels.PModelArch.ResNet18 ? new[] { "onnx", "mlnet", "head" } : new[] { "onnx", "mlnet" },
+            images = new { maxBytes = ImageLimits.MaxBytes, maxPixels = ImageLimits.MaxPixels, maxSide = ImageLimits.MaxSide },
         }));
         app.MapPost("/v1/classifiers", async (HttpContext http, CancellationToken aborted) =>
         {
@@ -136,7 +150,9 @@ internal static class TinaServer
         app.MapGet("/", () => Results.Content(Playground.Value, "text/html; charset=utf-8")).ExcludeFromDescription();
 
         // Classify one image (the body) with the classifier of a prompt and seed: generated (or taken from the cache)
-        // first, then predicted in the server with ML.NET — what the playground shows per dropped image.
+        // first, then predicted in the server with ML.NET — what the playground shows per dropped image. The body may
+        // be up to ImageLimits.MaxBytes (not the 64 KB of the JSON endpoint), and its header is checked against the
+        // pixel limits before anything is generated or decoded: a too-large image gets 413 naming the limit.
         var predictors = new PredictorCache(32);
         app.MapPost("/v1/predict", async (HttpContext http, string? prompt, long? seed, int? steps, CancellationToken aborted) =>
         {
@@ -149,27 +165,58 @@ internal static class TinaServer
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
-            using var image = new MemoryStream();
-            await http.Request.Body.CopyToAsync(image, aborted);
-            if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP) as the request body.");
-            return await Generate(http, request, aborted, model =>
+            const string source = "The uploaded image";
+            var limits = ImageLimits;
+            // Kestrel's limit for this request only (the host's is the JSON endpoint's 64 KB): the image limit plus as
+            // much again, read and dropped after a too-large body so that a client still sending gets the 413 rather
+            // than a reset connection. The bounded read enforces the image limit itself (also on the test server).
+            if (http.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } bodyLimit)
+                bodyLimit.MaxRequestBodySize = 2 * limits.MaxBytes;
+            bool waitsForContinue = http.Request.Headers.Expect.ToString().Contains("100-continue", StringComparison.OrdinalIgnoreCase);
+            byte[] image;
+            try
             {
-                image.Position = 0;
-                return predictors.Use(model, predictor =>
+                if (http.Request.ContentLength is { } declared && declared > limits.MaxBytes)
                 {
-                    TinaPrediction p;
-                    try
-                    {
-                        p = predictor.Predict(image, "the uploaded image");
-                    }
-                    catch (CorruptFileException e)
-                    {
-                        return Problem(StatusCodes.Status400BadRequest, e.Message);
-                    }
-                    return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
-                });
-            });
-        }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest);
+                    // A client that waits for "100 Continue" has sent nothing and is told at once; others are drained.
+                    if (!waitsForContinue && declared <= 2 * limits.MaxBytes) await Discard(http.Request.Body, aborted);
+                    return Problem(StatusCodes.Status413PayloadTooLarge, new ImageTooLargeException(source, ImageLimitKind.Bytes, limits.MaxBytes, declared).Message);
+                }
+                image = await TinaImages.ReadBoundedAsync(http.Request.Body, source, limits.MaxBytes, aborted);
+                if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP, WebP) as the request body.");
+                TinaImages.CheckHeader(image, source, limits);
+            }
+            catch (ImageTooLargeException e)
+            {
+                if (e.Limit == ImageLimitKind.Bytes) await Discard(http.Request.Body, aborted);
+                return Problem(StatusCodes.Status413PayloadTooLarge, e.Message);
+            }
+            catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+            {
+                return Problem(StatusCodes.Status413PayloadTooLarge, new ImageTooLargeException(source, ImageLimitKind.Bytes, limits.MaxBytes, actual: null).Message);
+            }
+            catch (CorruptFileException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, NotAnImage(e));
+            }
+            return await Generate(http, request, aborted, model => predictors.Use(model, predictor =>
+            {
+                TinaPrediction p;
+                try
+                {
+                    p = predictor.Predict(image);
+                }
+                catch (ImageTooLargeException e)
+                {
+                    return Problem(StatusCodes.Status413PayloadTooLarge, e.Message);
+                }
+                catch (CorruptFileException e)
+                {
+                    return Problem(StatusCodes.Status400BadRequest, NotAnImage(e));
+                }
+                return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
+            }));
+        }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         app.Lifetime.ApplicationStopped.Register(() =>
         {
@@ -271,6 +318,23 @@ internal static class TinaServer
         };
         return new TinaGenerationRequest(classes, body.Seed ?? 0, body.Steps, sampler, format);
     }
+
+    /// <summary>Reads the rest of a refused request body and drops it, until its end or the server's body limit.</summary>
+    private static async Task Discard(Stream body, CancellationToken aborted)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (await body.ReadAsync(buffer, aborted) > 0) { }
+        }
+        catch (BadHttpRequestException)
+        {
+            // Over the drain limit too: Kestrel closes the connection after the answer.
+        }
+    }
+
+    private static string NotAnImage(CorruptFileException e) =>
+        $"The request body is {e.InnerException?.Message ?? "not a readable image"}; send the bytes of a PNG, JPEG, BMP or WebP image.";
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 }

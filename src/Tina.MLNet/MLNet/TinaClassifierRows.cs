@@ -5,6 +5,12 @@ using Microsoft.ML.Transforms.Image;
 namespace Tina.MLNet;
 
 /// <summary>Input row of a Tina classifier pipeline with the default column name: the path of one image file.</summary>
+/// <remarks>
+/// The file is decoded by ML.NET's <c>LoadImages</c>, inside the chain (and inside a saved zip), where Tina cannot check
+/// it: an image of any size is decoded, and a small file whose header declares 30,000 × 30,000 pixels allocates
+/// 3.6 GB. For files you do not control, use <see cref="TinaPredictor"/> (which checks
+/// <see cref="TinaImageLimits"/> before decoding), or check each file first with <see cref="TinaImages.ReadFile"/>.
+/// </remarks>
 public sealed class TinaImageInput
 {
     /// <summary>Path of the image file (PNG, JPEG, BMP, …), relative to the pipeline's image folder if it has one.</summary>
@@ -14,7 +20,8 @@ public sealed class TinaImageInput
 
 /// <summary>
 /// Input row of a Tina classifier pipeline over in-memory images (column <see cref="TinaCatalog.Defaults.ImageColumnName"/>):
-/// decode bytes with <c>MLImage.CreateFromStream</c>. The declared 32×32 is the model's input size; images of any size
+/// decode bytes with <see cref="TinaImages.Decode"/> (which refuses images over <see cref="TinaImageLimits"/> before
+/// decoding them) or <c>MLImage.CreateFromStream</c> (which does not). The declared 32×32 is the model's input size; images of any size
 /// are accepted and resized by the pipeline.
 /// </summary>
 public sealed class TinaInMemoryImageInput

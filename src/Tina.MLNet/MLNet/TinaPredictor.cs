@@ -20,6 +20,9 @@ namespace Tina.MLNet;
 /// dispose them only when the model is no longer used.
 /// Every input goes through the in-memory pipeline (ResizeImages → ExtractPixels → ApplyOnnxModel → MapValue), so a
 /// file and its bytes give the same prediction, and a <c>.zip</c> predicts with the resize policy recorded in its model.
+/// Files, bytes and streams are read through <see cref="TinaImages"/>: an image over <see cref="ImageLimits"/> (20 MB,
+/// or a header that declares more than 40 megapixels or a side over 20,000 pixels) throws
+/// <see cref="ImageTooLargeException"/> before it is decoded.
 /// </remarks>
 public sealed class TinaPredictor : IDisposable
 {
@@ -27,6 +30,7 @@ public sealed class TinaPredictor : IDisposable
     private readonly ConcurrentQueue<PredictionEngine<TinaInMemoryImageInput, TinaImagePrediction>> _all = [];
     private readonly MLContext _ml;
     private volatile bool _disposed;
+    private volatile TinaImageLimits _imageLimits = TinaImageLimits.Default;
 
     private TinaPredictor(string source, MLContext ml, ITransformer model, TinaOnnxModelInfo info)
     {
@@ -94,32 +98,49 @@ public sealed class TinaPredictor : IDisposable
         return new TinaPredictor(source, ml, model, info);
     }
 
+    /// <summary>
+    /// The size limits of the images this predictor reads from files, bytes and streams (<see cref="TinaImageLimits.Default"/>:
+    /// 20 MB, 40 megapixels, 20,000 pixels per side): checked before anything is decoded. Images passed as
+    /// <see cref="MLImage"/> are already decoded and not checked.
+    /// </summary>
+    /// <exception cref="ArgumentNullException">Set to null.</exception>
+    public TinaImageLimits ImageLimits
+    {
+        get => _imageLimits;
+        set => _imageLimits = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
     /// <summary>Classifies the image file at <paramref name="imagePath"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">The image does not exist.</exception>
+    /// <exception cref="ImageTooLargeException">The file is larger than <see cref="ImageLimits"/> allow, or its header declares more pixels than they allow (refused before decoding).</exception>
     /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
     public TinaPrediction Predict(string imagePath)
     {
         ArgumentNullException.ThrowIfNull(imagePath);
-        if (!File.Exists(imagePath))
-            throw new TinaFileNotFoundException(imagePath, "Expected an image file (PNG, JPEG, BMP, …).");
-        using var image = Decode(() => MLImage.CreateFromFile(imagePath), imagePath);
+        using var image = TinaImages.DecodeFile(imagePath, _imageLimits);
         return Predict(image, imagePath);
     }
 
-    /// <summary>Classifies the encoded image (PNG, JPEG, BMP, …) in <paramref name="encodedImage"/>.</summary>
+    /// <summary>Classifies the encoded image (PNG, JPEG, BMP, WebP, …) in <paramref name="encodedImage"/>.</summary>
+    /// <exception cref="ImageTooLargeException">The bytes are more than <see cref="ImageLimits"/> allow, or their header declares more pixels than they allow (refused before decoding).</exception>
     /// <exception cref="CorruptFileException">The bytes are not a readable image.</exception>
     public TinaPrediction Predict(byte[] encodedImage)
     {
         ArgumentNullException.ThrowIfNull(encodedImage);
-        return Predict(new MemoryStream(encodedImage, writable: false), "image bytes");
+        using var image = TinaImages.Decode(encodedImage, "image bytes", _imageLimits);
+        return Predict(image, "image bytes");
     }
 
-    /// <summary>Classifies the encoded image read from <paramref name="encodedImage"/>; <paramref name="source"/> names it in errors and in the result.</summary>
+    /// <summary>
+    /// Classifies the encoded image read from <paramref name="encodedImage"/> (read to its end, at most
+    /// <see cref="TinaImageLimits.MaxBytes"/> of <see cref="ImageLimits"/>); <paramref name="source"/> names it in errors and in the result.
+    /// </summary>
+    /// <exception cref="ImageTooLargeException">The stream holds more bytes than <see cref="ImageLimits"/> allow, or the image's header declares more pixels than they allow (refused before decoding).</exception>
     /// <exception cref="CorruptFileException">The stream does not hold a readable image.</exception>
     public TinaPrediction Predict(Stream encodedImage, string source = "image stream")
     {
         ArgumentNullException.ThrowIfNull(encodedImage);
-        using var image = Decode(() => MLImage.CreateFromStream(encodedImage), source);
+        using var image = TinaImages.DecodeStream(encodedImage, source, _imageLimits);
         return Predict(image, source);
     }
 
@@ -161,18 +182,6 @@ public sealed class TinaPredictor : IDisposable
         engine = _ml.Model.CreatePredictionEngine<TinaInMemoryImageInput, TinaImagePrediction>(Model);
         _all.Enqueue(engine);
         return engine;
-    }
-
-    private static MLImage Decode(Func<MLImage> decode, string source)
-    {
-        try
-        {
-            return decode();
-        }
-        catch (Exception e) when (e is InvalidOperationException or ArgumentException or IOException or FormatException or NotSupportedException)
-        {
-            throw new CorruptFileException(source, $"not a readable image ({e.Message})", e);
-        }
     }
 
     private static bool IsZip(string path)

@@ -22,6 +22,7 @@ public static class ImageDecoder
 
     /// <summary>Decodes <paramref name="encoded"/> and returns its 3,072 CHW bytes at 32×32.</summary>
     /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode.</exception>
+    /// <exception cref="ImageTooLargeException">The image is over <see cref="Tina.MLNet.TinaImageLimits.Default"/> (20 MB, or a header that declares more than 40 megapixels or a side over 20,000 pixels); refused before decoding.</exception>
     public static byte[] Decode(byte[] encoded)
     {
         var chw = new byte[ImageSet.ImageBytes];
@@ -31,6 +32,7 @@ public static class ImageDecoder
 
     /// <summary>Decodes <paramref name="encoded"/> into <paramref name="chw"/> (3,072 bytes, CHW, 32×32).</summary>
     /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode.</exception>
+    /// <exception cref="ImageTooLargeException">The image is over <see cref="Tina.MLNet.TinaImageLimits.Default"/> (20 MB, or a header that declares more than 40 megapixels or a side over 20,000 pixels); refused before decoding.</exception>
     public static void DecodeInto(byte[] encoded, Span<byte> chw)
     {
         using var image = Open(encoded);
@@ -46,6 +48,7 @@ public static class ImageDecoder
     /// input size, centre crop), except that CLIP resizes bicubically. Returns 3 × size × size CHW bytes.
     /// </summary>
     /// <exception cref="InvalidDataException">The bytes are not an image Skia can decode.</exception>
+    /// <exception cref="ImageTooLargeException">The image is over <see cref="Tina.MLNet.TinaImageLimits.Default"/> (20 MB, or a header that declares more than 40 megapixels or a side over 20,000 pixels); refused before decoding.</exception>
     public static byte[] DecodeCenterSquare(byte[] encoded, int size)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(size, 1);
@@ -60,6 +63,10 @@ public static class ImageDecoder
 
     private static MLImage Open(byte[] encoded)
     {
+        // The size limits before decoding (image prompts come from users; a bomb would allocate gigabytes).
+        var header = Tina.MLNet.TinaImages.TryReadHeader(encoded, out var problem)
+            ?? throw new InvalidDataException($"not a decodable image ({problem})");
+        Tina.MLNet.TinaImages.CheckLimits(header, encoded.Length, "The image");
         using var stream = new MemoryStream(encoded, writable: false);
         try
         {
@@ -160,7 +167,7 @@ public static class ImageDecoder
                 {
                     DecodeInto(members[i].Data!, pixels.AsSpan(i * ImageSet.ImageBytes, ImageSet.ImageBytes));
                 }
-                catch (InvalidDataException e)
+                catch (Exception e) when (e is InvalidDataException or ImageTooLargeException)
                 {
                     failures.Add((i, e));
                 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http;
 using System.Text.Json;
 using Tina.MLNet;
+using Tina.Tests.MLNet;
 using Tina.Tests.Generation;
 
 namespace Tina.Tests.Cli;
@@ -96,14 +97,26 @@ public class NewCommandTests
             images.Add(file);
         }
         Assert.Equal(9, images.Count);
+        // Large photos (a 3000×2000 camera-sized JPEG, a 1:4 portrait) made from real test images, and a bomb: a
+        // 30,000 × 30,000 PNG of a few hundred bytes.
+        var bicycle = data.Test.Image(data.Test.IndicesOf(new HashSet<int> { data.ClassNames.ToList().IndexOf("bicycle") })[0]).ToArray();
+        var photos = new[] { ("big.jpg", TestPhotos.Upscaled(bicycle, 3000, 2000)), ("tall.jpg", TestPhotos.Upscaled(bicycle, 600, 2400, seed: 4)) }
+            .Select(p => { var path = Path.Combine(outDir, p.Item1); File.WriteAllBytes(path, p.Item2); return path; }).ToList();
+        var bomb = Path.Combine(outDir, "bomb.png");
+        File.WriteAllBytes(bomb, TestPhotos.PngBomb(30000, 30000));
         var onnx = TinaMLNetModel.ReadEmbeddedModel(Path.Combine(outDir, "Things", "Things.mlnet"))!.Value.Onnx;
         using var predictor = TinaPredictor.FromOnnx(onnx);
-        var expected = images.ToDictionary(f => f, f => predictor.Predict(f).Label);
+        var expected = images.Concat(photos).ToDictionary(f => f, f => predictor.Predict(f).Label);
 
         var app = Build(Path.Combine(outDir, "Things"), "Things");
-        var (appCode, appOutput) = Run(app, images);
+        var (appCode, appOutput) = Run(app, [.. images, .. photos]);
         Assert.True(appCode == 0, appOutput);
-        foreach (var f in images) Assert.Contains($"{f}: {expected[f]} (", appOutput);
+        foreach (var f in images.Concat(photos)) Assert.Contains($"{f}: {expected[f]} (", appOutput);
+        var watch = Stopwatch.StartNew();
+        (appCode, appOutput) = Run(app, [bomb]);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(20), $"the console app took {watch.Elapsed} to refuse the bomb");
+        Assert.Equal(2, appCode);
+        Assert.Contains($"{bomb}: The image declares 30000x30000 pixels, over the limit of 40000000 pixels", appOutput);
         (appCode, appOutput) = Run(app, [Path.Combine(outDir, "Things", "Things.csproj")]);
         Assert.Equal(2, appCode);
         Assert.Contains("Not a readable image", appOutput);
@@ -138,6 +151,27 @@ public class NewCommandTests
             Assert.Equal(3, json.RootElement.GetProperty("scores").GetArrayLength());
             var bad = await http.PostAsync("/predict", new ByteArrayContent("not an image"u8.ToArray()));
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+
+            // A camera-sized photo (megabytes: over the 64 KB of tina serve's JSON endpoint) is classified like the library does.
+            foreach (var photo in photos)
+            {
+                var answer = await http.PostAsync("/predict", new ByteArrayContent(File.ReadAllBytes(photo)));
+                Assert.True(answer.IsSuccessStatusCode, $"{answer.StatusCode}: {await answer.Content.ReadAsStringAsync()}");
+                using var photoJson = JsonDocument.Parse(await answer.Content.ReadAsStringAsync());
+                Assert.Equal(expected[photo], photoJson.RootElement.GetProperty("predictedLabel").GetString());
+            }
+            // A bomb, and a body over the limit (the client waits for "100 Continue", as curl does for large bodies): 413 problem details.
+            watch.Restart();
+            var bombAnswer = await http.PostAsync("/predict", new ByteArrayContent(File.ReadAllBytes(bomb)));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"the Web API took {watch.Elapsed} to refuse the bomb");
+            Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, bombAnswer.StatusCode);
+            Assert.Equal("application/problem+json", bombAnswer.Content.Headers.ContentType?.MediaType);
+            Assert.Contains("over the limit of 40000000 pixels", await bombAnswer.Content.ReadAsStringAsync());
+            using var hugeRequest = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = new ByteArrayContent(new byte[21 * 1024 * 1024]) };
+            hugeRequest.Headers.ExpectContinue = true;
+            var huge = await http.SendAsync(hugeRequest);
+            Assert.Equal(System.Net.HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+            Assert.Contains("over the limit of 20971520 bytes", await huge.Content.ReadAsStringAsync());
         }
         finally
         {

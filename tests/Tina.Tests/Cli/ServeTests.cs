@@ -3,7 +3,10 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Tina.Cli.Serving;
 using Tina.Generation;
 using Tina.MLNet;
@@ -126,6 +129,7 @@ public class ServeTests
             Assert.Contains("Tina playground", page);
             Assert.Contains("/v1/predict", page);
             Assert.Contains("/v1/classifiers", page);
+            Assert.Contains("imageLimits.maxBytes", page); // refuses a file over the server's byte limit before uploading it
 
             var data = Fixtures.CifarSubset(classes: 12, perClass: 1, testPerClass: 1);
             int index = Enumerable.Range(0, data.Test.Count).First(i => data.ClassNames[data.Test.Labels[i]] == "bear");
@@ -149,6 +153,88 @@ public class ServeTests
         {
             await Stop(app, generator);
         }
+    }
+
+    [Fact]
+    public async Task OnKestrelPhotosOfAnySizeAreClassifiedAndBombsAndHugeBodiesGet413()
+    {
+        // Kestrel itself (not the test server): its request body limit is where main answered 500 to a 270 KB photo.
+        using var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var service = new TinaGenerationService(generator);
+        var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(60));
+        await app.StartAsync();
+        try
+        {
+            var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+            using var client = new HttpClient { BaseAddress = new Uri(address), Timeout = TimeSpan.FromSeconds(60) };
+            var bear = Tina.Tests.MLNet.TestPhotos.Cifar("bear");
+            var photos = new[]
+            {
+                Tina.Tests.MLNet.TestPhotos.Upscaled(bear, 3000, 2000),          // a camera photo: megabytes
+                Tina.Tests.MLNet.TestPhotos.Upscaled(bear, 800, 3200, seed: 2),  // 1:4 portrait
+            };
+            Assert.True(photos[0].Length > 1_000_000, $"{photos[0].Length} bytes");
+            Tina.Runtime.TorchRuntime.UseOnThisThread();
+            var onnx = TinaGeneratedClassifier.Generate(generator, ["apple", "bear", "bicycle"], new GenerateOptions { Seed = 1 }).Onnx;
+            using var predictor = TinaPredictor.FromOnnx(onnx);
+            foreach (var photo in photos)
+            {
+                var response = await client.PostAsync("/v1/predict?prompt=apple,%20bear,%20bicycle&seed=1", new ByteArrayContent(photo));
+                Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+                using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+                Assert.Equal(predictor.Predict(photo).Label, json.RootElement.GetProperty("predictedLabel").GetString());
+            }
+            // The same photo sent chunked (no Content-Length) is read up to the limit by the endpoint itself.
+            var chunked = await client.PostAsync("/v1/predict?prompt=apple,%20bear,%20bicycle&seed=1", new StreamContent(new MemoryStream(photos[0])));
+            Assert.Equal(HttpStatusCode.OK, chunked.StatusCode);
+
+            // A bomb: 413 naming the pixel limit, fast, and refused before a classifier is generated for its prompt.
+            long generated = service.Generated;
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            var bomb = await client.PostAsync("/v1/predict?prompt=bed,%20bee&seed=9", new ByteArrayContent(Tina.Tests.MLNet.TestPhotos.PngBomb(30000, 30000)));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(3), $"the bomb took {watch.Elapsed}");
+            await AssertProblem(bomb, HttpStatusCode.RequestEntityTooLarge, "over the limit of 40 megapixels");
+            Assert.Equal(generated, service.Generated);
+
+            // Over 20 MB: 413 problem details, with a declared length (read and dropped, so the client gets the answer),
+            // chunked (cut at the limit), and declared to a client that waits for "100 Continue" (told before it sends).
+            async Task<HttpResponseMessage> Post(string url, HttpContent content, bool expectContinue = false)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = content };
+                request.Headers.ExpectContinue = expectContinue;
+                return await client.SendAsync(request);
+            }
+            var huge = new byte[21 * 1024 * 1024];
+            await AssertProblem(await Post("/v1/predict?prompt=apple,%20bear", new ByteArrayContent(huge)), HttpStatusCode.RequestEntityTooLarge, "21 MB, over the limit of 20 MB");
+            await AssertProblem(await Post("/v1/predict?prompt=apple,%20bear", new StreamContent(new MemoryStream(huge))), HttpStatusCode.RequestEntityTooLarge, "over the limit of 20 MB");
+            await AssertProblem(await Post("/v1/predict?prompt=apple,%20bear", new ByteArrayContent(new byte[50 * 1024 * 1024]), expectContinue: true), HttpStatusCode.RequestEntityTooLarge, "50 MB, over the limit of 20 MB");
+            // Not an image: 400.
+            await AssertProblem(await client.PostAsync("/v1/predict?prompt=apple,%20bear", new ByteArrayContent("not an image"u8.ToArray())), HttpStatusCode.BadRequest, "not a readable image");
+
+            // The JSON endpoint keeps its 64 KB limit.
+            var json100k = $"{{\"prompt\":\"{new string('x', 100 * 1024)}\"}}";
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await Post("/v1/classifiers", new StringContent(json100k, System.Text.Encoding.UTF8, "application/json"), expectContinue: true)).StatusCode);
+            Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync("/v1/classifiers", new { classes = new[] { "apple", "bear" } })).StatusCode);
+
+            // The limits are published for clients (the playground reads them).
+            using var info = JsonDocument.Parse(await client.GetStringAsync("/v1/generator"));
+            Assert.Equal(TinaImageLimits.DefaultMaxBytes, info.RootElement.GetProperty("images").GetProperty("maxBytes").GetInt64());
+            Assert.Equal(TinaImageLimits.DefaultMaxPixels, info.RootElement.GetProperty("images").GetProperty("maxPixels").GetInt64());
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    private static async Task AssertProblem(HttpResponseMessage response, HttpStatusCode status, string detail)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == status, $"{response.StatusCode}: {body}");
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        using var problem = JsonDocument.Parse(body);
+        Assert.Contains(detail, problem.RootElement.GetProperty("detail").GetString());
     }
 
     [Theory]

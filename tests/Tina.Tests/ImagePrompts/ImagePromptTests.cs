@@ -53,6 +53,8 @@ public class ImagePromptTests
         var bears = real.Data.Test.IndicesOf(new HashSet<int> { bear });
         PngWriter.Write(Path.Combine(images, "bear", "a.png"), real.Data.Test.Image(bears[0]));
         PngWriter.Write(Path.Combine(images, "bear", "b.png"), real.Data.Test.Image(bears[1]));
+        // A camera-sized photo of a bear is a prompt image like any other.
+        File.WriteAllBytes(Path.Combine(images, "bear", "c.jpg"), Tina.Tests.MLNet.TestPhotos.Upscaled(real.Data.Test.Image(bears[2]).ToArray(), 3000, 2000));
         PngWriter.Write(Path.Combine(images, "apple_1.png"), real.Data.Test.Image(real.Data.Test.IndicesOf(new HashSet<int> { apple })[0]));
         var onnx = Path.Combine(dir, "model.onnx");
         var (code, output) = TinaProcess.Run(dir, "generate", "--generator", real.CheckpointDir, "--image-prompts", images, "--projector", projectorPath, "--out", onnx, "--steps", "5");
@@ -60,6 +62,16 @@ public class ImagePromptTests
         Assert.Contains("2 classes: apple, bear", output.ReplaceLineEndings(" ").Replace("  ", " "));
         using var predictor = Tina.MLNet.TinaPredictor.Load(onnx);
         Assert.Equal(["apple", "bear"], predictor.Labels);
+
+        // A decompression bomb among the images is refused before decoding, naming the file and the limit.
+        var bombs = Path.Combine(dir, "bombs");
+        Directory.CreateDirectory(bombs);
+        File.Copy(Path.Combine(images, "apple_1.png"), Path.Combine(bombs, "apple.png"));
+        File.WriteAllBytes(Path.Combine(bombs, "bear.png"), Tina.Tests.MLNet.TestPhotos.PngBomb(30000, 30000));
+        (code, output) = TinaProcess.Run(dir, "generate", "--generator", real.CheckpointDir, "--image-prompts", bombs, "--projector", projectorPath, "--out", onnx, "--steps", "5");
+        Assert.Equal(2, code);
+        Assert.Contains(Path.Combine(bombs, "bear.png"), output);
+        Assert.Contains("over the limit of 40 megapixels", output);
 
         // A folder without images, and a prompt given twice, are clear errors.
         Directory.CreateDirectory(Path.Combine(dir, "empty"));
