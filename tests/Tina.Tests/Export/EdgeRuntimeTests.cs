@@ -15,7 +15,7 @@ namespace Tina.Tests.Export;
 public class EdgeRuntimeTests
 {
     [Fact]
-    public void OneFileResNet18ClassifierGivesTheSameScoresInOnnxRuntimeNode()
+    public async Task OneFileResNet18ClassifierGivesTheSameScoresInOnnxRuntimeNode()
     {
         var node = Path.Combine(TestData.RepoRoot, "tests", "node");
         Assert.True(Directory.Exists(Path.Combine(node, "node_modules", "onnxruntime-node")),
@@ -45,9 +45,10 @@ public class EdgeRuntimeTests
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
         var stderr = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(120_000), "onnxruntime-node did not finish in 2 minutes");
-        Assert.True(p.ExitCode == 0, $"node classify.mjs failed: {stderr.Result}");
-        using var json = JsonDocument.Parse(stdout.Result);
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2)))
+            await p.WaitForExitAsync(timeout.Token);
+        Assert.True(p.ExitCode == 0, $"node classify.mjs failed: {await stderr}");
+        using var json = JsonDocument.Parse(await stdout);
         var nodeScores = json.RootElement.GetProperty("scores").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetSingle())).ToArray();
         var nodeIndex = json.RootElement.GetProperty("classIndex").EnumerateArray().Select(v => v.GetInt64()).ToArray();
 
