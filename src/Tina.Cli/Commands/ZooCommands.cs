@@ -26,9 +26,9 @@ internal static class ZooCommands
     {
         var tasks = new Option<int>("--tasks") { Description = "Training (ID) tasks (paper: 1000).", DefaultValueFactory = _ => 1000 };
         var ood = new Option<int>("--ood") { Description = "Held-out (OOD) tasks (paper: 150).", DefaultValueFactory = _ => 150 };
-        var epochs = new Option<int?>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10; default 30, the winner of tina zoo tune for both archs on a validation split, docs/RESULTS.md)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10; default 30 for resnet20 and cnn5k, 10 for resnet18: the winners of tina zoo tune on a validation split, docs/RESULTS.md)." };
         var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k — measured faster than 32 here —, 250 for resnet20)." };
-        var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.05 for both archs — for resnet20 heads the tina zoo tune winner; for cnn5k the recipe whose generator scored best on validation zoos (--val-fraction), although lr 0.2 fine-tunes slightly better p-Models, docs/RESULTS.md)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.05 for resnet20 and cnn5k, 0.005 for resnet18 — for the heads the tina zoo tune winner; for cnn5k the recipe whose generator scored best on validation zoos (--val-fraction), although lr 0.2 fine-tunes slightly better p-Models, docs/RESULTS.md)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var l2sp = new Option<double>("--l2-sp") { Description = "L2-SP: pull every fine-tuned number toward its generic starting value with this strength (0: off), so p-Models differ from the generic model in smaller, more alike ways.", DefaultValueFactory = _ => 0.0 };
@@ -50,7 +50,7 @@ internal static class ZooCommands
             var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
             var slice = r.GetValue(shard) is { } sliceText ? ZooSlice.Parse(sliceText) : null;
             // Bad options fail before anything is loaded.
-            int fineTuneEpochs = r.GetValue(epochs) ?? 30;
+            int fineTuneEpochs = r.GetValue(epochs) ?? FineTuneOptions.DefaultEpochs(arch);
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
             if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
             if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
@@ -70,7 +70,7 @@ internal static class ZooCommands
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
                 FineTune = new FineTuneOptions
                 {
-                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? (arch == PModelArch.Cnn5k ? 0.05 : null), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
+                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? FineTuneOptions.DefaultLearningRate(arch), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
                     ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice, UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction),

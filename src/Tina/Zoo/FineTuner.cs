@@ -71,7 +71,7 @@ public sealed class FineTuner : IDisposable
         return (train, Accuracy.Features(generic.Network, data.Test));
     }
 
-    private double Lr => _o.LearningRate ?? (_generic.Arch == PModelArch.Cnn5k ? 0.01 : 0.05);
+    private double Lr => _o.LearningRate ?? FineTuneOptions.DefaultLearningRate(_generic.Arch);
 
     /// <summary>
     /// Fine-tunes one group of tasks (of any class counts) together; <paramref name="progress"/> receives
