@@ -229,12 +229,13 @@ internal static class EvalCommand
             yield return ($"OOD {ratio * 100:0}% unseen", "ood", t => t.UnseenRatio == ratio);
     }
 
-    /// <summary>JSON key of a group: <c>id</c>, <c>ood</c>, or <c>ood-unseen-50</c>.</summary>
+    /// <summary>JSON key of a group: <c>id</c>, <c>ood</c>, <c>ood-unseen-50</c>, or the label itself (<c>cross</c>, <c>random</c>, <c>prompts</c>).</summary>
     private static string JsonKey(string label) => label switch
     {
         "ID" => "id",
         "OOD" => "ood",
-        _ => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ when label.StartsWith("OOD ", StringComparison.Ordinal) => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ => label,
     };
 
     /// <summary>One row per split and method, then (when the tasks have several class counts) one row per count.</summary>
