@@ -42,7 +42,7 @@ internal static class TinaCommands
         var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff), center (subtract the zoo's mean p-Model) or standardize (center, then divide each number by its own spread over the zoo).", DefaultValueFactory = _ => "none" };
+        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff), center (subtract the zoo's mean p-Model) or standardize (center, then divide each number by its own spread over the zoo). Default: per-tensor for resnet18 zoos, none otherwise (chosen on validation zoos)." };
         var relativeTo = new Option<string>("--relative-to") { Description = "What the diffusion generates: none (the p-Model's parameters, the paper) or classifier-selection (their change from the task's classifier-selection p-Model, where fine-tuning started; the generic model is stored in the checkpoint).", DefaultValueFactory = _ => "none" };
         var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
@@ -90,15 +90,7 @@ internal static class TinaCommands
                     var x => throw new TinaException($"Unknown classifier tokenization '{x}'. Use rows, shared or chunks."),
                 },
                 SharedSlots = r.GetValue(classifierTokens)!.Trim().Equals("shared", StringComparison.OrdinalIgnoreCase),
-                Normalization = r.GetValue(norm)!.Trim().ToLowerInvariant() switch
-                {
-                    "none" => ParameterNormalization.None,
-                    "global" or "globalscale" => ParameterNormalization.GlobalScale,
-                    "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
-                    "center" => ParameterNormalization.Center,
-                    "standardize" or "standardise" => ParameterNormalization.Standardize,
-                    var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor, center or standardize."),
-                },
+                Normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : ParameterNormalization.None,
                 RelativeTo = r.GetValue(relativeTo)!.Trim().ToLowerInvariant() switch
                 {
                     "none" => GenerationBase.None,
@@ -115,6 +107,8 @@ internal static class TinaCommands
                 Device = device,
             }.Validate();
             var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
+            if (r.GetValue(norm) is null)
+                options = options with { Normalization = TinaTrainingOptions.DefaultNormalization(PModelArchNames.Parse(Tina.Zoo.ZooManifest.Load(zooDir).Arch)) };
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
@@ -192,6 +186,16 @@ internal static class TinaCommands
         }));
         return cmd;
     }
+
+    private static ParameterNormalization ParseNormalization(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "none" => ParameterNormalization.None,
+        "global" or "globalscale" => ParameterNormalization.GlobalScale,
+        "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
+        "center" => ParameterNormalization.Center,
+        "standardize" or "standardise" => ParameterNormalization.Standardize,
+        var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor, center or standardize."),
+    };
 
     /// <summary><c>--format onnx|head</c>: the whole classifier in one ONNX file, or a resnet18 classifier's head alone.</summary>
     public static readonly Option<string> FormatOption = new("--format")
