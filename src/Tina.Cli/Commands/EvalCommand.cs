@@ -18,7 +18,7 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks or a zoo's ID/OOD tasks.</summary>
 internal static class EvalCommand
 {
-    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, TaperMixer.MethodName, "tina", "tina-ddpm"];
+    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, TaperMixer.MethodName, TextToRowsMethod.MethodName, "tina", "tina-ddpm"];
 
     public static Command Create()
     {
@@ -110,9 +110,19 @@ internal static class EvalCommand
                     .RequireEncoder(tina.State.TextEncoderId, "the generator"), generic, genericPath, dataset, r.GetValue(imageShots), r.GetValue(seed))
                 : textOf is null ? null : task => task.Names.Select(n => new ClassPrompt(n, textOf(n))).ToList();
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
-            using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
-            using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
-                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, textOf));
+            using var text = names.Contains(TaperMixer.MethodName) || names.Contains(TextToRowsMethod.MethodName) ? TextCommands.Open(r) : null;
+            using var taper = !names.Contains(TaperMixer.MethodName) ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text!, new TaperMixerOptions(), new Fraction(p), cancel, textOf));
+            // text-to-rows: a text → row map fitted on the rows of the classes the zoo's training tasks use (all classes without a zoo).
+            Func<IReadOnlyList<string>, float[][]>? embed = text is null ? null : classNames => text.Encode(classNames.Select(n => textOf?.Invoke(n) ?? n).ToList());
+            TextToRows? textToRows = null;
+            if (names.Contains(TextToRowsMethod.MethodName))
+            {
+                var seen = manifest is null ? Enumerable.Range(0, dataset.NumClasses).ToList()
+                    : FineTunedMethod.Tasks(manifest, "train").SelectMany(t => t.Classes).Distinct().Order().ToList();
+                textToRows = TextToRows.Fit(generic, seen, embed!(seen.Select(c => dataset.ClassNames[c]).ToList()));
+                AnsiConsole.MarkupLine($"text-to-rows: ridge map from {Markup.Escape(text!.Id)} to rows, fitted on {seen.Count} classes; λ {textToRows.Lambda} chosen by 5-fold cross-validation over them (row error {textToRows.ValidationError:G3}).");
+            }
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list, zooSplit, where) in groups)
@@ -123,7 +133,8 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, classPrompts);
+                    using var method = name == TextToRowsMethod.MethodName ? new Owned(new TextToRowsMethod(generic, textToRows!, embed!, dataset.Test, device))
+                        : Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, classPrompts);
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
