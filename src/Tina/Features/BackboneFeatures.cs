@@ -148,7 +148,9 @@ public sealed class BackboneFeatures
                 var idx = Enumerable.Range(start, n).ToArray();
                 var rng = view >= 0 ? new Random(Seeds.Derive(0x71E3, view, c)) : null;
                 var pixels = Augmentation.Batch(set, idx, zero, one, rng);
-                var features = Extractor.Run(pixels, n, cancel);
+                int before = computed;
+                var features = Extractor.Run(pixels, n, cancel,
+                    done => Progress?.Report(new FeatureProgress(what, start + done, set.Count, (before + done) / Math.Max(sw.Elapsed.TotalSeconds, 1e-9))));
                 features.CopyTo(target);
                 if (part is not null) Write(part, features, n);
                 computed += n;
