@@ -95,7 +95,7 @@ internal static class EvalCommand
                 : userTasks is not null ? [new TaskGroup("prompts", userTasks)]
                 : manifest is null
                 ? [new TaskGroup("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
-                : ZooGroups(manifest).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
+                : ZooGroups(manifest, dataset).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
                     .Where(g => g.Tasks.Count > 0).ToList();
             // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)) || splices.Count > 0
@@ -227,9 +227,19 @@ internal static class EvalCommand
     /// A zoo's groups: ID and OOD; in a zoo with held-out classes the OOD tasks are reported per share of unseen
     /// classes ("OOD 50% unseen").
     /// </summary>
-    private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> ZooGroups(ZooManifest manifest)
+    private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> ZooGroups(ZooManifest manifest, ImageDataset data)
     {
         yield return ("ID", "train", null);
+        if (data.ClassSources is { } sources)
+        {
+            // One vocabulary: the held-out lists of one dataset's classes (each class's home, the first dataset that
+            // has it), then the lists that mix datasets.
+            string Home(int c) => sources[c][0];
+            foreach (var home in sources.Select(x => x[0]).Distinct())
+                yield return ($"OOD {home}", "ood", t => t.Classes.All(c => Home(c) == home));
+            yield return ("OOD mixed", "ood", t => t.Classes.Select(Home).Distinct().Count() > 1);
+            yield break;
+        }
         var ratios = manifest.Tasks.Where(t => t.Split == "ood" && t.UnseenRatio is not null).Select(t => t.UnseenRatio!.Value).Distinct().Order().ToList();
         if (manifest.UnseenClasses is null || ratios.Count == 0)
         {
@@ -245,7 +255,8 @@ internal static class EvalCommand
     {
         "ID" => "id",
         "OOD" => "ood",
-        _ when label.StartsWith("OOD ", StringComparison.Ordinal) => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ when label.EndsWith("% unseen", StringComparison.Ordinal) => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ when label.StartsWith("OOD ", StringComparison.Ordinal) => "ood-" + label[4..],
         _ => label,
     };
 
