@@ -54,6 +54,7 @@ internal static class TinaCommands
         var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the transformer's matrices.", DefaultValueFactory = _ => new TinaTrainingOptions().WeightDecay };
         var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
+        var textNoise = new Option<double>("--text-noise") { Description = "Gaussian noise added to every class token while training, as a share of its norm (e.g. 0.3), so other words for a class land near its name; not in the paper.", DefaultValueFactory = _ => 0.0 };
         var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
@@ -65,7 +66,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, dropout, weightDecay, classifierTokens, mix, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, dropout, weightDecay, classifierTokens, mix, textNoise, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -76,7 +77,7 @@ internal static class TinaCommands
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
                 Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
                 Dropout = r.GetValue(dropout), WeightDecay = r.GetValue(weightDecay),
-                TaskMixingProbability = r.GetValue(mix), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
+                TaskMixingProbability = r.GetValue(mix), TextNoise = r.GetValue(textNoise), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
                 // Without padding the default prefix probability becomes 0; an explicit --vary-classes above 0 is refused by Validate.
                 VaryClassCountProbability = r.GetValue(noPadding) && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),
                 ClassificationSequencePadding = !r.GetValue(noPadding), MergedTextToken = r.GetValue(merged),
