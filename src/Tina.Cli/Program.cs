@@ -30,7 +30,7 @@ return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExcept
 
 namespace Tina.Cli
 {
-    /// <summary>Runs command bodies: user errors become one red line and exit code 2, Ctrl+C exits with 130.</summary>
+    /// <summary>Runs command bodies: user errors (<see cref="ITinaError"/>) become one red line and exit code 2, Ctrl+C exits with 130.</summary>
     internal static class Cli
     {
         public static CancellationToken Cancellation { get; set; }
@@ -43,7 +43,7 @@ namespace Tina.Cli
                 CliContext.ConfigureFeatures(r);
                 code = body(r, Cancellation);
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 // The message as it is, on one line: markup would wrap it at the console width (80 columns when redirected).
                 AnsiConsole.Markup("[red]error:[/] ");

@@ -127,7 +127,7 @@ internal static class TinaServer
             {
                 request = Parse(body);
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
@@ -161,7 +161,7 @@ internal static class TinaServer
             {
                 request = Parse(new ClassifierRequest(null, prompt, seed, steps, null, "onnx"));
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
@@ -334,7 +334,7 @@ internal static class TinaServer
     }
 
     private static string NotAnImage(CorruptFileException e) =>
-        $"The request body is {e.InnerException?.Message ?? "not a readable image"}; send the bytes of a PNG, JPEG, BMP or WebP image.";
+        $"The request body is {e.Problem}; send the bytes of a PNG, JPEG, BMP or WebP image.";
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 }

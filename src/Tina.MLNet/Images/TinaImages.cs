@@ -16,7 +16,7 @@ public sealed record TinaImageHeader(int Width, int Height, string Format)
 /// <summary>
 /// The one place where Tina reads images it is given (by the library, the CLI and the server): the byte limit is
 /// checked while reading, the pixel limits on the header, and only then is the image decoded. Every check throws a
-/// <see cref="TinaException"/> that names the image: <see cref="ImageTooLargeException"/> (a limit of
+/// Tina error (<see cref="ITinaError"/>) that names the image: <see cref="ImageTooLargeException"/> (a limit of
 /// <see cref="TinaImageLimits"/>), <see cref="CorruptFileException"/> (not an image SkiaSharp reads) or
 /// <see cref="TinaFileNotFoundException"/>. Thread-safe.
 /// </summary>

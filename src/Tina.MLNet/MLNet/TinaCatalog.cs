@@ -46,7 +46,8 @@ public static class TinaCatalog
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">Columns, image folder and model.</param>
     /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
-    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="InvalidModelException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, TinaClassifierOptions options) =>
         new(catalog, options);
 
@@ -59,7 +60,8 @@ public static class TinaCatalog
     /// <param name="inputColumnName">Input column with the image file paths (text) or in-memory images (<c>MLImage</c>).</param>
     /// <param name="imageFolder">Folder the paths are relative to; null for paths used as they are.</param>
     /// <exception cref="TinaFileNotFoundException">The model file does not exist.</exception>
-    /// <exception cref="TinaException">The file is not a Tina ONNX model.</exception>
+    /// <exception cref="InvalidModelException">The file is an ONNX model but not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The file is not an ONNX model.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, string onnxModelPath,
         string inputColumnName = Defaults.ImagePathColumnName, string? imageFolder = null)
     {

@@ -42,7 +42,8 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
 
     /// <summary>Creates the estimator; prefer the catalog extension <c>ApplyTinaClassifier</c>.</summary>
     /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
-    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="InvalidModelException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
     public TinaClassifierEstimator(TransformsCatalog catalog, TinaClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);

@@ -133,7 +133,7 @@ public static class TinaMLNetModel
                     var onnx = bytes[4..].ToArray();
                     return (onnx, TinaOnnxModelReader.Describe(TinaOnnxModelReader.Parse(onnx, zipPath), zipPath));
                 }
-                catch (TinaException)
+                catch (IOException e) when (e is ITinaError)
                 {
                     // Not an ONNX model, or not a Tina one: keep looking.
                 }

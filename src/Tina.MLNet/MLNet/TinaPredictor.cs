@@ -57,7 +57,7 @@ public sealed class TinaPredictor : IDisposable
     /// <param name="mlContext">The ML.NET context to use; a new one when null.</param>
     /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CorruptFileException">The file is neither an ONNX model nor an ML.NET zip.</exception>
-    /// <exception cref="TinaException">The model is not a Tina classifier, or this process loaded a SkiaSharp that ML.NET's image transforms cannot use.</exception>
+    /// <exception cref="InvalidModelException">The model is not a Tina classifier.</exception>
     public static TinaPredictor Load(string modelPath, MLContext? mlContext = null)
     {
         if (!File.Exists(modelPath))
@@ -67,7 +67,7 @@ public sealed class TinaPredictor : IDisposable
         {
             // Only the embedded Tina ONNX model is needed (the pipeline is rebuilt around it): no ML.NET load of the zip.
             onnx = TinaMLNetModel.ReadEmbeddedModel(modelPath)?.Onnx
-                ?? throw new TinaException($"{modelPath} is a zip but not an ML.NET model holding a Tina classifier (no ONNX model with Tina's metadata inside).");
+                ?? throw new InvalidModelException($"{modelPath} is a zip but not an ML.NET model holding a Tina classifier (no ONNX model with Tina's metadata inside).");
         }
         else
         {
@@ -81,7 +81,7 @@ public sealed class TinaPredictor : IDisposable
     /// <param name="source">Names the model in error messages.</param>
     /// <param name="mlContext">The ML.NET context to use; a new one when null.</param>
     /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
-    /// <exception cref="TinaException">The model is not a Tina classifier, or this process loaded a SkiaSharp that ML.NET's image transforms cannot use.</exception>
+    /// <exception cref="InvalidModelException">The model is not a Tina classifier.</exception>
     public static TinaPredictor FromOnnx(byte[] onnxModel, string source = "ONNX model", MLContext? mlContext = null)
     {
         ArgumentNullException.ThrowIfNull(onnxModel);

@@ -150,7 +150,7 @@ public sealed class DatasetStore
                 {
                     counts = DatasetCatalog.Scan(d, archive, CancellationToken.None);
                 }
-                catch (TinaException e)
+                catch (Exception e) when (e is ITinaError)
                 {
                     problem = e.Message;
                 }
@@ -208,7 +208,7 @@ public sealed class DatasetStore
             await ArchiveDownloader.DownloadAsync(_http ?? ArchiveDownloader.DefaultClient, url, part, progress,
                 $"Downloading {d.DownloadFileName}", cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException and not ITinaError or UnauthorizedAccessException
                                   || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new TinaException(
@@ -270,7 +270,7 @@ public sealed class DatasetStore
                 src.CopyTo(s);
             });
         }
-        catch (Exception e) when (e is InvalidDataException or IOException && e is not FileNotFoundException)
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not FileNotFoundException and not ITinaError)
         {
             File.Delete(zipPath);
             throw new CorruptFileException(zipPath, $"not a readable zip ({e.Message}); it was deleted, try again", e);
