@@ -23,6 +23,9 @@ root.Subcommands.Add(TextCommands.Create());
 root.Subcommands.Add(ImagePromptCommands.Create());
 TinaCommands.AddTo(root);
 
+// TINA_THREADS is read here, by the command, and handed to the libraries (which read no environment variable).
+Tina.Runtime.TorchRuntime.DefaultThreads = CliContext.ThreadsFromEnvironment();
+
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 Cli.Cancellation = cancel.Token;

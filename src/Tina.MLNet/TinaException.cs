@@ -10,6 +10,7 @@ namespace Tina;
 /// <item><term><see cref="InvalidModelException"/></term><description><see cref="IOException"/>: a readable ONNX model that is not a Tina classifier.</description></item>
 /// <item><term><see cref="InvalidPromptException"/></term><description><see cref="ArgumentException"/>: a class list (prompt) is invalid.</description></item>
 /// <item><term><see cref="ImageTooLargeException"/></term><description><see cref="ArgumentException"/>: an image over <see cref="Tina.MLNet.TinaImageLimits"/>.</description></item>
+/// <item><term><see cref="TinaArgumentException"/></term><description><see cref="ArgumentException"/>: another invalid value (the base of the two above).</description></item>
 /// <item><term><see cref="TinaException"/></term><description><see cref="Exception"/>: any other user error (a bad option value, a generator that cannot serve the request).</description></item>
 /// </list>
 /// (.NET's own <see cref="InvalidDataException"/> is sealed, so no Tina type can derive from it; corrupt data is an
@@ -94,10 +95,22 @@ public sealed class InvalidModelException : IOException, ITinaError
 }
 
 /// <summary>
-/// A class list (prompt) is invalid: empty, too long, with duplicates or with classes the dataset or encoder does not
-/// know. An <see cref="ArgumentException"/> (its <see cref="ArgumentException.ParamName"/> is not set, so the message is Tina's alone).
+/// A value given to Tina is invalid (an unknown encoder or format name, a missing required setting). An
+/// <see cref="ArgumentException"/> whose <see cref="ArgumentException.ParamName"/> is not set, so the message is
+/// Tina's alone. <see cref="InvalidPromptException"/> and <see cref="ImageTooLargeException"/> are the two kinds with
+/// a type of their own.
 /// </summary>
-public sealed class InvalidPromptException : ArgumentException, ITinaError
+public class TinaArgumentException : ArgumentException, ITinaError
+{
+    /// <summary>Creates the error with a message naming the value and what is accepted.</summary>
+    public TinaArgumentException(string message) : base(message) { }
+}
+
+/// <summary>
+/// A class list (prompt) is invalid: empty, too long, with duplicates or with classes the dataset or encoder does not
+/// know. An <see cref="ArgumentException"/> (through <see cref="TinaArgumentException"/>).
+/// </summary>
+public sealed class InvalidPromptException : TinaArgumentException
 {
     /// <summary>Creates the error with a message naming the offending classes.</summary>
     public InvalidPromptException(string message) : base(message) { }
@@ -121,10 +134,10 @@ public enum ImageLimitKind
 /// in force: too many bytes, or a header that declares too many pixels (a "decompression bomb": a file of a few
 /// kilobytes can declare 30,000 × 30,000 pixels, and decoding it would allocate 4 bytes per pixel, 3.6 GB). The
 /// message names the image and the limit; <c>tina serve</c> answers it with HTTP 413 and the CLI with exit code 2.
-/// An <see cref="ArgumentException"/>: the image given is outside what the caller allowed (its
-/// <see cref="ArgumentException.ParamName"/> is not set, so the message is Tina's alone).
+/// An <see cref="ArgumentException"/> (through <see cref="TinaArgumentException"/>): the image given is outside what
+/// the caller allowed.
 /// </summary>
-public sealed class ImageTooLargeException : ArgumentException, ITinaError
+public sealed class ImageTooLargeException : TinaArgumentException
 {
     /// <summary>Creates the error for the image <paramref name="imageSource"/>.</summary>
     /// <param name="imageSource">Names the image (a path, "image bytes", "the uploaded image").</param>

@@ -78,8 +78,25 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         ArgumentNullException.ThrowIfNull(input);
         var col = input.Schema.GetColumnOrNull(_options.InputColumnName);
         bool isImage = CheckInputColumn(col is null ? null : (col.Value.Type, true));
-        return BuildChain(isImage).Fit(input);
+        var modelFile = TinaTempFiles.Write(_embedded);
+        try
+        {
+            var chain = BuildChain(isImage, modelFile).Fit(input);
+            FittedModelFile = modelFile;
+            return chain;
+        }
+        catch
+        {
+            TinaTempFiles.Delete(modelFile);
+            throw;
+        }
     }
+
+    /// <summary>
+    /// The file the last <see cref="Fit"/> gave ML.NET's ONNX transformer (see <see cref="TinaTempFiles"/>): it must
+    /// exist while the fitted chain may run or be saved; deleted by its owner or when the process exits.
+    /// </summary>
+    internal string? FittedModelFile { get; private set; }
 
     /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text nor an image.</exception>
@@ -89,11 +106,24 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         var matches = inputSchema.Where(c => c.Name == _options.InputColumnName).ToList();
         bool isImage = CheckInputColumn(matches.Count == 0 ? null
             : (matches[^1].ItemType, matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar));
-        return BuildChain(isImage).GetOutputSchema(inputSchema);
+        // ML.NET's ONNX estimator opens the model as soon as it is created; the file is only needed for the schema.
+        var modelFile = TinaTempFiles.Write(_embedded);
+        try
+        {
+            return BuildChain(isImage, modelFile).GetOutputSchema(inputSchema);
+        }
+        finally
+        {
+            TinaTempFiles.Delete(modelFile);
+        }
     }
 
-    /// <summary>The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session.</summary>
-    private EstimatorChain<ITransformer> BuildChain(bool inputIsImage)
+    /// <summary>
+    /// The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session. The Tina
+    /// model is given as the file <paramref name="modelFile"/> (its bytes are embedded in a saved zip all the same):
+    /// from a stream, ML.NET 6 would write a temporary copy that it never deletes.
+    /// </summary>
+    private EstimatorChain<ITransformer> BuildChain(bool inputIsImage, string modelFile)
     {
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
@@ -123,7 +153,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                 .Append<ITransformer>(_catalog.ApplyOnnxModel(BackboneOutput, BackboneInput, Path.Combine(models, "ResNet18Onnx", "ResNet18.onnx")))
                 .Append<ITransformer>(_catalog.CopyColumns(TinaOnnxSchema.FeaturesInputName, BackboneOutput))
                 .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                    [TinaOnnxSchema.FeaturesInputName], new MemoryStream(_embedded)));
+                    [TinaOnnxSchema.FeaturesInputName], modelFile));
             drop.AddRange([PrepInput, PrepOutput, BackboneInput, BackboneOutput, TinaOnnxSchema.FeaturesInputName]);
             drop.Remove(TinaOnnxSchema.InputName);
         }
@@ -135,7 +165,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                     ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
                     interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
                 .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                    [TinaOnnxSchema.InputName], new MemoryStream(_embedded)));
+                    [TinaOnnxSchema.InputName], modelFile));
         }
         chain = chain.Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
         if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
