@@ -148,6 +148,22 @@ public class ServeTests
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent([]))).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,apple", new ByteArrayContent(bytes))).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent("not an image"u8.ToArray()))).StatusCode);
+
+            // An HTML form's upload (multipart/form-data): its file is the image, with the same answer.
+            using (var form = new MultipartFormDataContent())
+            {
+                form.Add(new ByteArrayContent(bytes), "image", "bear.png");
+                var uploaded = await client.PostAsync("/v1/predict?prompt=apple,%20bear,%20bicycle&seed=1", form);
+                Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
+                using var formJson = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync());
+                Assert.Equal(json.RootElement.GetProperty("predictedLabel").GetString(), formJson.RootElement.GetProperty("predictedLabel").GetString());
+            }
+            using (var noFile = new MultipartFormDataContent { { new StringContent("apple"), "note" } })
+            {
+                var answer = await client.PostAsync("/v1/predict?prompt=apple,bear", noFile);
+                Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+                Assert.Contains("holds no file", await answer.Content.ReadAsStringAsync());
+            }
         }
         finally
         {
