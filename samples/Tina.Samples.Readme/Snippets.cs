@@ -22,7 +22,7 @@ public static class Snippets
         // README: classifier selection → ONNX → ML.NET
         var store = new Tina.Data.DatasetStore(dataRoot: "../shared/data", artifactsDir: "artifacts");
         var cifar = store.Open("cifar100");
-        using var generic = GenericModel.Load("artifacts/generic/cifar100-cnn5k");
+        using var generic = GenericModel.Load("artifacts/generic/cifar100-resnet18");
         var task = PersonalizationTask.FromPrompt(cifar, "apple, pear, orange");   // or FromNames(cifar, ["apple", "pear", "orange"])
         var pmodel = ClassifierSelection.Create(generic, task);          // a p-Model: arch + labels + parameters
         byte[] onnx = OnnxExporter.Export(pmodel, task.Prompt, "classifier-selection");
@@ -34,6 +34,17 @@ public static class Snippets
         using var engine = ml.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(model);
         TinaImagePrediction p = engine.Predict(new TinaImageInput { ImagePath = "my-apple.jpg" });
         Console.WriteLine($"{p.Label} {p.Score[p.Index]:P1}");           // PredictedLabel/ClassIndex are one-element arrays
+    }
+
+    public static void TwoFormats()
+    {
+        // README: a resnet18 classifier in one file or as the head alone
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener());
+        var whole = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear"), new GenerateOptions { Seed = 1 });                      // ResNet-18 + head: one 64 MB ONNX file
+        var head = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear"), new GenerateOptions { Seed = 1 }, ClassifierFormat.Head); // the head alone: a few KB
+        var ml = new MLContext();
+        var chain = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = head.Onnx })
+            .Fit(TinaMLNetModel.EmptyInput(ml));   // LoadImages → ResizeImages 224 → ExtractPixels → ML.NET's ResNet-18 → ApplyOnnxModel(head) → MapValue
     }
 
     public static void GenerateInMLNet()

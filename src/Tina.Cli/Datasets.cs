@@ -9,7 +9,7 @@ internal static class Datasets
 {
     public static readonly Option<string> DatasetOption = new("--dataset")
     {
-        Description = "Dataset id: cifar100, caltech101 or miniimagenet; ID@N (e.g. cifar100@200) keeps the first N training images of every class, ID@N+M also the first M test images.",
+        Description = "Dataset id: cifar100, caltech101, miniimagenet, or merged (the three, one vocabulary); ID@N (e.g. cifar100@200) keeps the first N training images of every class, ID@N+M also the first M test images.",
         DefaultValueFactory = _ => "cifar100",
     };
 

@@ -33,11 +33,19 @@ internal static class DataCommands
             }
             var table = new Table().Title($"datasets in {Markup.Escape(store.DataRoot)}").AddColumn("dataset").AddColumn("archive").AddColumn(new TableColumn("classes").RightAligned())
                 .AddColumn(new TableColumn("train").RightAligned()).AddColumn(new TableColumn("test").RightAligned()).AddColumn("cache");
-            foreach (var info in store.List())
+            var infos = store.List();
+            foreach (var info in infos)
             {
                 var archive = info.Present ? (info.Problem is null ? "[green]present[/]" : $"[red]{Markup.Escape(info.Problem)}[/]") : "[yellow]missing[/] (tina data fetch " + info.Id + ")";
                 string n(int? v) => v is null ? "?" : info.CountsFromData ? $"{v:N0}" : $"({v:N0})";
                 table.AddRow(info.Id, archive, n(info.NumClasses), n(info.TrainCount), n(info.TestCount), info.Cached ? "decoded" : "-");
+            }
+            // The merged vocabulary, when every dataset is decoded (opening them from their caches takes seconds).
+            if (infos.All(i => i.Cached))
+            {
+                var merged = store.Open(DatasetCatalog.Merged.Id);
+                int shared = merged.ClassSources!.Count(s => s.Count > 1);
+                table.AddRow("merged", $"one vocabulary: {shared} names in several datasets", $"{merged.NumClasses:N0}", $"{merged.Train.Count:N0}", $"{merged.Test.Count:N0}", "(the three)");
             }
             AnsiConsole.Write(table);
             AnsiConsole.MarkupLine("[grey]Counts in parentheses are the official release's, for archives not present here.[/]");

@@ -18,7 +18,7 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina eval</c>: p-Acc of personalization methods over random tasks or a zoo's ID/OOD tasks.</summary>
 internal static class EvalCommand
 {
-    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, TaperMixer.MethodName, "tina", "tina-ddpm"];
+    private static readonly string[] Known = ["generic", "classifier-selection", FineTunedMethod.Name, TaperMixer.MethodName, TextToRowsMethod.MethodName, "tina", "tina-ddpm"];
 
     public static Command Create()
     {
@@ -95,7 +95,7 @@ internal static class EvalCommand
                 : userTasks is not null ? [new TaskGroup("prompts", userTasks)]
                 : manifest is null
                 ? [new TaskGroup("random", RandomTaskSampler.Sample(dataset, r.GetValue(tasks), r.GetValue(k), r.GetValue(seed)))]
-                : ZooGroups(manifest).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
+                : ZooGroups(manifest, dataset).Select(g => new TaskGroup(g.Label, FineTunedMethod.Tasks(manifest, g.Split, r.GetValue(tasks), g.Where), g.Split, g.Where))
                     .Where(g => g.Tasks.Count > 0).ToList();
             // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)) || splices.Count > 0
@@ -110,9 +110,19 @@ internal static class EvalCommand
                     .RequireEncoder(tina.State.TextEncoderId, "the generator"), generic, genericPath, dataset, r.GetValue(imageShots), r.GetValue(seed))
                 : textOf is null ? null : task => task.Names.Select(n => new ClassPrompt(n, textOf(n))).ToList();
             // TAPER-Mixer: experts and mixer trained once on all of the zoo's training tasks, then used for every group.
-            using var text = names.Contains(TaperMixer.MethodName) ? TextCommands.Open(r) : null;
-            using var taper = text is null ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
-                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text, new TaperMixerOptions(), new Fraction(p), cancel, textOf));
+            using var text = names.Contains(TaperMixer.MethodName) || names.Contains(TextToRowsMethod.MethodName) ? TextCommands.Open(r) : null;
+            using var taper = !names.Contains(TaperMixer.MethodName) ? null : ProgressView.Run("TAPER-Mixer (experts, then mixer)", p =>
+                TaperMixer.Train(generic, dataset, FineTunedMethod.Tasks(manifest!, "train"), text!, new TaperMixerOptions(), new Fraction(p), cancel, textOf));
+            // text-to-rows: a text → row map fitted on the rows of the classes the zoo's training tasks use (all classes without a zoo).
+            Func<IReadOnlyList<string>, float[][]>? embed = text is null ? null : classNames => text.Encode(classNames.Select(n => textOf?.Invoke(n) ?? n).ToList());
+            TextToRows? textToRows = null;
+            if (names.Contains(TextToRowsMethod.MethodName))
+            {
+                var seen = manifest is null ? Enumerable.Range(0, dataset.NumClasses).ToList()
+                    : FineTunedMethod.Tasks(manifest, "train").SelectMany(t => t.Classes).Distinct().Order().ToList();
+                textToRows = TextToRows.Fit(generic, seen, embed!(seen.Select(c => dataset.ClassNames[c]).ToList()));
+                AnsiConsole.MarkupLine($"text-to-rows: ridge map from {Markup.Escape(text!.Id)} to rows, fitted on {seen.Count} classes; λ {textToRows.Lambda} chosen by 5-fold cross-validation over them (row error {textToRows.ValidationError:G3}).");
+            }
 
             var results = new List<(string Split, IReadOnlyList<PersonalizationTask> Tasks, PAccResult Result)>();
             foreach (var (split, list, zooSplit, where) in groups)
@@ -123,7 +133,8 @@ internal static class EvalCommand
                         results.Add((split, list, FineTunedMethod.Evaluate(manifest!, zooSplit!, r.GetValue(tasks), where)));
                         continue;
                     }
-                    using var method = Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, classPrompts);
+                    using var method = name == TextToRowsMethod.MethodName ? new Owned(new TextToRowsMethod(generic, textToRows!, embed!, dataset.Test, device))
+                        : Create(name, generic, dataset, device, tina, taper, r.GetValue(ddimSteps), ensembleSize, classPrompts);
                     results.Add((split, list, ProgressView.Run($"p-Acc {split} {name}", p =>
                         PAcc.Evaluate(method.Method, list, dataset.Test, new Fraction(p), cancel))));
                 }
@@ -216,9 +227,19 @@ internal static class EvalCommand
     /// A zoo's groups: ID and OOD; in a zoo with held-out classes the OOD tasks are reported per share of unseen
     /// classes ("OOD 50% unseen").
     /// </summary>
-    private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> ZooGroups(ZooManifest manifest)
+    private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> ZooGroups(ZooManifest manifest, ImageDataset data)
     {
         yield return ("ID", "train", null);
+        if (data.ClassSources is { } sources)
+        {
+            // One vocabulary: the held-out lists of one dataset's classes (each class's home, the first dataset that
+            // has it), then the lists that mix datasets.
+            string Home(int c) => sources[c][0];
+            foreach (var home in sources.Select(x => x[0]).Distinct())
+                yield return ($"OOD {home}", "ood", t => t.Classes.All(c => Home(c) == home));
+            yield return ("OOD mixed", "ood", t => t.Classes.Select(Home).Distinct().Count() > 1);
+            yield break;
+        }
         var ratios = manifest.Tasks.Where(t => t.Split == "ood" && t.UnseenRatio is not null).Select(t => t.UnseenRatio!.Value).Distinct().Order().ToList();
         if (manifest.UnseenClasses is null || ratios.Count == 0)
         {
@@ -229,12 +250,14 @@ internal static class EvalCommand
             yield return ($"OOD {ratio * 100:0}% unseen", "ood", t => t.UnseenRatio == ratio);
     }
 
-    /// <summary>JSON key of a group: <c>id</c>, <c>ood</c>, or <c>ood-unseen-50</c>.</summary>
+    /// <summary>JSON key of a group: <c>id</c>, <c>ood</c>, <c>ood-unseen-50</c>, or the label itself (<c>cross</c>, <c>random</c>, <c>prompts</c>).</summary>
     private static string JsonKey(string label) => label switch
     {
         "ID" => "id",
         "OOD" => "ood",
-        _ => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ when label.EndsWith("% unseen", StringComparison.Ordinal) => "ood-unseen-" + new string(label.Where(char.IsDigit).ToArray()),
+        _ when label.StartsWith("OOD ", StringComparison.Ordinal) => "ood-" + label[4..],
+        _ => label,
     };
 
     /// <summary>One row per split and method, then (when the tasks have several class counts) one row per count.</summary>

@@ -32,7 +32,7 @@ internal static class ExportCommand
             var format = ClassifierFormats.Parse(r.GetValue(TinaCommands.FormatOption)!);
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
-            var task = PersonalizationTask.FromNames(data, names, data.NumClasses);
+            var task = ClassifierSelectionTask(data, names);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
             var pmodel = ClassifierSelection.Create(generic, task);
             var path = Path.GetFullPath(r.GetValue(output)!);
@@ -50,5 +50,22 @@ internal static class ExportCommand
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>
+    /// The task of <paramref name="names"/> for classifier selection, which has a row only for the dataset's classes: a
+    /// word it lacks is named, with the way to a classifier for any words (Tina).
+    /// </summary>
+    public static PersonalizationTask ClassifierSelectionTask(Tina.Data.ImageDataset data, IReadOnlyList<string> names)
+    {
+        try
+        {
+            return PersonalizationTask.FromNames(data, names, data.NumClasses);
+        }
+        catch (InvalidPromptException e) when (e.Message.StartsWith("Unknown class", StringComparison.Ordinal))
+        {
+            throw new InvalidPromptException($"{e.Message} Classifier selection has a trained row only for the {data.NumClasses} classes of {data.Name}; " +
+                "Tina makes a classifier from any words: tina generate --generator CKPT --prompt \"...\" (or tina new --generator CKPT, --method tina).");
+        }
     }
 }

@@ -119,7 +119,7 @@ internal static class NewCommand
             {
                 var arch = PModelArchNames.Parse(spec.Arch ?? "cnn5k");
                 var data = Datasets.Open(r, spec.Dataset ?? "cifar100");
-                var task = PersonalizationTask.FromNames(data, spec.Classes, data.NumClasses);
+                var task = ExportCommand.ClassifierSelectionTask(data, spec.Classes);
                 using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
                 var pmodel = ClassifierSelection.Create(generic, task);
                 return (Format(spec) == ClassifierFormat.Head ? OnnxExporter.ExportHead(new PModelEnsemble([pmodel]), task.Prompt, "classifier-selection")

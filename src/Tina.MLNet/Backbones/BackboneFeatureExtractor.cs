@@ -35,7 +35,11 @@ public sealed class BackboneFeatureExtractor : IDisposable
     /// [0, 1], S = <see cref="InputSize"/>): <c>count × 512</c> floats, image after image.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="images"/> does not hold <paramref name="count"/> images of this size.</exception>
-    public float[] Run(ReadOnlyMemory<float> images, int count, CancellationToken cancel = default)
+    /// <param name="images">The images.</param>
+    /// <param name="count">How many.</param>
+    /// <param name="cancel">Checked between batches.</param>
+    /// <param name="imagesDone">Told the number of images done after every batch (for progress), or null.</param>
+    public float[] Run(ReadOnlyMemory<float> images, int count, CancellationToken cancel = default, Action<int>? imagesDone = null)
     {
         int per = 3 * InputSize * InputSize;
         if (count < 0 || images.Length != (long)count * per)
@@ -50,6 +54,7 @@ public sealed class BackboneFeatureExtractor : IDisposable
             using var run = new RunOptions();
             using var outputs = _session.Run(run, ["image"], [input], ["features"]);
             outputs[0].GetTensorDataAsSpan<float>().CopyTo(result.AsSpan(s * ResNet18Backbone.FeatureDim));
+            imagesDone?.Invoke(s + b);
         }
         return result;
     }

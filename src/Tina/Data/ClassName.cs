@@ -13,14 +13,28 @@ public static class ClassName
     private const int ShownLength = 32;
 
     /// <summary>
-    /// The form in which two class names are compared: whitespace collapsed and trimmed, '_' read as a space, lower
-    /// case (invariant culture). "Maple  Tree", "maple_tree" and "maple tree" all have the key "maple tree".
+    /// The form in which two class names are compared: Unicode NFC (so "café" typed as one character or as "e" plus a
+    /// combining accent is one name), whitespace collapsed and trimmed, '_' read as a space, lower case (invariant
+    /// culture). "Maple  Tree", "maple_tree" and "maple tree" all have the key "maple tree".
     /// </summary>
     /// <param name="name">A class name.</param>
     public static string Key(string name)
     {
         ArgumentNullException.ThrowIfNull(name);
-        return CollapseWhitespace(name.Replace('_', ' ')).ToLowerInvariant();
+        return CollapseWhitespace(Normalized(name).Replace('_', ' ')).ToLowerInvariant();
+    }
+
+    /// <summary><paramref name="name"/> in Unicode normalization form C; a text that is not valid Unicode (a lone surrogate) as it is.</summary>
+    internal static string Normalized(string name)
+    {
+        try
+        {
+            return name.IsNormalized(NormalizationForm.FormC) ? name : name.Normalize(NormalizationForm.FormC);
+        }
+        catch (ArgumentException)
+        {
+            return name; // invalid UTF-16: the prompt parser reports it by position
+        }
     }
 
     /// <summary>

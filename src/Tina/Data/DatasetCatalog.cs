@@ -45,11 +45,23 @@ public static class DatasetCatalog
     /// <summary>All datasets, in display order.</summary>
     public static IReadOnlyList<DatasetDescriptor> All { get; } = [Cifar100, Caltech101, MiniImageNet];
 
+    /// <summary>
+    /// One vocabulary: the classes of every dataset of <see cref="All"/>, equal names merged (with each dataset's
+    /// synonyms: Caltech-101's "Motorbikes" is CIFAR-100's "motorcycle"), each class's images from every dataset that has
+    /// it (<see cref="Vocabulary.Merge"/>). Not an archive of its own: <see cref="DatasetStore.Open(string, IProgress{DatasetProgress}?, CancellationToken)"/> opens the others.
+    /// </summary>
+    public static DatasetDescriptor Merged { get; } = new(
+        "merged", "CIFAR-100 + Caltech-101 + Mini-ImageNet, one vocabulary", "", null, "", null, null, null, null, ["all", "vocabulary"],
+        "The union of the datasets' classes; equal names are one class whose images come from every dataset that has it.")
+    {
+        ClassSynonyms = [.. Cifar100.ClassSynonyms, .. Caltech101.ClassSynonyms, .. MiniImageNet.ClassSynonyms],
+    };
+
     /// <summary>Finds a dataset by id or alias, ignoring case, '-', '_' and spaces ("CIFAR-100" → cifar100) and a subset suffix ("cifar100@200").</summary>
     public static bool TryResolve(string idOrAlias, out DatasetDescriptor descriptor)
     {
         var key = Key(idOrAlias);
-        foreach (var d in All)
+        foreach (var d in All.Append(Merged))
             if (Key(d.Id) == key || d.Aliases.Any(a => Key(a) == key))
             {
                 descriptor = d;

@@ -102,6 +102,19 @@ public sealed class DatasetStore
     public ImageDataset Open(string id, out bool fromCache, IProgress<DatasetProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var d = DatasetCatalog.Resolve(id);
+        if (d == DatasetCatalog.Merged)
+        {
+            // One vocabulary: every dataset opened (each from its own cache), then merged by name.
+            bool allCached = true;
+            var parts = DatasetCatalog.All.Select(x =>
+            {
+                var part = Open(x.Id, out var cached, progress, cancellationToken);
+                allCached &= cached;
+                return part;
+            }).ToList();
+            fromCache = allCached;
+            return Vocabulary.Merge(parts, DatasetCatalog.Merged.Id);
+        }
         var archive = Path.Combine(DataRoot, d.ArchiveName);
         if (!File.Exists(archive)) throw new TinaFileNotFoundException(archive, MissingHint(d));
         var stamp = DatasetCache.ArchiveStamp.Of(archive);

@@ -52,6 +52,12 @@ public sealed class ImageDataset
     /// <summary>Superclass of each class, or null.</summary>
     public int[]? ClassToSuperclass { get; }
 
+    /// <summary>
+    /// For a merged vocabulary (<see cref="Vocabulary.Merge"/>): the datasets each class's images come from, its home
+    /// dataset (the first that has it) first; null for a single dataset.
+    /// </summary>
+    public IReadOnlyList<IReadOnlyList<string>>? ClassSources { get; init; }
+
     /// <summary>Number of classes.</summary>
     public int NumClasses => ClassNames.Count;
 
@@ -76,7 +82,7 @@ public sealed class ImageDataset
         }
         train.Sort();
         val.Sort();
-        return new ImageDataset(Name, ClassNames, Train.Subset(train), Train.Subset(val), SuperclassNames, ClassToSuperclass);
+        return new ImageDataset(Name, ClassNames, Train.Subset(train), Train.Subset(val), SuperclassNames, ClassToSuperclass) { ClassSources = ClassSources };
     }
 
     /// <summary>
@@ -92,7 +98,7 @@ public sealed class ImageDataset
         ArgumentOutOfRangeException.ThrowIfLessThan(trainPerClass, 1);
         if (testPerClass is { } t) ArgumentOutOfRangeException.ThrowIfLessThan(t, 1, nameof(testPerClass));
         return new ImageDataset($"{Name}@{trainPerClass}{(testPerClass is { } n ? $"+{n}" : "")}", ClassNames,
-            FirstOfEachClass(Train, trainPerClass), testPerClass is { } tp ? FirstOfEachClass(Test, tp) : Test, SuperclassNames, ClassToSuperclass);
+            FirstOfEachClass(Train, trainPerClass), testPerClass is { } tp ? FirstOfEachClass(Test, tp) : Test, SuperclassNames, ClassToSuperclass) { ClassSources = ClassSources };
     }
 
     /// <summary>

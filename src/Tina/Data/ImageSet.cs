@@ -42,6 +42,38 @@ public sealed class ImageSet
     /// </summary>
     public (ImageSet Set, int[] Indices)? Parent { get; private init; }
 
+    /// <summary>
+    /// For a set made by <see cref="Concat"/>: the sets it joined, in order (each whole). Per-image results computed for
+    /// them, such as backbone features, serve the joined set too. Null otherwise.
+    /// </summary>
+    public IReadOnlyList<ImageSet>? Parts { get; private init; }
+
+    /// <summary>
+    /// The images of <paramref name="sets"/> one set after the other, each image's label mapped by the matching entry
+    /// of <paramref name="relabel"/> (label of that set → label of the result).
+    /// </summary>
+    /// <exception cref="ArgumentException">The counts of sets and label maps differ, or a label has no mapping.</exception>
+    public static ImageSet Concat(IReadOnlyList<ImageSet> sets, IReadOnlyList<IReadOnlyList<int>> relabel)
+    {
+        ArgumentNullException.ThrowIfNull(sets);
+        ArgumentNullException.ThrowIfNull(relabel);
+        if (sets.Count != relabel.Count) throw new ArgumentException($"{sets.Count} sets but {relabel.Count} label maps.", nameof(relabel));
+        var pixels = new byte[sets.Sum(x => (long)x.Pixels.Length)];
+        var labels = new int[sets.Sum(x => x.Count)];
+        int offset = 0;
+        for (int k = 0; k < sets.Count; k++)
+        {
+            sets[k].Pixels.CopyTo(pixels, (long)offset * ImageBytes);
+            for (int i = 0; i < sets[k].Count; i++)
+            {
+                int label = sets[k].Labels[i];
+                labels[offset + i] = label < relabel[k].Count ? relabel[k][label] : throw new ArgumentException($"Label {label} of set {k} has no mapping.", nameof(relabel));
+            }
+            offset += sets[k].Count;
+        }
+        return new ImageSet(pixels, labels) { Parts = [.. sets] };
+    }
+
     /// <summary>A new set holding copies of the images at <paramref name="indices"/>, in that order.</summary>
     public ImageSet Subset(IReadOnlyList<int> indices)
     {

@@ -66,3 +66,44 @@ public sealed class ClassifierSelectionMethod : IPersonalizationMethod, IDisposa
         _bias.Dispose();
     }
 }
+
+/// <summary>
+/// The zero-shot baseline (<see cref="TextToRows"/>): each class's row and bias predicted from its text by a linear map
+/// fitted on the seen classes' generic rows; generic features of the test split are computed once, as for classifier
+/// selection. Unlike classifier selection it needs no trained row for the classes it is asked for.
+/// </summary>
+public sealed class TextToRowsMethod : IPersonalizationMethod, IDisposable
+{
+    /// <summary>The name in reports.</summary>
+    public const string MethodName = "text-to-rows";
+
+    private readonly TextToRows _map;
+    private readonly Func<IReadOnlyList<string>, float[][]> _embed;
+    private readonly Tensor _features;
+
+    /// <summary>Computes the generic model's features of <paramref name="test"/>; <paramref name="embed"/> gives the text embedding of class names.</summary>
+    public TextToRowsMethod(GenericModel generic, TextToRows map, Func<IReadOnlyList<string>, float[][]> embed, ImageSet test, Device? device = null)
+    {
+        _map = map;
+        _embed = embed;
+        _features = Accuracy.Features(generic.Network, test, device);
+    }
+
+    /// <inheritdoc />
+    public string Name => MethodName;
+
+    /// <inheritdoc />
+    public int[] Predict(PersonalizationTask task, ImageSet test, int[] indices)
+    {
+        var pmodel = _map.Create(task.Names, _embed(task.Names));
+        using var scope = NewDisposeScope();
+        var layout = pmodel.Layout;
+        var w = tensor(layout.Slice(pmodel.Parameters, "fc.weight").ToArray(), [task.Count, layout.FeatureDim]);
+        var b = tensor(layout.Slice(pmodel.Parameters, "fc.bias").ToArray());
+        var f = _features.index_select(0, tensor(indices.Select(i => (long)i).ToArray()));
+        return nn.functional.linear(f, w, b).argmax(1).data<long>().Select(v => (int)v).ToArray();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _features.Dispose();
+}

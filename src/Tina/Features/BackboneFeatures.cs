@@ -114,6 +114,20 @@ public sealed class BackboneFeatures
 
     private float[] Compute(ImageSet set, int view, CancellationToken cancel)
     {
+        // A joined set (several datasets' splits, one vocabulary) is its parts' features one after the other: each part
+        // is computed (and cached) as the set it is, so a dataset's features serve it alone and joined alike.
+        if (set.Parts is { } joinedParts)
+        {
+            var joined = new float[(long)set.Count * ResNet18Backbone.FeatureDim];
+            long offset = 0;
+            foreach (var part in joinedParts)
+            {
+                var f = _memory.GetOrCreateValue(part).GetOrAdd(view, v => Compute(part, v, cancel));
+                f.CopyTo(joined, offset);
+                offset += f.Length;
+            }
+            return joined;
+        }
         // A subset (a validation split, a few classes) reads its rows from its parent's features when those exist
         // already; otherwise only its own images are computed (a small subset must not cost the whole dataset).
         if (set.Parent is var (parent, indices) && Available(parent, view))
@@ -148,7 +162,9 @@ public sealed class BackboneFeatures
                 var idx = Enumerable.Range(start, n).ToArray();
                 var rng = view >= 0 ? new Random(Seeds.Derive(0x71E3, view, c)) : null;
                 var pixels = Augmentation.Batch(set, idx, zero, one, rng);
-                var features = Extractor.Run(pixels, n, cancel);
+                int before = computed;
+                var features = Extractor.Run(pixels, n, cancel,
+                    done => Progress?.Report(new FeatureProgress(what, start + done, set.Count, (before + done) / Math.Max(sw.Elapsed.TotalSeconds, 1e-9))));
                 features.CopyTo(target);
                 if (part is not null) Write(part, features, n);
                 computed += n;
@@ -167,7 +183,8 @@ public sealed class BackboneFeatures
     private bool Available(ImageSet set, int view) =>
         (_memory.TryGetValue(set, out var byView) && byView.ContainsKey(view))
         || (CachePath(set, view) is { } file && File.Exists(file))
-        || (set.Parent is var (parent, _) && Available(parent, view));
+        || (set.Parent is var (parent, _) && Available(parent, view))
+        || (set.Parts is { } parts && parts.All(p => Available(p, view)));
 
     private string? CachePath(ImageSet set, int view)
     {

@@ -113,8 +113,11 @@ public sealed class TinaGenerator : IDisposable
     /// </summary>
     public int DefaultDdimSteps => Arch == PModelArch.ResNet18 ? HeadDdimSteps : 50;
 
-    /// <summary>The default DDIM steps of a resnet18 generator.</summary>
-    public const int HeadDdimSteps = 50;
+    /// <summary>
+    /// The default DDIM steps of a resnet18 generator: 2. On a validation zoo (docs/RESULTS.md) DDIM-2 scored 92.65 %
+    /// OOD p-Acc against 92.67 % for DDIM-50 (1 step: 92.58), at a 25th of the sampling time.
+    /// </summary>
+    public const int HeadDdimSteps = 2;
 
     /// <summary>
     /// <paramref name="options"/> with the sampling steps filled in (<see cref="DefaultDdimSteps"/> for DDIM, 1,000 for

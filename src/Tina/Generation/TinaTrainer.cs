@@ -328,6 +328,13 @@ public sealed class TinaTrainer
                 }
             c = where(tensor(useImage, [b, k, 1]).to(device).Greater(0.5), tensor(images, [b, k, textDim]).to(device), c);
         }
+        if (o.TextNoise > 0)
+        {
+            // Noise of norm ≈ TextNoise × the token's norm (E‖z‖² = D for z ~ N(0, I_D)); drawn from the step's generator.
+            var norm = c.mul(c).sum([2L], keepdim: true).sqrt();
+            var z = randn([b, k, textDim], generator: gen, device: device);
+            c = c.Plus(z.mul(norm).Times(o.TextNoise / Math.Sqrt(textDim)));
+        }
         if (o.ClassifierAugmentation)
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
         if (run.NeuronPermutation is { } permutation)

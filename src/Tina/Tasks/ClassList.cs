@@ -17,8 +17,8 @@ namespace Tina.Tasks;
 /// <para>Rejected, each with an <see cref="InvalidPromptException"/> whose one-line message names the item by its
 /// position and a shortened, printable form of it: a name with a control or invisible formatting character, a name
 /// longer than <see cref="MaxNameLength"/> characters, two names that are the same class (compared with
-/// <see cref="Key"/>: ignoring case, with '_' the same as a space), more classes than the caller allows, and a list
-/// with no class at all.</para>
+/// <see cref="Key"/>: ignoring case and Unicode composition, with '_' the same as a space), more classes than the caller
+/// allows, and a list with no class at all. Names are returned in Unicode normalization form C.</para>
 /// <para>A parsed list parses to itself, so passing one to another entry point changes nothing.</para>
 /// </remarks>
 public sealed class ClassList : IReadOnlyList<string>
@@ -76,10 +76,11 @@ public sealed class ClassList : IReadOnlyList<string>
                 if (name.Length == 0) continue;
                 int position = names.Count + 1;
                 Check(name, position);
+                name = ClassName.Normalized(name); // NFC: one spelling per name, whatever the keyboard composed
                 var key = Key(name);
                 if (seen.TryGetValue(key, out var first))
                     throw new InvalidPromptException($"Duplicate class: class {position}, {Show(name)}, is the same as class {first}, {Show(names[first - 1])} " +
-                        "(names are compared ignoring case, and '_' is the same as a space).");
+                        "(names are compared ignoring case and how accents are encoded, and '_' is the same as a space).");
                 seen.Add(key, position);
                 names.Add(name);
             }

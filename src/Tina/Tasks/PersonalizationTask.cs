@@ -20,7 +20,8 @@ public sealed record PersonalizationTask(int[] Classes, string[] Names)
     /// <summary>
     /// Builds a task from class names of <paramref name="dataset"/>. The names are parsed by
     /// <see cref="ClassList.Parse(IEnumerable{string?}, int)"/> (so an item "apple; pear" is two classes) and resolved
-    /// by <see cref="Data.ImageDataset.ClassIndex"/>; the task's names are the dataset's spellings.
+    /// by <see cref="Data.ImageDataset.ClassIndex"/>; the task's names are the names as given (parsed), which become the
+    /// labels of a classifier made for it, whatever the dataset calls the classes.
     /// </summary>
     /// <param name="dataset">The dataset whose classes are named.</param>
     /// <param name="names">Class names in output order.</param>
@@ -40,7 +41,9 @@ public sealed record PersonalizationTask(int[] Classes, string[] Names)
             var which = ClassList.SameClass(name, list[first]) ? "" : $" ({name})";
             throw new InvalidPromptException($"Duplicate class: class {i + 1}, {ClassList.Show(list[i])}, is the same class of {dataset.Name} as class {first + 1}, {ClassList.Show(list[first])}{which}.");
         }
-        return new PersonalizationTask(labels, labels.Select(l => dataset.ClassNames[l]).ToArray());
+        // The labels are the names as typed (parsed: whitespace collapsed, NFC), not the dataset's spelling of them:
+        // a classifier answers with the user's words ("maple tree" even where the archive says "maple").
+        return new PersonalizationTask(labels, [.. list]);
     }
 
     /// <summary>

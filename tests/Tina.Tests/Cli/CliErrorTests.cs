@@ -7,6 +7,7 @@ public class CliErrorTests
 
     [Theory]
     [InlineData("Unknown class 'zebra'", "export", "--classes", "apple, zebra", "--out", "/tmp/tina-cli-test.onnx")]
+    [InlineData("Tina makes a classifier from any words: tina generate --generator CKPT", "export", "--classes", "apple, sofa", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("Duplicate class: class 2, 'Apple', is the same as class 1, 'apple'", "export", "--classes", "apple, Apple", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("The class list is empty", "export", "--classes", " , ", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("File not found: /nonexistent/m.onnx", "predict", "--model", "/nonexistent/m.onnx", "--image", "a.png")]
@@ -71,7 +72,7 @@ public class CliErrorTests
         var dir = TestData.TempDir();
         var (code, output) = Tina("data", "images", "--classes", "Maple Tree; pear", "--per-class", "1", "--out", dir);
         Assert.True(code == 0, output);
-        Assert.Equal(["maple_0.png", "pear_0.png"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
+        Assert.Equal(["Maple_Tree_0.png", "pear_0.png"], Directory.GetFiles(dir).Select(Path.GetFileName).Order());
     }
 
     [Fact]

@@ -199,6 +199,34 @@ public class NewCommandTests
         }
     }
 
+    [Fact]
+    public void AResNet18ProjectWithTheHeadAloneBuildsAndClassifiesPhotosLikeTheOneFileClassifier()
+    {
+        var outDir = TestData.TempDir();
+        string[] classes = [.. ResNet18GenerationFixture.Data.ClassNames.Take(3)];
+        var (code, output) = Tina("new", "--name", "Photos", "--classes", string.Join(", ", classes), "--generator", ResNet18GenerationFixture.CheckpointDir,
+            "--format", "head", "--seed", "1", "--out", outDir);
+        Assert.True(code == 0, output);
+        var mlnet = Path.Combine(outDir, "Photos", "Photos.mlnet");
+        var headInfo = TinaMLNetModel.ReadEmbeddedModelInfo(mlnet)!;
+        Assert.True(headInfo.HeadOnly);
+        Assert.Equal(classes, headInfo.Labels);
+        using (var spec = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "Photos", "Photos.tina.json"))))
+            Assert.Equal("head", spec.RootElement.GetProperty("classifierFormat").GetString());
+        // The zip carries ML.NET's ResNet-18 itself (the app needs no DnnImageModels folder).
+        Assert.True(new FileInfo(mlnet).Length > 40_000_000, $"{mlnet} is {new FileInfo(mlnet).Length} bytes");
+
+        // The one-file classifier of the same prompt and seed, as the reference.
+        using var gen = global::Tina.Generation.TinaGenerator.Load(ResNet18GenerationFixture.CheckpointDir);
+        var whole = TinaGeneratedClassifier.Generate(gen, classes, new global::Tina.Generation.GenerateOptions { Seed = 1 }).Onnx;
+        using var predictor = TinaPredictor.FromOnnx(whole);
+        var photos = ResNet18Fixture.Instance.Files.Select(f => f.Path).ToList();
+        var app = Build(Path.Combine(outDir, "Photos"), "Photos");
+        var (appCode, appOutput) = Run(app, photos);
+        Assert.True(appCode == 0, appOutput);
+        foreach (var f in photos) Assert.Contains($"{f}: {predictor.Predict(f).Label} (", appOutput);
+    }
+
     /// <summary>Builds a generated project (Release, outside this repository) and returns its main assembly.</summary>
     private static string Build(string projectDir, string name)
     {

@@ -23,7 +23,10 @@ public class ImageDatasetTests
     {
         var d = Named("tiny", "apple", "maple tree", "pear");
         Assert.Equal(1, d.ClassIndex(name));
-        Assert.Equal(["maple tree", "pear"], PersonalizationTask.FromPrompt(d, $"{name}; pear").Names);
+        // The task's labels are the words as typed (whitespace collapsed), its classes the dataset's.
+        var task = PersonalizationTask.FromPrompt(d, $"{name}; pear");
+        Assert.Equal([string.Join(' ', name.Split(' ', StringSplitOptions.RemoveEmptyEntries)), "pear"], task.Names);
+        Assert.Equal([1, 2], task.Classes);
     }
 
     [Theory]
@@ -45,7 +48,8 @@ public class ImageDatasetTests
     {
         var cifar = Fixtures.Cifar;
         var task = PersonalizationTask.FromPrompt(cifar, "apple;Maple Tree\npear, oak_tree");
-        Assert.Equal(["apple", cifar.ClassNames[cifar.ClassIndex("maple")], "pear", cifar.ClassNames[cifar.ClassIndex("oak")]], task.Names);
+        Assert.Equal(["apple", "Maple Tree", "pear", "oak_tree"], task.Names); // what was typed, though the archive says "maple" and "oak"
+        Assert.Equal([cifar.ClassIndex("apple"), cifar.ClassIndex("maple"), cifar.ClassIndex("pear"), cifar.ClassIndex("oak")], task.Classes);
         var dup = Assert.Throws<InvalidPromptException>(() => PersonalizationTask.FromPrompt(cifar, "maple, pear, maple tree")).Message;
         Assert.StartsWith("Duplicate class: class 3, 'maple tree', is the same class of cifar100 as class 1, 'maple'", dup);
     }

@@ -168,4 +168,14 @@ public class OnnxExporterTests(ITestOutputHelper output)
         Assert.Contains(foreign, e3.Message);
         Assert.Contains("not a Tina", e3.Message);
     }
+
+    [Fact]
+    public void ClassifierSelectionAnswersWithTheWordsTyped()
+    {
+        var cifar = Fixtures.Cifar;
+        using var generic = Fixtures.UntrainedGeneric(cifar, Tina.PModels.PModelArch.Cnn5k, seed: 2);
+        var task = Tina.Tasks.PersonalizationTask.FromPrompt(cifar, "maple tree, Oak_Tree");
+        var onnx = OnnxExporter.Export(Tina.Generic.ClassifierSelection.Create(generic, task), task.Prompt, "classifier-selection");
+        Assert.Equal(["maple tree", "Oak_Tree"], TinaOnnxModelReader.Read(onnx, "cs").Labels);
+    }
 }

@@ -148,4 +148,20 @@ public class ClassListTests
         Assert.Equal("'\U0001F34E'", ClassList.Show("\U0001F34E"));
         Assert.Equal($"'{new string('q', 32)}…' (40 characters)", ClassList.Show(new string('q', 40)));
     }
+
+    [Fact]
+    public void AccentsTypedEitherWayAreOneNameInNormalizationFormC()
+    {
+        const string composed = "caf\u00e9", decomposed = "cafe\u0301";
+        Assert.NotEqual(composed, decomposed);
+        var list = ClassList.Parse($"{decomposed}, tea");
+        Assert.Equal(composed, list[0]); // returned composed
+        Assert.True(ClassList.SameClass(composed, decomposed));
+        var e = Assert.Throws<InvalidPromptException>(() => ClassList.Parse($"{composed}, {decomposed}"));
+        Assert.Contains("Duplicate class: class 2", e.Message);
+        // A dataset resolves either spelling.
+        var set = new Tina.Data.ImageSet(new byte[2 * Tina.Data.ImageSet.ImageBytes], [0, 1]);
+        var data = new Tina.Data.ImageDataset("tiny", [composed, "tea"], set, set);
+        Assert.Equal(0, data.ClassIndex(decomposed));
+    }
 }
