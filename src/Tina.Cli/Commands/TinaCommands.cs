@@ -269,7 +269,9 @@ internal static class TinaCommands
             var state = TinaCheckpoint.Load(ckpt);
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
             using var gen = OpenGenerator(r, ckpt, r.GetValue(TextCommands.ClipModelOption), device);
-            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Config.HiddenSize}-d × {state.Config.Layers} layers, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}, {device}")
+            // Two short lines, not one long title: Spectre wraps a title wider than the console mid-phrase.
+            var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}")
+                .Caption($"generator {state.Config.HiddenSize}-d × {state.Config.Layers} layers on {device}")
                 .AddColumn("sampler").AddColumn("output").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("floor ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
             // The floor: every denoising step's transformer forward pass (K ensemble members in one batch) at the
