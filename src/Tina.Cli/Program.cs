@@ -21,6 +21,7 @@ root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TextCommands.Create());
 root.Subcommands.Add(ImagePromptCommands.Create());
+root.Subcommands.Add(PlotCommand.Create());
 TinaCommands.AddTo(root);
 
 // TINA_THREADS is read here, by the command, and handed to the libraries (which read no environment variable).

@@ -135,7 +135,7 @@ internal static class TinaCommands
             AnsiConsole.Write(table);
             var csv = Path.Combine(dir, TinaCheckpoint.LossFile);
             var png = Path.ChangeExtension(csv, ".png");
-            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(PlotTool.TryRun("loss", "--csv", csv, "--out", png) ? ", " + Markup.Escape(png) : "")}).");
+            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(Charts.TryLoss(csv, png) ? ", " + Markup.Escape(png) : "")}).");
             return 0;
         }));
         return cmd;
