@@ -157,8 +157,8 @@ for S in 1 5 10 200; do
   tina eval --arch cnn5k --zoo artifacts/val600/zoo --tasks 100 --methods tina --ddim-steps $S --generator artifacts/val600/tina --json artifacts/val600/eval-tina-ddim$S.json
 done
 
-# Charts: unseen classes, prompts, ablations (tina-plot runs in its own process).
-PLOT=src/Tina.Cli/bin/Release/net10.0/linux-x64/plot/Tina.Plot
+# Charts: unseen classes, prompts, ablations.
+PLOT="tina plot"   # word-split on purpose below: the tina function, subcommand plot
 $PLOT pacc --json artifacts/eval-qs-unseen50.json --labels "" --title "Unseen classes: zoo without 50 of CIFAR-100's classes (ResNet-20 heads)" --out docs/unseen-classes.png
 $PLOT pacc --only ood --methods tina --title "Tina's OOD p-Acc by prompt (* = generator trained on that kind)" --out docs/prompts.png \
   --json artifacts/eval-qs-shared-e30.json artifacts/eval-qs-names-on-desc.json artifacts/eval-qs-desc-on-desc.json artifacts/eval-qs-plurals.json \

@@ -55,7 +55,7 @@ try
     }
     return 0;
 }
-catch (TinaException e)
+catch (Exception e) when (e is ITinaError)
 {
     Console.Error.WriteLine($"error: {e.Message}");
     return 2;

@@ -2,6 +2,9 @@
 // (tests/Tina.Tests/ReadmeSnippetsTests.cs checks it), so a renamed API breaks the build, not the README.
 // The methods are not run here: they need a trained generator and real images; the tests exercise the same calls.
 #pragma warning disable CA1822, IDE0059
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.ML;
 using Tina.Generation;
 using Tina.Generic;
@@ -63,10 +66,69 @@ public static class Snippets
         Console.WriteLine($"{a.Label} ({a.Score:P1}); {b.Label}");
     }
 
+    public static async Task ConsoleApp()
+    {
+        // README: in an app (console; tests/Tina.Tests/Packages builds it as a .NET 8 app from the packages)
+        // A console app: a byte[] column (uploads, database blobs), saved and reloaded; async prediction with cancellation
+        var ml = new MLContext();
+        var model = ml.Transforms.ApplyTinaClassifier("fruit.onnx", TinaCatalog.Defaults.ImageBytesColumnName)
+            .Fit(TinaMLNetModel.EmptyBytesInput(ml));
+        TinaMLNetModel.Save(ml, model, "fruit-bytes.zip", TinaMLNetModel.EmptyBytesInput(ml).Schema);
+        var fresh = new MLContext();
+        var loaded = TinaMLNetModel.Load(fresh, "fruit-bytes.zip", out _);   // registers Tina's decoding step with the context
+        using var engine = fresh.Model.CreatePredictionEngine<TinaImageBytesInput, TinaImagePrediction>(loaded);
+        Console.WriteLine("bytes: " + engine.Predict(new TinaImageBytesInput { ImageBytes = File.ReadAllBytes("photo.jpg") }).Label);
+
+        using var predictor = TinaPredictor.Load("fruit-bytes.zip");
+        await using (var upload = File.OpenRead("photo.jpg"))
+            Console.WriteLine("async: " + (await predictor.PredictAsync(upload, "photo.jpg", CancellationToken.None)).Label);
+        try
+        {
+            await predictor.PredictAsync(File.ReadAllBytes("photo.jpg"), new CancellationToken(canceled: true));
+        }
+        catch (OperationCanceledException)
+        {
+            Console.WriteLine("cancelled: nothing was predicted");
+        }
+    }
+
+    public static void WebApp(string[] args)
+    {
+        // README: in an app (ASP.NET Core; tests/Tina.Tests/Packages builds it as a .NET 8 app from the packages)
+        // An ASP.NET Core app: AddTinaPredictor, a health check, and /predict for form uploads and raw bodies
+        var builder = WebApplication.CreateBuilder(args);
+        builder.Services.AddTinaPredictor();                 // "Tina": { "ModelPath": "fruit.zip" } in appsettings.json (or Tina__ModelPath)
+        builder.Services.AddHealthChecks().AddCheck<TinaPredictorHealthCheck>("tina");
+        var app = builder.Build();
+        app.MapHealthChecks("/healthz");
+        app.MapPost("/predict", async (HttpRequest request, TinaPredictor predictor, CancellationToken cancel) =>
+        {
+            try
+            {
+                TinaPrediction p;
+                if (request.HasFormContentType)              // an HTML form: curl -F image=@photo.jpg
+                {
+                    var form = await request.ReadFormAsync(cancel);
+                    if (form.Files.Count == 0) return Results.Problem("Send the image as a file field.", statusCode: 400);
+                    await using var file = form.Files[0].OpenReadStream();
+                    p = await predictor.PredictAsync(file, form.Files[0].FileName, cancel);
+                }
+                else                                          // the bytes as the body: curl --data-binary @photo.jpg
+                {
+                    p = await predictor.PredictAsync(request.Body, "the request body", cancel);
+                }
+                return Results.Ok(new { label = p.Label, score = p.Score });
+            }
+            catch (ImageTooLargeException e) { return Results.Problem(e.Message, statusCode: 413); }
+            catch (CorruptFileException e) { return Results.Problem(e.Message, statusCode: 400); }
+        });
+        app.Run();
+    }
+
     public static void GenerateOnce()
     {
         // README: one generation path
-        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener());
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener("artifacts"));   // GloVe in artifacts/text/glove
         var generated = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear, orange"), new GenerateOptions { Seed = 1 });
         File.WriteAllBytes("fruit.onnx", generated.Onnx);                // what tina generate writes
         var ml = new MLContext();

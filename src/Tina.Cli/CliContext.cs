@@ -36,6 +36,36 @@ internal static class CliContext
     public static string ArtifactsDir(ParseResult r) => Path.GetFullPath(r.GetValue(Artifacts)!);
 
     /// <summary>
+    /// <c>TINA_THREADS</c>, when it holds a positive integer: the intra-op threads of TorchSharp and of the MiniLM
+    /// encoder's ONNX Runtime. The <c>tina</c> command reads the environment (here, in the option defaults above and
+    /// for its child processes); the libraries read none and get every setting passed in.
+    /// </summary>
+    public static int? ThreadsFromEnvironment() =>
+        int.TryParse(Environment.GetEnvironmentVariable("TINA_THREADS"), System.Globalization.NumberStyles.None,
+            System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0 ? n : null;
+
+    /// <summary>
+    /// How the CLI opens text encoders: their data in <c>--artifacts</c> (GloVe in <c>text/glove</c>), downloaded when
+    /// missing (the command says so on standard error; <c>tina text fetch glove</c> does it up front), MiniLM with
+    /// <c>TINA_THREADS</c> threads.
+    /// </summary>
+    public static Tina.MLNet.Text.TextEncoderOptions EncoderOptions(ParseResult r, string? clipModel = null, string? clipMerges = null) => new()
+    {
+        DataDirectory = ArtifactsDir(r),
+        AllowDownload = true,
+        ClipModelPath = clipModel,
+        ClipMergesPath = clipMerges,
+        Threads = ThreadsFromEnvironment() ?? 0,
+        Progress = new StandardErrorLines(),
+    };
+
+    /// <summary>Writes each progress message as a line on standard error (kept out of the output a command prints).</summary>
+    public sealed class StandardErrorLines : IProgress<string>
+    {
+        public void Report(string value) => System.Console.Error.WriteLine(value);
+    }
+
+    /// <summary>
     /// Points the process's ResNet-18 feature service at the backbone folder (<c>--backbone</c>) and at the disk cache
     /// <c>{artifacts}/features</c>, and shows its progress as a line every few seconds (features are computed inside
     /// many commands; <c>tina features</c> computes a dataset's up front with a progress bar).

@@ -21,7 +21,11 @@ root.Subcommands.Add(ZooCommands.Create());
 root.Subcommands.Add(BenchCommands.Create());
 root.Subcommands.Add(TextCommands.Create());
 root.Subcommands.Add(ImagePromptCommands.Create());
+root.Subcommands.Add(PlotCommand.Create());
 TinaCommands.AddTo(root);
+
+// TINA_THREADS is read here, by the command, and handed to the libraries (which read no environment variable).
+Tina.Runtime.TorchRuntime.DefaultThreads = CliContext.ThreadsFromEnvironment();
 
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
@@ -30,7 +34,7 @@ return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExcept
 
 namespace Tina.Cli
 {
-    /// <summary>Runs command bodies: user errors become one red line and exit code 2, Ctrl+C exits with 130.</summary>
+    /// <summary>Runs command bodies: user errors (<see cref="ITinaError"/>) become one red line and exit code 2, Ctrl+C exits with 130.</summary>
     internal static class Cli
     {
         public static CancellationToken Cancellation { get; set; }
@@ -43,7 +47,7 @@ namespace Tina.Cli
                 CliContext.ConfigureFeatures(r);
                 code = body(r, Cancellation);
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 // The message as it is, on one line: markup would wrap it at the console width (80 columns when redirected).
                 AnsiConsole.Markup("[red]error:[/] ");

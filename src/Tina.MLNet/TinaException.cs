@@ -1,11 +1,37 @@
 namespace Tina;
 
 /// <summary>
-/// Base type of every error caused by the caller's input or environment (a bad prompt, a missing or corrupt file,
-/// an unknown class). The CLI prints <see cref="Exception.Message"/> without a stack trace and exits with a non-zero
-/// code; anything that is not a <see cref="TinaException"/> is a bug and is reported with its stack trace.
+/// Marks every error caused by the caller's input or environment (a bad prompt, a missing or corrupt file, an unknown
+/// class, an image over the size limits): the message names what is wrong and how to fix it. Each Tina error also
+/// derives from the .NET exception a .NET developer expects for its kind, so ordinary handlers catch it:
+/// <list type="table">
+/// <item><term><see cref="TinaFileNotFoundException"/></term><description><see cref="FileNotFoundException"/> (an <see cref="IOException"/>): a model, dataset or encoder file is missing.</description></item>
+/// <item><term><see cref="CorruptFileException"/></term><description><see cref="IOException"/>: a file or bytes (an image, a model, an archive) are not what their format promises.</description></item>
+/// <item><term><see cref="InvalidModelException"/></term><description><see cref="IOException"/>: a readable ONNX model that is not a Tina classifier.</description></item>
+/// <item><term><see cref="InvalidPromptException"/></term><description><see cref="ArgumentException"/>: a class list (prompt) is invalid.</description></item>
+/// <item><term><see cref="ImageTooLargeException"/></term><description><see cref="ArgumentException"/>: an image over <see cref="Tina.MLNet.TinaImageLimits"/>.</description></item>
+/// <item><term><see cref="TinaArgumentException"/></term><description><see cref="ArgumentException"/>: another invalid value (the base of the two above).</description></item>
+/// <item><term><see cref="TinaException"/></term><description><see cref="Exception"/>: any other user error (a bad option value, a generator that cannot serve the request).</description></item>
+/// </list>
+/// (.NET's own <see cref="InvalidDataException"/> is sealed, so no Tina type can derive from it; corrupt data is an
+/// <see cref="IOException"/>, like a missing file, and <c>catch (IOException)</c> handles both.)
+/// To handle all of them at once: <c>catch (Exception e) when (e is ITinaError)</c>. The CLI does exactly that: it
+/// prints <see cref="Exception.Message"/> without a stack trace and exits with code 2; anything that is not an
+/// <see cref="ITinaError"/> is a bug and is reported with its stack trace.
 /// </summary>
-public class TinaException : Exception
+public interface ITinaError
+{
+    /// <summary>What is wrong and how to fix it (the exception's message).</summary>
+    string Message { get; }
+}
+
+/// <summary>
+/// A user error that has no more specific .NET type (a bad option value, an encoder that cannot be opened, a
+/// generator that cannot serve the request). See <see cref="ITinaError"/> for the others: missing files are
+/// <see cref="FileNotFoundException"/>s, corrupt data <see cref="IOException"/>s and bad prompts
+/// <see cref="ArgumentException"/>s.
+/// </summary>
+public class TinaException : Exception, ITinaError
 {
     /// <summary>Creates the error with a message that names what is wrong and how to fix it.</summary>
     public TinaException(string message) : base(message) { }
@@ -14,30 +40,77 @@ public class TinaException : Exception
     public TinaException(string message, Exception inner) : base(message, inner) { }
 }
 
-/// <summary>A file that should exist (dataset archive, weights, model) is missing.</summary>
-public sealed class TinaFileNotFoundException : TinaException
+/// <summary>
+/// A file that should exist (dataset archive, weights, model, an encoder's data) is missing. A
+/// <see cref="FileNotFoundException"/> (so an <see cref="IOException"/>), whose <see cref="FileNotFoundException.FileName"/>
+/// is the path; the message says how to obtain the file.
+/// </summary>
+public sealed class TinaFileNotFoundException : FileNotFoundException, ITinaError
 {
     /// <summary>Creates the error for <paramref name="path"/>, with a hint on how to obtain it.</summary>
     public TinaFileNotFoundException(string path, string hint)
-        : base($"File not found: {path}. {hint}") => FilePath = path;
+        : base($"File not found: {path}. {hint}", path) => FilePath = path;
 
-    /// <summary>The path that was looked for.</summary>
+    /// <summary>The path that was looked for (the same as <see cref="FileNotFoundException.FileName"/>).</summary>
     public string FilePath { get; }
 }
 
-/// <summary>A file exists but its content is not what its format promises (truncated archive, bad header, wrong sizes).</summary>
-public sealed class CorruptFileException : TinaException
+/// <summary>
+/// A file or encoded bytes exist but their content is not what the format promises (truncated archive, bad header,
+/// wrong sizes, bytes that are not an image). An <see cref="IOException"/> (.NET's <see cref="InvalidDataException"/>,
+/// which its decompressors throw, is sealed); the low-level exception that revealed the problem, if any, is the
+/// <see cref="Exception.InnerException"/>.
+/// </summary>
+public sealed class CorruptFileException : IOException, ITinaError
 {
     /// <summary>Creates the error for <paramref name="path"/> with what was found wrong.</summary>
+    /// <param name="path">The file, or a name for in-memory data ("image bytes", "the uploaded image").</param>
+    /// <param name="problem">What is wrong with it.</param>
+    /// <param name="inner">The low-level exception that revealed it, if any.</param>
     public CorruptFileException(string path, string problem, Exception? inner = null)
-        : base($"Corrupt or unreadable file {path}: {problem}", inner ?? new InvalidDataException(problem)) => FilePath = path;
+        : base($"Corrupt or unreadable file {path}: {problem}", inner)
+    {
+        FilePath = path;
+        Problem = problem;
+    }
 
-    /// <summary>The offending file.</summary>
+    /// <summary>The offending file (or the name of the in-memory data).</summary>
     public string FilePath { get; }
+
+    /// <summary>What is wrong with it (the message without the file's name), e.g. <c>not a readable image (unknown format)</c>.</summary>
+    public string Problem { get; }
 }
 
-/// <summary>A class list (prompt) is invalid: empty, too long, with duplicates or with classes the dataset or encoder does not know.</summary>
-public sealed class InvalidPromptException : TinaException
+/// <summary>
+/// A readable model that is not a Tina classifier (an ONNX model without Tina's metadata, inputs or outputs, or with
+/// inconsistent metadata). An <see cref="IOException"/>, like <see cref="CorruptFileException"/>.
+/// </summary>
+public sealed class InvalidModelException : IOException, ITinaError
+{
+    /// <summary>Creates the error with a message naming the model and what is wrong with it.</summary>
+    public InvalidModelException(string message) : base(message) { }
+
+    /// <summary>Creates the error with a message and the low-level exception that revealed it.</summary>
+    public InvalidModelException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>
+/// A value given to Tina is invalid (an unknown encoder or format name, a missing required setting). An
+/// <see cref="ArgumentException"/> whose <see cref="ArgumentException.ParamName"/> is not set, so the message is
+/// Tina's alone. <see cref="InvalidPromptException"/> and <see cref="ImageTooLargeException"/> are the two kinds with
+/// a type of their own.
+/// </summary>
+public class TinaArgumentException : ArgumentException, ITinaError
+{
+    /// <summary>Creates the error with a message naming the value and what is accepted.</summary>
+    public TinaArgumentException(string message) : base(message) { }
+}
+
+/// <summary>
+/// A class list (prompt) is invalid: empty, too long, with duplicates or with classes the dataset or encoder does not
+/// know. An <see cref="ArgumentException"/> (through <see cref="TinaArgumentException"/>).
+/// </summary>
+public sealed class InvalidPromptException : TinaArgumentException
 {
     /// <summary>Creates the error with a message naming the offending classes.</summary>
     public InvalidPromptException(string message) : base(message) { }
@@ -61,8 +134,10 @@ public enum ImageLimitKind
 /// in force: too many bytes, or a header that declares too many pixels (a "decompression bomb": a file of a few
 /// kilobytes can declare 30,000 × 30,000 pixels, and decoding it would allocate 4 bytes per pixel, 3.6 GB). The
 /// message names the image and the limit; <c>tina serve</c> answers it with HTTP 413 and the CLI with exit code 2.
+/// An <see cref="ArgumentException"/> (through <see cref="TinaArgumentException"/>): the image given is outside what
+/// the caller allowed.
 /// </summary>
-public sealed class ImageTooLargeException : TinaException
+public sealed class ImageTooLargeException : TinaArgumentException
 {
     /// <summary>Creates the error for the image <paramref name="imageSource"/>.</summary>
     /// <param name="imageSource">Names the image (a path, "image bytes", "the uploaded image").</param>

@@ -37,7 +37,7 @@ internal static class BenchServeCommand
             var counts = CliContext.ParsePositiveInts(r.GetValue(clients), "--clients");
             if (r.GetValue(requests) < 1 || r.GetValue(cached) < 1 || r.GetValue(steps) < 1 || r.GetValue(workers) < 1) throw new TinaException("--requests, --cached-requests, --steps and --workers must be at least 1.");
             var device = CliContext.TorchDevice(r);
-            using var generator = TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device);
+            using var generator = TinaCommands.OpenGenerator(r, TinaCommands.RequireGenerator(r), null, device);
             var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions { MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue), Workers = r.GetValue(workers) });
             var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(120));
             app.StartAsync(cancel).GetAwaiter().GetResult();

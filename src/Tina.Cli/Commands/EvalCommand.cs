@@ -99,7 +99,7 @@ internal static class EvalCommand
                     .Where(g => g.Tasks.Count > 0).ToList();
             // The generator opens its text encoder only when a task names a class the checkpoint has no embedding for.
             using var tina = names.Any(n => n.StartsWith("tina", StringComparison.Ordinal)) || splices.Count > 0
-                ? TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), null, device)
+                ? TinaCommands.OpenGenerator(r, TinaCommands.RequireGenerator(r), null, device)
                 : null;
 
             // One text per class name for every text-conditioned method (Tina, TAPER-Mixer): the name, a --class-texts

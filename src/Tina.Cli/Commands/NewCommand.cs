@@ -108,7 +108,7 @@ internal static class NewCommand
             case "tina":
             {
                 var dir = Path.GetFullPath(spec.Generator ?? throw new TinaException("Method tina needs the generator: --generator DIR."), baseDir);
-                using var gen = TinaCommands.OpenGenerator(dir, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
+                using var gen = TinaCommands.OpenGenerator(r, dir, r.GetValue(TextCommands.ClipModelOption), device);
                 var options = new GenerateOptions
                 {
                     Sampler = TinaCommands.ParseSampler(spec.Sampler), Steps = spec.Steps, Seed = spec.Seed, EnsembleSize = TinaCommands.CheckEnsemble(spec.Ensemble),

@@ -27,7 +27,7 @@ internal static class ServeCommand
                 throw new TinaException("--max-batch, --queue, --workers and --timeout must be at least 1, --cache at least 0.");
             var device = CliContext.TorchDevice(r);
             // A corrupt or missing generator fails here, with one line, before anything listens.
-            using var generator = TinaCommands.OpenGenerator(TinaCommands.RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
+            using var generator = TinaCommands.OpenGenerator(r, TinaCommands.RequireGenerator(r), r.GetValue(TextCommands.ClipModelOption), device);
             var service = new TinaGenerationService(generator, new TinaGenerationServiceOptions
             {
                 MaxBatch = r.GetValue(maxBatch), QueueCapacity = r.GetValue(queue), CacheCapacity = r.GetValue(cache), Workers = r.GetValue(workers),

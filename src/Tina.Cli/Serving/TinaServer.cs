@@ -83,6 +83,16 @@ internal static class TinaServer
                 return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
             }
         }
+        // Every request at Debug (off by default: the minimum level is Warning; Logging__LogLevel__Tina=Debug shows them).
+        var requestLog = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Tina.Serve.Requests");
+        app.Use(async (http, next) =>
+        {
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            await next(http);
+            if (requestLog.IsEnabled(LogLevel.Debug))
+                requestLog.LogDebug("{Method} {Path} {ContentType} → {Status} in {Milliseconds:F1} ms", http.Request.Method, http.Request.Path.Value,
+                    http.Request.ContentType ?? "-", http.Response.StatusCode, System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
@@ -127,7 +137,7 @@ internal static class TinaServer
             {
                 request = Parse(body);
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
@@ -161,7 +171,7 @@ internal static class TinaServer
             {
                 request = Parse(new ClassifierRequest(null, prompt, seed, steps, null, "onnx"));
             }
-            catch (TinaException e)
+            catch (Exception e) when (e is ITinaError)
             {
                 return Problem(StatusCodes.Status400BadRequest, e.Message);
             }
@@ -176,13 +186,28 @@ internal static class TinaServer
             byte[] image;
             try
             {
-                if (http.Request.ContentLength is { } declared && declared > limits.MaxBytes)
+                if (http.Request.HasFormContentType)
+                {
+                    // An HTML form (multipart/form-data, what a browser's file input sends): its first file is the image.
+                    var form = await http.Request.ReadFormAsync(aborted);
+                    if (form.Files.Count == 0)
+                        return Problem(StatusCodes.Status400BadRequest, "The form holds no file: send the image as a file field (curl -F image=@photo.jpg), or its bytes as the request body.");
+                    var file = form.Files[0];
+                    if (file.Length > limits.MaxBytes)
+                        return Problem(StatusCodes.Status413PayloadTooLarge, new ImageTooLargeException(source, ImageLimitKind.Bytes, limits.MaxBytes, file.Length).Message);
+                    await using var upload = file.OpenReadStream();
+                    image = await TinaImages.ReadBoundedAsync(upload, source, limits.MaxBytes, aborted);
+                }
+                else if (http.Request.ContentLength is { } declared && declared > limits.MaxBytes)
                 {
                     // A client that waits for "100 Continue" has sent nothing and is told at once; others are drained.
                     if (!waitsForContinue && declared <= 2 * limits.MaxBytes) await Discard(http.Request.Body, aborted);
                     return Problem(StatusCodes.Status413PayloadTooLarge, new ImageTooLargeException(source, ImageLimitKind.Bytes, limits.MaxBytes, declared).Message);
                 }
-                image = await TinaImages.ReadBoundedAsync(http.Request.Body, source, limits.MaxBytes, aborted);
+                else
+                {
+                    image = await TinaImages.ReadBoundedAsync(http.Request.Body, source, limits.MaxBytes, aborted);
+                }
                 if (image.Length == 0) return Problem(StatusCodes.Status400BadRequest, "Send the image bytes (PNG, JPEG, BMP, WebP) as the request body.");
                 TinaImages.CheckHeader(image, source, limits);
             }
@@ -198,6 +223,10 @@ internal static class TinaServer
             catch (CorruptFileException e)
             {
                 return Problem(StatusCodes.Status400BadRequest, NotAnImage(e));
+            }
+            catch (InvalidDataException e)
+            {
+                return Problem(StatusCodes.Status400BadRequest, $"The request body is not a readable form ({e.Message}); send the image as a file field of a multipart/form-data body, or its bytes as the body.");
             }
             return await Generate(http, request, aborted, model => predictors.Use(model, predictor =>
             {
@@ -216,7 +245,7 @@ internal static class TinaServer
                 }
                 return Results.Ok(new { predictedLabel = p.Label, scores = predictor.Labels.Select((label, i) => new { label, score = p.Scores[i] }).ToArray() });
             }));
-        }).Accepts<byte[]>("application/octet-stream").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+        }).Accepts<byte[]>("application/octet-stream", "multipart/form-data").ProducesProblem(StatusCodes.Status400BadRequest).ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
         app.Lifetime.ApplicationStopped.Register(() =>
         {
@@ -334,7 +363,7 @@ internal static class TinaServer
     }
 
     private static string NotAnImage(CorruptFileException e) =>
-        $"The request body is {e.InnerException?.Message ?? "not a readable image"}; send the bytes of a PNG, JPEG, BMP or WebP image.";
+        $"The request body is {e.Problem}; send the bytes of a PNG, JPEG, BMP or WebP image.";
 
     private static IResult Problem(int status, string detail) => Results.Problem(detail: detail, statusCode: status);
 }

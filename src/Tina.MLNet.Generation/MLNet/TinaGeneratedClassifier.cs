@@ -66,13 +66,38 @@ public sealed class TinaGeneratedClassifier
     /// </summary>
     /// <exception cref="InvalidPromptException">A class is invalid, or a text cannot be encoded.</exception>
     /// <exception cref="TinaException"><paramref name="format"/> is <see cref="ClassifierFormat.Head"/> for a generator of whole networks.</exception>
-    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null, ClassifierFormat format = ClassifierFormat.OneFile)
+    public static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options = null, ClassifierFormat format = ClassifierFormat.OneFile) =>
+        Generate(generator, classes, options, format, CancellationToken.None);
+
+    /// <summary>
+    /// As <see cref="Generate(TinaGenerator, IReadOnlyList{string}, GenerateOptions?, ClassifierFormat)"/>, on a
+    /// thread-pool thread: the diffusion run (CPU-bound, from milliseconds to seconds) does not hold the caller's thread, and
+    /// <paramref name="cancellationToken"/> stops it between two diffusion steps (an <see cref="OperationCanceledException"/>).
+    /// The same bytes as the synchronous call. The generator must not be disposed before the task ends.
+    /// </summary>
+    /// <param name="generator">The trained generator.</param>
+    /// <param name="classes">The class names, in output order.</param>
+    /// <param name="options">Sampling settings (default: DDIM, seed 0, EMA weights).</param>
+    /// <param name="format">The whole classifier in one ONNX file (default) or, for resnet18, the head alone.</param>
+    /// <param name="cancellationToken">Stops the generation (e.g. the HTTP request's <c>RequestAborted</c>).</param>
+    /// <exception cref="InvalidPromptException">Empty, too many classes, duplicates, invalid names, or words that cannot be encoded.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static Task<TinaGeneratedClassifier> GenerateAsync(TinaGenerator generator, IReadOnlyList<string> classes, GenerateOptions? options = null,
+        ClassifierFormat format = ClassifierFormat.OneFile, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(generator);
+        ArgumentNullException.ThrowIfNull(classes);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<TinaGeneratedClassifier>(cancellationToken);
+        return Task.Run(() => Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(classes, generator.MaxClasses)), options, format, cancellationToken), cancellationToken);
+    }
+
+    internal static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options, ClassifierFormat format, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(classes);
         options = generator.Resolve(options ?? new GenerateOptions());
         var sw = Stopwatch.StartNew();
-        var models = generator.GenerateEnsembles([classes], options)[0];
+        var models = generator.GenerateEnsembles([classes], options, cancellationToken)[0];
         var elapsed = sw.Elapsed;
         CheckBackbone(generator);
         return Export(models, options, format, elapsed);

@@ -44,15 +44,13 @@ public sealed class MiniLMTextEncoder : ITextEncoder
     private readonly MiniLMTokenizer _tokenizer;
 
     /// <summary>Loads the model from the package's assembly (about 2 s, 91 MB of weights; nothing is read from disk besides the assembly).</summary>
-    /// <param name="threads">Threads of one ONNX Runtime call; 0: <c>TINA_THREADS</c> when set, else ONNX Runtime's default (one per core).</param>
+    /// <param name="threads">Threads of one ONNX Runtime call; 0: ONNX Runtime's default (one per core). (The CLI passes <c>TINA_THREADS</c>; the library reads no environment variable.)</param>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="threads"/> is negative.</exception>
     /// <exception cref="TinaException">ONNX Runtime cannot load the model (for example its native library is missing).</exception>
     public MiniLMTextEncoder(int threads = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(threads);
         _tokenizer = new MiniLMTokenizer();
-        if (threads == 0 && int.TryParse(Environment.GetEnvironmentVariable("TINA_THREADS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var fromEnv) && fromEnv > 0)
-            threads = fromEnv;
         SessionOptions? options = null;
         try
         {

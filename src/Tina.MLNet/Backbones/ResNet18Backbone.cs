@@ -83,7 +83,7 @@ public sealed class ResNet18Backbone
         {
             return lazy.Value;
         }
-        catch (TinaException)
+        catch (Exception e) when (e is ITinaError)
         {
             Loaded.TryRemove(new KeyValuePair<string, Lazy<ResNet18Backbone>>(dir, lazy)); // a fixed file can be read later
             throw;

@@ -58,12 +58,12 @@ internal static class OnnxResizePolicy
     };
 
     /// <summary>The ML.NET resizing kind of a mode name written by <see cref="ModeName"/>.</summary>
-    /// <exception cref="TinaException">Unknown mode.</exception>
+    /// <exception cref="InvalidModelException">Unknown mode.</exception>
     public static Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind ParseMode(string mode, string source) => mode switch
     {
         "iso-crop" => Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind.IsoCrop,
         "iso-pad" => Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind.IsoPad,
         "fill" => Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind.Fill,
-        _ => throw new TinaException($"{source}: metadata '{TinaOnnxSchema.ResizeKey}' names an unknown resize mode '{mode}' (known: iso-crop, iso-pad, fill)."),
+        _ => throw new InvalidModelException($"{source}: metadata '{TinaOnnxSchema.ResizeKey}' names an unknown resize mode '{mode}' (known: iso-crop, iso-pad, fill)."),
     };
 }

@@ -16,7 +16,7 @@ public sealed record TinaImageHeader(int Width, int Height, string Format)
 /// <summary>
 /// The one place where Tina reads images it is given (by the library, the CLI and the server): the byte limit is
 /// checked while reading, the pixel limits on the header, and only then is the image decoded. Every check throws a
-/// <see cref="TinaException"/> that names the image: <see cref="ImageTooLargeException"/> (a limit of
+/// Tina error (<see cref="ITinaError"/>) that names the image: <see cref="ImageTooLargeException"/> (a limit of
 /// <see cref="TinaImageLimits"/>), <see cref="CorruptFileException"/> (not an image SkiaSharp reads) or
 /// <see cref="TinaFileNotFoundException"/>. Thread-safe.
 /// </summary>
@@ -113,6 +113,34 @@ public static class TinaImages
             bytes = ReadBounded(stream, path, limits.MaxBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CorruptFileException(path, $"cannot be read ({e.Message})", e);
+        }
+        CheckHeader(bytes, path, limits);
+        return bytes;
+    }
+
+    /// <summary>As <see cref="ReadFile"/>, reading the file asynchronously.</summary>
+    /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageTooLargeException">The file has too many bytes (checked before it is read), or its header declares too many pixels.</exception>
+    /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<byte[]> ReadFileAsync(string path, TinaImageLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        limits ??= TinaImageLimits.Default;
+        var file = new FileInfo(path);
+        if (!file.Exists)
+            throw new TinaFileNotFoundException(path, "Expected an image file (PNG, JPEG, BMP, WebP, …).");
+        if (file.Length > limits.MaxBytes)
+            throw new ImageTooLargeException(path, ImageLimitKind.Bytes, limits.MaxBytes, file.Length);
+        byte[] bytes;
+        try
+        {
+            await using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan | FileOptions.Asynchronous);
+            bytes = await ReadBoundedAsync(stream, path, limits.MaxBytes, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && e is not ITinaError)
         {
             throw new CorruptFileException(path, $"cannot be read ({e.Message})", e);
         }

@@ -22,6 +22,9 @@ public static class TinaCatalog
         /// <summary>Conventional name of an input column of in-memory images (<c>MLImage</c>), as in <see cref="TinaInMemoryImageInput"/>.</summary>
         public const string ImageColumnName = "Image";
 
+        /// <summary>Conventional name of an input column of encoded image bytes (<c>byte[]</c>: PNG, JPEG, …), as in <see cref="TinaImageBytesInput"/>.</summary>
+        public const string ImageBytesColumnName = "ImageBytes";
+
         /// <summary>Default output column with the predicted label (text).</summary>
         public const string PredictedLabelColumnName = "PredictedLabel";
 
@@ -40,13 +43,14 @@ public static class TinaCatalog
 
     /// <summary>
     /// Creates a <see cref="TinaClassifierEstimator"/>, which classifies the images of an input column (file paths as
-    /// text, or in-memory <c>MLImage</c>s) with a Tina model (ONNX bytes) and outputs the predicted label,
+    /// text, encoded image bytes as <c>byte[]</c>, or in-memory <c>MLImage</c>s) with a Tina model (ONNX bytes) and outputs the predicted label,
     /// the score vector and the class index.
     /// </summary>
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="options">Columns, image folder and model.</param>
     /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
-    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="InvalidModelException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, TinaClassifierOptions options) =>
         new(catalog, options);
 
@@ -56,10 +60,11 @@ public static class TinaCatalog
     /// </summary>
     /// <param name="catalog">The transform catalog (<c>mlContext.Transforms</c>).</param>
     /// <param name="onnxModelPath">Path of the <c>.onnx</c> file.</param>
-    /// <param name="inputColumnName">Input column with the image file paths (text) or in-memory images (<c>MLImage</c>).</param>
+    /// <param name="inputColumnName">Input column with the image file paths (text), encoded image bytes (<c>byte[]</c>) or in-memory images (<c>MLImage</c>).</param>
     /// <param name="imageFolder">Folder the paths are relative to; null for paths used as they are.</param>
     /// <exception cref="TinaFileNotFoundException">The model file does not exist.</exception>
-    /// <exception cref="TinaException">The file is not a Tina ONNX model.</exception>
+    /// <exception cref="InvalidModelException">The file is an ONNX model but not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The file is not an ONNX model.</exception>
     public static TinaClassifierEstimator ApplyTinaClassifier(this TransformsCatalog catalog, string onnxModelPath,
         string inputColumnName = Defaults.ImagePathColumnName, string? imageFolder = null)
     {

@@ -14,8 +14,9 @@ namespace Tina.MLNet;
 /// requested output names → drops the intermediate columns. For a head alone (a few KB, <c>tina export --format head</c>)
 /// the chain is the usual ML.NET transfer-learning one: ResizeImages 224×224 → ExtractPixels (0–255) → ML.NET's
 /// ResNet-18 (the package's preprocessing and ResNet-18 models, as <c>DnnFeaturizeImage</c> runs them) → ApplyOnnxModel
-/// (the head) → MapValue. The input column holds file paths (text) or in-memory <c>MLImage</c>s; which one is read from the input
-/// schema. Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of one element),
+/// (the head) → MapValue. The input column holds file paths (text), encoded image bytes (<c>byte[]</c>, decoded by
+/// <see cref="TinaImageDecodingFactory"/> instead of LoadImages, with Tina's size limits) or in-memory <c>MLImage</c>s;
+/// which one is read from the input schema. Output columns: <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (text vector of one element),
 /// <see cref="TinaClassifierOptions.ScoreColumnName"/> (float vector of C), <see cref="TinaClassifierOptions.ClassIndexColumnName"/>
 /// (int64 vector of one element) — they bind to <c>string[]</c>, <c>float[]</c> and <c>long[]</c> members of a
 /// prediction class such as <see cref="TinaImagePrediction"/>, whose <see cref="TinaImagePrediction.Label"/> and
@@ -42,7 +43,8 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
 
     /// <summary>Creates the estimator; prefer the catalog extension <c>ApplyTinaClassifier</c>.</summary>
     /// <exception cref="ArgumentException">The options are inconsistent (no model, clashing column names).</exception>
-    /// <exception cref="TinaException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="InvalidModelException">The ONNX bytes are not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
     public TinaClassifierEstimator(TransformsCatalog catalog, TinaClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(catalog);
@@ -71,28 +73,58 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     public TinaOnnxModelInfo ModelInfo { get; }
 
     /// <summary>Builds the chain of transformers; <paramref name="input"/> only needs the image column (it may be empty).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text nor an image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text, bytes nor an image.</exception>
     public TransformerChain<ITransformer> Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         var col = input.Schema.GetColumnOrNull(_options.InputColumnName);
-        bool isImage = CheckInputColumn(col is null ? null : (col.Value.Type, true));
-        return BuildChain(isImage).Fit(input);
+        var kind = CheckInputColumn(col is null ? null : (col.Value.Type is VectorDataViewType v ? v.ItemType : col.Value.Type, col.Value.Type is not VectorDataViewType));
+        var modelFile = TinaTempFiles.Write(_embedded);
+        try
+        {
+            var chain = BuildChain(kind, modelFile).Fit(input);
+            FittedModelFile = modelFile;
+            return chain;
+        }
+        catch
+        {
+            TinaTempFiles.Delete(modelFile);
+            throw;
+        }
     }
 
+    /// <summary>
+    /// The file the last <see cref="Fit"/> gave ML.NET's ONNX transformer (see <see cref="TinaTempFiles"/>): it must
+    /// exist while the fitted chain may run or be saved; deleted by its owner or when the process exits.
+    /// </summary>
+    internal string? FittedModelFile { get; private set; }
+
     /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text nor an image.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text, bytes nor an image.</exception>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
         var matches = inputSchema.Where(c => c.Name == _options.InputColumnName).ToList();
-        bool isImage = CheckInputColumn(matches.Count == 0 ? null
+        var kind = CheckInputColumn(matches.Count == 0 ? null
             : (matches[^1].ItemType, matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar));
-        return BuildChain(isImage).GetOutputSchema(inputSchema);
+        // ML.NET's ONNX estimator opens the model as soon as it is created; the file is only needed for the schema.
+        var modelFile = TinaTempFiles.Write(_embedded);
+        try
+        {
+            return BuildChain(kind, modelFile).GetOutputSchema(inputSchema);
+        }
+        finally
+        {
+            TinaTempFiles.Delete(modelFile);
+        }
     }
 
-    /// <summary>The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session.</summary>
-    private EstimatorChain<ITransformer> BuildChain(bool inputIsImage)
+    /// <summary>
+    /// The chain of built-in estimators; built afresh each time so every fitted chain owns its ONNX session. The Tina
+    /// model is given as the file <paramref name="modelFile"/> (its bytes are embedded in a saved zip all the same):
+    /// from a stream, ML.NET 6 would write a temporary copy that it never deletes.
+    /// </summary>
+    private EstimatorChain<ITransformer> BuildChain(InputKind inputKind, string modelFile)
     {
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
@@ -100,11 +132,21 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         var drop = new List<string> { ResizedImageColumn, TinaOnnxSchema.InputName };
         var chain = new EstimatorChain<ITransformer>();
         string image = o.InputColumnName;
-        if (!inputIsImage)
+        if (inputKind == InputKind.Path)
         {
             chain = chain.Append<ITransformer>(_catalog.LoadImages(LoadedImageColumn, o.ImageFolder, o.InputColumnName));
             image = LoadedImageColumn;
             drop.Add(LoadedImageColumn);
+        }
+        else if (inputKind == InputKind.Bytes)
+        {
+            // Encoded bytes: decoded by Tina (size limits before decoding) in a savable custom mapping whose columns
+            // are fixed by its factory, so the input is copied to the name the factory reads.
+            chain = chain
+                .Append<ITransformer>(_catalog.CopyColumns(TinaImageDecodingFactory.InputColumnName, o.InputColumnName))
+                .Append<ITransformer>(_catalog.CustomMapping<TinaEncodedImageRow, TinaDecodedImageRow>(TinaImageDecodingFactory.Decode, TinaImageDecodingFactory.ContractName));
+            image = TinaImageDecodingFactory.OutputColumnName;
+            drop.AddRange([TinaImageDecodingFactory.InputColumnName, TinaImageDecodingFactory.OutputColumnName]);
         }
         chain = chain.Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, image, o.Resizing));
         if (_backboneDirectory is { } models)
@@ -122,7 +164,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                 .Append<ITransformer>(_catalog.ApplyOnnxModel(BackboneOutput, BackboneInput, Path.Combine(models, "ResNet18Onnx", "ResNet18.onnx")))
                 .Append<ITransformer>(_catalog.CopyColumns(TinaOnnxSchema.FeaturesInputName, BackboneOutput))
                 .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                    [TinaOnnxSchema.FeaturesInputName], new MemoryStream(_embedded)));
+                    [TinaOnnxSchema.FeaturesInputName], modelFile));
             drop.AddRange([PrepInput, PrepOutput, BackboneInput, BackboneOutput, TinaOnnxSchema.FeaturesInputName]);
             drop.Remove(TinaOnnxSchema.InputName);
         }
@@ -134,7 +176,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                     ImagePixelExtractingEstimator.ColorBits.Rgb, ImagePixelExtractingEstimator.ColorsOrder.ARGB,
                     interleavePixelColors: false, offsetImage: 0f, scaleImage: 1f / 255f, outputAsFloatArray: true))
                 .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
-                    [TinaOnnxSchema.InputName], new MemoryStream(_embedded)));
+                    [TinaOnnxSchema.InputName], modelFile));
         }
         chain = chain.Append<ITransformer>(_catalog.Conversion.MapValue(o.PredictedLabelColumnName, labels, TinaOnnxSchema.ClassIndexName));
         if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
@@ -150,19 +192,28 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         return chain.Append<ITransformer>(_catalog.DropColumns(drop.ToArray()));
     }
 
+    /// <summary>What the input column holds.</summary>
+    private enum InputKind
+    {
+        Path,
+        Image,
+        Bytes,
+    }
+
     /// <summary>
-    /// Throws unless the image column was found (<paramref name="found"/> not null) and is a scalar text or image
-    /// column; returns true for an image column.
+    /// Throws unless the image column was found (<paramref name="found"/>: its item type, and whether it is a scalar)
+    /// and is a scalar text or image column or a vector of bytes; returns which.
     /// </summary>
-    private bool CheckInputColumn((DataViewType Type, bool IsScalar)? found)
+    private InputKind CheckInputColumn((DataViewType ItemType, bool IsScalar)? found)
     {
         var name = _options.InputColumnName;
         if (found is null)
-            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected image file paths, of type String, or in-memory images, of type Image).");
+            throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected image file paths, of type String; encoded images, of type Vector<Byte> (byte[]); or in-memory images, of type Image).");
         var (type, scalar) = found.Value;
-        if (scalar && type is ImageDataViewType) return true;
-        if (scalar && type is TextDataViewType) return false;
-        throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': expected String (file paths) or Image (MLImage), got {type}{(scalar ? "" : " vector")}.");
+        if (scalar && type is ImageDataViewType) return InputKind.Image;
+        if (scalar && type is TextDataViewType) return InputKind.Path;
+        if (!scalar && type == NumberDataViewType.Byte) return InputKind.Bytes;
+        throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': expected String (file paths), Vector<Byte> (encoded PNG/JPEG/… bytes, byte[]) or Image (MLImage), got {(scalar ? type.ToString() : $"Vector<{type}>")}.");
     }
 
     private static void CheckColumnNames(TinaClassifierOptions o)
@@ -172,7 +223,8 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
             throw new ArgumentException("Column names of the Tina classifier must not be empty.");
         if (names.Distinct(StringComparer.Ordinal).Count() != names.Length)
             throw new ArgumentException($"The input, predicted-label, score and class-index columns need distinct names; got {string.Join(", ", names)}.");
-        var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName, TinaOnnxSchema.FeaturesInputName, PrepInput, PrepOutput, BackboneInput, BackboneOutput };
+        var reserved = new[] { LoadedImageColumn, ResizedImageColumn, TinaOnnxSchema.InputName, TinaOnnxSchema.FeaturesInputName, PrepInput, PrepOutput, BackboneInput, BackboneOutput,
+            TinaImageDecodingFactory.InputColumnName, TinaImageDecodingFactory.OutputColumnName };
         foreach (var n in names)
             if (reserved.Contains(n, StringComparer.Ordinal))
                 throw new ArgumentException($"Column name '{n}' is used internally by the Tina classifier (for the ONNX input or intermediate images); choose another.");

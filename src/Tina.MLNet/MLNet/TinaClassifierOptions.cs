@@ -14,13 +14,15 @@ public sealed class TinaClassifierOptions
 {
     /// <summary>
     /// Input column with the images: text holding each image file's path (relative to <see cref="ImageFolder"/> if
-    /// set; the default <see cref="TinaCatalog.Defaults.ImagePathColumnName"/>), or an image column of in-memory
+    /// set; the default <see cref="TinaCatalog.Defaults.ImagePathColumnName"/>), a vector of bytes holding each encoded
+    /// image (<c>byte[]</c>, e.g. <see cref="TinaImageBytesInput"/>'s <see cref="TinaCatalog.Defaults.ImageBytesColumnName"/>;
+    /// decoded by Tina with its size limits, <see cref="TinaImageDecodingFactory"/>), or an image column of in-memory
     /// <c>MLImage</c>s (e.g. <see cref="TinaInMemoryImageInput"/>'s <see cref="TinaCatalog.Defaults.ImageColumnName"/>).
     /// The kind is read from the input schema when the estimator fits.
     /// </summary>
     public string InputColumnName { get; set; } = TinaCatalog.Defaults.ImagePathColumnName;
 
-    /// <summary>Folder the paths in <see cref="InputColumnName"/> are relative to; null for paths used as they are. Ignored for in-memory images.</summary>
+    /// <summary>Folder the paths in <see cref="InputColumnName"/> are relative to; null for paths used as they are. Ignored for bytes and in-memory images.</summary>
     public string? ImageFolder { get; set; }
 
     /// <summary>

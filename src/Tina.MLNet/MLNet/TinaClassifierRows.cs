@@ -19,6 +19,19 @@ public sealed class TinaImageInput
 }
 
 /// <summary>
+/// Input row of a Tina classifier pipeline over encoded image bytes (column
+/// <see cref="TinaCatalog.Defaults.ImageBytesColumnName"/>): the bytes of a PNG, JPEG, BMP, WebP, … file, e.g. an
+/// upload or a database blob. The chain decodes them through <see cref="TinaImages.Decode"/>, which refuses images over
+/// <see cref="TinaImageLimits.Default"/> before decoding (see <see cref="TinaImageDecodingFactory"/>).
+/// </summary>
+public sealed class TinaImageBytesInput
+{
+    /// <summary>The encoded image.</summary>
+    [ColumnName(TinaCatalog.Defaults.ImageBytesColumnName)]
+    public byte[] ImageBytes { get; set; } = [];
+}
+
+/// <summary>
 /// Input row of a Tina classifier pipeline over in-memory images (column <see cref="TinaCatalog.Defaults.ImageColumnName"/>):
 /// decode bytes with <see cref="TinaImages.Decode"/> (which refuses images over <see cref="TinaImageLimits"/> before
 /// decoding them) or <c>MLImage.CreateFromStream</c> (which does not). The declared 32×32 is the model's input size; images of any size

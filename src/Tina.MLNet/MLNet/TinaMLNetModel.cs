@@ -38,6 +38,15 @@ public static class TinaMLNetModel
         return mlContext.Data.LoadFromEnumerable(Array.Empty<TinaInMemoryImageInput>(), definition);
     }
 
+    /// <summary>An empty data view with a single column <paramref name="imageBytesColumnName"/> of encoded images (<c>byte[]</c>): the input of a pipeline over image bytes (<see cref="TinaImageBytesInput"/>).</summary>
+    public static IDataView EmptyBytesInput(MLContext mlContext, string imageBytesColumnName = TinaCatalog.Defaults.ImageBytesColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        var definition = SchemaDefinition.Create(typeof(TinaImageBytesInput));
+        definition[0].ColumnName = imageBytesColumnName;
+        return mlContext.Data.LoadFromEnumerable(Array.Empty<TinaImageBytesInput>(), definition);
+    }
+
     /// <summary>
     /// Saves <paramref name="model"/> atomically as an ML.NET zip at <paramref name="path"/>, with
     /// <paramref name="inputSchema"/> (default: one text column <see cref="TinaCatalog.Defaults.ImagePathColumnName"/>,
@@ -85,12 +94,16 @@ public static class TinaMLNetModel
         return result.ToArray();
     }
 
-    /// <summary>Loads an ML.NET zip saved by <see cref="Save"/> (or by <c>mlContext.Model.Save</c>).</summary>
+    /// <summary>
+    /// Loads an ML.NET zip saved by <see cref="Save"/> (or by <c>mlContext.Model.Save</c>). Registers this assembly with
+    /// <paramref name="mlContext"/> first (<see cref="RegisterWith"/>), so that a chain over encoded bytes loads.
+    /// </summary>
     /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CorruptFileException">The file is not an ML.NET model.</exception>
     public static ITransformer Load(MLContext mlContext, string path, out DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
+        RegisterWith(mlContext);
         if (!File.Exists(path))
             throw new TinaFileNotFoundException(path, "Expected an ML.NET model (.zip) saved from a Tina classifier pipeline.");
         try
@@ -102,6 +115,17 @@ public static class TinaMLNetModel
         {
             throw new CorruptFileException(path, $"not a loadable ML.NET model ({e.Message})", e);
         }
+    }
+
+    /// <summary>
+    /// Lets <paramref name="mlContext"/> load Tina chains that decode encoded image bytes (their step
+    /// <see cref="TinaImageDecodingFactory"/> is a custom mapping, which ML.NET finds only in registered assemblies):
+    /// call it before <c>mlContext.Model.Load</c>, or load with <see cref="Load"/>, which does. Calling it again does nothing.
+    /// </summary>
+    public static void RegisterWith(MLContext mlContext)
+    {
+        ArgumentNullException.ThrowIfNull(mlContext);
+        mlContext.ComponentCatalog.RegisterAssembly(typeof(TinaImageDecodingFactory).Assembly);
     }
 
     /// <summary>
@@ -133,7 +157,7 @@ public static class TinaMLNetModel
                     var onnx = bytes[4..].ToArray();
                     return (onnx, TinaOnnxModelReader.Describe(TinaOnnxModelReader.Parse(onnx, zipPath), zipPath));
                 }
-                catch (TinaException)
+                catch (IOException e) when (e is ITinaError)
                 {
                     // Not an ONNX model, or not a Tina one: keep looking.
                 }

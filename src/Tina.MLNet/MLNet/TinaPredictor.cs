@@ -31,6 +31,7 @@ public sealed class TinaPredictor : IDisposable
     private readonly MLContext _ml;
     private volatile bool _disposed;
     private volatile TinaImageLimits _imageLimits = TinaImageLimits.Default;
+    private string? _modelFile;
 
     private TinaPredictor(string source, MLContext ml, ITransformer model, TinaOnnxModelInfo info)
     {
@@ -57,7 +58,7 @@ public sealed class TinaPredictor : IDisposable
     /// <param name="mlContext">The ML.NET context to use; a new one when null.</param>
     /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
     /// <exception cref="CorruptFileException">The file is neither an ONNX model nor an ML.NET zip.</exception>
-    /// <exception cref="TinaException">The model is not a Tina classifier, or this process loaded a SkiaSharp that ML.NET's image transforms cannot use.</exception>
+    /// <exception cref="InvalidModelException">The model is not a Tina classifier.</exception>
     public static TinaPredictor Load(string modelPath, MLContext? mlContext = null)
     {
         if (!File.Exists(modelPath))
@@ -67,7 +68,7 @@ public sealed class TinaPredictor : IDisposable
         {
             // Only the embedded Tina ONNX model is needed (the pipeline is rebuilt around it): no ML.NET load of the zip.
             onnx = TinaMLNetModel.ReadEmbeddedModel(modelPath)?.Onnx
-                ?? throw new TinaException($"{modelPath} is a zip but not an ML.NET model holding a Tina classifier (no ONNX model with Tina's metadata inside).");
+                ?? throw new InvalidModelException($"{modelPath} is a zip but not an ML.NET model holding a Tina classifier (no ONNX model with Tina's metadata inside).");
         }
         else
         {
@@ -81,7 +82,7 @@ public sealed class TinaPredictor : IDisposable
     /// <param name="source">Names the model in error messages.</param>
     /// <param name="mlContext">The ML.NET context to use; a new one when null.</param>
     /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
-    /// <exception cref="TinaException">The model is not a Tina classifier, or this process loaded a SkiaSharp that ML.NET's image transforms cannot use.</exception>
+    /// <exception cref="InvalidModelException">The model is not a Tina classifier.</exception>
     public static TinaPredictor FromOnnx(byte[] onnxModel, string source = "ONNX model", MLContext? mlContext = null)
     {
         ArgumentNullException.ThrowIfNull(onnxModel);
@@ -89,13 +90,14 @@ public sealed class TinaPredictor : IDisposable
         var info = TinaOnnxModelReader.Describe(proto, source);
         var resizing = OnnxResizePolicy.ParseMode(info.ResizeMode, source);
         var ml = mlContext ?? new MLContext(seed: 0);
-        var model = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions
+        var estimator = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions
         {
             OnnxModel = onnxModel,
             InputColumnName = TinaCatalog.Defaults.ImageColumnName,
             Resizing = resizing,
-        }).Fit(TinaMLNetModel.EmptyImageInput(ml));
-        return new TinaPredictor(source, ml, model, info);
+        });
+        var model = estimator.Fit(TinaMLNetModel.EmptyImageInput(ml));
+        return new TinaPredictor(source, ml, model, info) { _modelFile = estimator.FittedModelFile };
     }
 
     /// <summary>
@@ -144,6 +146,68 @@ public sealed class TinaPredictor : IDisposable
         return Predict(image, source);
     }
 
+    /// <summary>
+    /// Classifies the image file at <paramref name="imagePath"/>, reading it asynchronously (the prediction itself,
+    /// a few milliseconds of CPU, runs on the calling thread).
+    /// </summary>
+    /// <exception cref="TinaFileNotFoundException">The image does not exist.</exception>
+    /// <exception cref="ImageTooLargeException">The file is larger than <see cref="ImageLimits"/> allow, or its header declares more pixels than they allow.</exception>
+    /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TinaPrediction> PredictAsync(string imagePath, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(imagePath);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var limits = _imageLimits;
+        var bytes = await TinaImages.ReadFileAsync(imagePath, limits, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var image = TinaImages.Decode(bytes, imagePath, limits);
+        return Predict(image, imagePath);
+    }
+
+    /// <summary>
+    /// Classifies the encoded image read asynchronously from <paramref name="encodedImage"/> — a request body or an
+    /// uploaded file's stream (<c>IFormFile.OpenReadStream()</c>) — read to its end, at most
+    /// <see cref="TinaImageLimits.MaxBytes"/> of <see cref="ImageLimits"/>; <paramref name="source"/> names it in errors
+    /// and in the result. Cancelling <paramref name="cancellationToken"/> (e.g. <c>HttpContext.RequestAborted</c>)
+    /// stops the read and skips the prediction.
+    /// </summary>
+    /// <exception cref="ImageTooLargeException">The stream holds more bytes than <see cref="ImageLimits"/> allow, or the image's header declares more pixels than they allow (refused before decoding).</exception>
+    /// <exception cref="CorruptFileException">The stream does not hold a readable image.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public async Task<TinaPrediction> PredictAsync(Stream encodedImage, string source = "image stream", CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encodedImage);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var limits = _imageLimits;
+        var bytes = await TinaImages.ReadBoundedAsync(encodedImage, source, limits.MaxBytes, cancellationToken).ConfigureAwait(false);
+        cancellationToken.ThrowIfCancellationRequested();
+        using var image = TinaImages.Decode(bytes, source, limits);
+        return Predict(image, source);
+    }
+
+    /// <summary>
+    /// Classifies the encoded image in <paramref name="encodedImage"/> (see <see cref="Predict(byte[])"/>) on the
+    /// calling thread; the task is cancelled without predicting when <paramref name="cancellationToken"/> already is.
+    /// </summary>
+    /// <exception cref="ImageTooLargeException">The bytes are more than <see cref="ImageLimits"/> allow, or their header declares more pixels than they allow.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not a readable image.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public Task<TinaPrediction> PredictAsync(byte[] encodedImage, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(encodedImage);
+        if (cancellationToken.IsCancellationRequested) return Task.FromCanceled<TinaPrediction>(cancellationToken);
+        try
+        {
+            return Task.FromResult(Predict(encodedImage));
+        }
+        catch (Exception e)
+        {
+            return Task.FromException<TinaPrediction>(e);
+        }
+    }
+
     /// <summary>Classifies an image already in memory (not disposed here); <paramref name="source"/> names it in the result.</summary>
     public TinaPrediction Predict(MLImage image, string source = "image")
     {
@@ -167,13 +231,18 @@ public sealed class TinaPredictor : IDisposable
     /// <summary>Classifies each image file of <paramref name="imagePaths"/>, in order.</summary>
     public IReadOnlyList<TinaPrediction> Predict(IEnumerable<string> imagePaths) => imagePaths.Select(Predict).ToList();
 
-    /// <summary>Releases every prediction engine (and with them the ONNX Runtime session); call once no prediction is running.</summary>
+    /// <summary>
+    /// Releases every prediction engine and the model (its ONNX Runtime session, and the copy of the ONNX model that
+    /// ML.NET reads from the temp folder while the model lives); call once no prediction is running.
+    /// </summary>
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
         while (_all.TryDequeue(out var e)) e.Dispose();
         _idle.Clear();
+        (Model as IDisposable)?.Dispose();
+        TinaTempFiles.Delete(_modelFile);
     }
 
     private PredictionEngine<TinaInMemoryImageInput, TinaImagePrediction> Rent()

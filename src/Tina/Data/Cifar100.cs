@@ -39,7 +39,7 @@ public static class Cifar100
                 }
             }
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException or IOException && e is not ITinaError)
         {
             throw new CorruptFileException(archivePath, $"not a readable tar.gz archive ({e.Message})", e);
         }

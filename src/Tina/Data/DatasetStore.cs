@@ -8,8 +8,8 @@ namespace Tina.Data;
 /// Finds, downloads, decodes and caches the datasets of <see cref="DatasetCatalog"/>.
 /// </summary>
 /// <remarks>
-/// <para>Archives live in the data root (constructor argument, else the <c>TINA_DATA</c> environment variable, else
-/// <c>./data</c>) under their official file names. The first <see cref="Open(string, IProgress{DatasetProgress}?, CancellationToken)"/>
+/// <para>Archives live in the data root (constructor argument, else <see cref="DefaultDataRoot"/>) under their
+/// official file names. The first <see cref="Open(string, IProgress{DatasetProgress}?, CancellationToken)"/>
 /// of a dataset decodes its archive and writes <c>&lt;artifacts&gt;/cache/datasets/&lt;id&gt;.tinads</c> (see
 /// <see cref="CachePath"/>); later opens load that file, as long as the archive keeps its length and last-write time.
 /// A damaged or stale cache is rebuilt from the archive; a damaged archive is a <see cref="CorruptFileException"/>.</para>
@@ -39,12 +39,11 @@ public sealed class DatasetStore
         DownloadBaseUrl = downloadBaseUrl;
     }
 
-    /// <summary>The data root when none is given: <c>TINA_DATA</c> if set, otherwise <c>./data</c> (absolute).</summary>
-    public static string DefaultDataRoot()
-    {
-        var env = Environment.GetEnvironmentVariable("TINA_DATA");
-        return Path.GetFullPath(string.IsNullOrWhiteSpace(env) ? "data" : env);
-    }
+    /// <summary>
+    /// The data root when none is given: <c>data</c> under <see cref="Tina.MLNet.TinaPaths.DefaultDirectory"/> (the
+    /// library reads no environment variable; the CLI's <c>--data</c> defaults to <c>TINA_DATA</c>, else <c>./data</c>).
+    /// </summary>
+    public static string DefaultDataRoot() => Path.Combine(Tina.MLNet.TinaPaths.DefaultDirectory, "data");
 
     /// <summary>Absolute folder holding the archives.</summary>
     public string DataRoot { get; }
@@ -163,7 +162,7 @@ public sealed class DatasetStore
                 {
                     counts = DatasetCatalog.Scan(d, archive, CancellationToken.None);
                 }
-                catch (TinaException e)
+                catch (Exception e) when (e is ITinaError)
                 {
                     problem = e.Message;
                 }
@@ -205,7 +204,7 @@ public sealed class DatasetStore
 
         var url = DownloadUrl(d.Id) ?? throw new TinaException(
             $"{d.Title} has no official download of {d.ArchiveName}. {d.Notes} Put the file at {archive} " +
-            "(or point TINA_DATA at the folder that holds it).");
+            "(or point the data folder — tina: --data or TINA_DATA — at the folder that holds it).");
         try
         {
             Directory.CreateDirectory(DataRoot);
@@ -221,13 +220,13 @@ public sealed class DatasetStore
             await ArchiveDownloader.DownloadAsync(_http ?? ArchiveDownloader.DefaultClient, url, part, progress,
                 $"Downloading {d.DownloadFileName}", cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException or UnauthorizedAccessException
+        catch (Exception e) when (e is HttpRequestException or TimeoutException or IOException and not ITinaError or UnauthorizedAccessException
                                   || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
         {
             throw new TinaException(
                 $"Could not download {d.DownloadFileName} from {url}: {Reason(e)}. If this machine is offline, download it on " +
                 $"another machine{(d.ZipMember is null ? "" : $" and take {d.ArchiveName} out of it")} and put {d.ArchiveName} at {archive} " +
-                $"(or point TINA_DATA at the folder that holds it). A partial download is kept in {part} and resumed on the next try.", e);
+                $"(or point the data folder — tina: --data or TINA_DATA — at the folder that holds it). A partial download is kept in {part} and resumed on the next try.", e);
         }
 
         var candidate = part;
@@ -283,7 +282,7 @@ public sealed class DatasetStore
                 src.CopyTo(s);
             });
         }
-        catch (Exception e) when (e is InvalidDataException or IOException && e is not FileNotFoundException)
+        catch (Exception e) when (e is InvalidDataException or IOException && e is not FileNotFoundException and not ITinaError)
         {
             File.Delete(zipPath);
             throw new CorruptFileException(zipPath, $"not a readable zip ({e.Message}); it was deleted, try again", e);
@@ -294,10 +293,10 @@ public sealed class DatasetStore
     {
         var url = DownloadUrl(d.Id);
         if (url is null)
-            return $"Put {d.ArchiveName} in {DataRoot} (or point TINA_DATA at the folder that holds it). {d.Notes}";
+            return $"Put {d.ArchiveName} in {DataRoot} (or point the data folder — tina: --data or TINA_DATA — at the folder that holds it). {d.Notes}";
         var from = d.ZipMember is null ? $"from {url}" : $"(it is inside {d.DownloadFileName} from {url})";
         return $"Run 'tina data fetch {d.Id}' to download it, or put {d.ArchiveName} {from} in {DataRoot} " +
-               "(or point TINA_DATA at the folder that holds it).";
+               "(or point the data folder — tina: --data or TINA_DATA — at the folder that holds it).";
     }
 
     private static string Reason(Exception e)

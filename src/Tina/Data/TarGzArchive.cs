@@ -68,7 +68,7 @@ internal static class TarGzArchive
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException
                                       or ArgumentException or OverflowException or IOException
-                                  && e is not FileNotFoundException and not DirectoryNotFoundException)
+                                  && e is not FileNotFoundException and not DirectoryNotFoundException and not ITinaError)
         {
             throw new CorruptFileException(archivePath, $"not a complete tar.gz archive ({e.Message}); download it again", e);
         }

@@ -122,20 +122,22 @@ public sealed class GaussianDiffusion
     /// overload draws.
     /// </summary>
     /// <exception cref="ArgumentException">No generator, or the batch is not a multiple of their count.</exception>
-    public Tensor Sample(TinaTransformer model, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (checked before every step).</exception>
+    public Tensor Sample(TinaTransformer model, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null, CancellationToken cancellationToken = default)
     {
         if (model.training && model.Config.Dropout > 0)
             throw new InvalidOperationException("Sampling with dropout active would draw from the global generator; call model.eval() first.");
-        return Sample(model.forward, model.ParameterCount, classTokens, sampler, steps, generators, mask);
+        return Sample(model.forward, model.ParameterCount, classTokens, sampler, steps, generators, mask, cancellationToken);
     }
 
     /// <summary>
     /// Generates vectors [B, <paramref name="parameterCount"/>] with any x0-predicting <paramref name="model"/>, block g
     /// of the batch drawing its noise from <c>generators[g]</c> (see
-    /// <see cref="Sample(TinaTransformer, Tensor, DiffusionSampler, int?, IReadOnlyList{Generator}, Tensor?)"/>).
+    /// <see cref="Sample(TinaTransformer, Tensor, DiffusionSampler, int?, IReadOnlyList{Generator}, Tensor?, CancellationToken)"/>).
     /// </summary>
     /// <exception cref="ArgumentException">No generator, or the batch is not a multiple of their count.</exception>
-    public Tensor Sample(Denoiser model, int parameterCount, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null)
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (checked before every step).</exception>
+    public Tensor Sample(Denoiser model, int parameterCount, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(generators);
         var taus = Timesteps(steps ?? (sampler == DiffusionSampler.Ddpm ? Steps : 50));
@@ -148,6 +150,7 @@ public sealed class GaussianDiffusion
         var x = Noise(generators, batch, parameterCount, device);
         for (int i = taus.Length - 1; i >= 0; i--)
         {
+            cancellationToken.ThrowIfCancellationRequested();
             Tensor next;
             using (NewDisposeScope())
             {

@@ -173,7 +173,7 @@ public sealed class ParameterNormalizer
             }
             return new(kind, layout, scale, means, stds, center, spread);
         }
-        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException or TinaException)
+        catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException or ITinaError)
         {
             throw new CorruptFileException(source, e.Message, e);
         }

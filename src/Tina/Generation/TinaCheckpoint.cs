@@ -157,7 +157,7 @@ public sealed record TinaWeights(
             if (!stored.Remove(BaseEmbeddingsName, out var embeddings))
                 throw new CorruptFileException(path, $"a generator trained relative to classifier selection needs '{BasePrefix}{BaseEmbeddingsName}'");
             try { selection = new SelectionBase(PModelArchNames.Parse(state.Arch), classes, stored, embeddings); }
-            catch (ArgumentException e) { throw new CorruptFileException(path, e.Message, e); }
+            catch (ArgumentException e) when (e is not ITinaError) { throw new CorruptFileException(path, e.Message, e); }
         }
         else if (stored.Count > 0)
             throw new CorruptFileException(path, $"a generator of parameters has no classifier-selection base, but the file holds '{BasePrefix}*' tensors");

@@ -95,7 +95,7 @@ public static class SafeTensors
             foreach (var t in tensors.OrderBy(t => t.Start)) ordered[t.Name] = t.T;
             return (ordered, meta);
         }
-        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException)
+        catch (Exception e) when (e is InvalidDataException or JsonException or InvalidOperationException or NullReferenceException or FormatException or ArgumentException && e is not ITinaError)
         {
             throw new CorruptFileException(path, e.Message, e);
         }

@@ -22,8 +22,22 @@ public static class TorchRuntime
     private const int M_TRIM_THRESHOLD = -1, M_TOP_PAD = -2, M_MMAP_THRESHOLD = -3;
 
     /// <summary>
+    /// The intra-op thread count <see cref="Initialize"/> applies when it is called without one; null (default): the
+    /// number of cores. Set it before the first TorchSharp work (the CLI sets it from <c>TINA_THREADS</c>; the library
+    /// reads no environment variable).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Set to a count below 1.</exception>
+    public static int? DefaultThreads
+    {
+        get => _defaultThreads;
+        set => _defaultThreads = value is null or >= 1 ? value : throw new ArgumentOutOfRangeException(nameof(DefaultThreads), value, "The thread count must be at least 1.");
+    }
+
+    private static int? _defaultThreads;
+
+    /// <summary>
     /// Tunes the allocator (Linux/glibc only; a no-op elsewhere) and sets TorchSharp's intra-op threads: the
-    /// <paramref name="threads"/> argument, else the <c>TINA_THREADS</c> environment variable, else the number of cores.
+    /// <paramref name="threads"/> argument, else <see cref="DefaultThreads"/>, else the number of cores.
     /// Use 1 thread when another CPU-heavy process shares the machine: libtorch's threads wait on each other at every
     /// operation, and a preempted thread stalls them all (measured here: several times slower than one thread).
     /// Safe to call many times; only the first call acts.
@@ -54,15 +68,13 @@ public static class TorchRuntime
                 // musl or another libc without mallopt: keep the defaults.
             }
         }
-        if (threads is null && int.TryParse(Environment.GetEnvironmentVariable("TINA_THREADS"), out var fromEnv) && fromEnv > 0)
-            threads = fromEnv;
-        _threads = threads ?? Environment.ProcessorCount;
+        _threads = threads ?? _defaultThreads ?? Environment.ProcessorCount;
         torch.set_num_threads(_threads);
     }
 
     private static int _threads;
 
-    /// <summary>The process's intra-op thread count (<c>TINA_THREADS</c>, else the cores), which <see cref="UseOnThisThread"/> applies.</summary>
+    /// <summary>The process's intra-op thread count (<see cref="DefaultThreads"/>, else the cores), which <see cref="UseOnThisThread"/> applies.</summary>
     public static int Threads
     {
         get

@@ -122,7 +122,7 @@ public sealed class EmbeddingCache
             }
             if (r.BaseStream.Position != r.BaseStream.Length) throw new InvalidDataException("trailing bytes");
         }
-        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException and not FileNotFoundException)
+        catch (Exception e) when (e is EndOfStreamException or InvalidDataException or IOException and not FileNotFoundException && e is not ITinaError)
         {
             throw new CorruptFileException(path, $"{e.Message}; delete it and the embeddings are recomputed", e);
         }

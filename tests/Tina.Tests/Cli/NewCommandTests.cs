@@ -123,10 +123,15 @@ public class NewCommandTests
 
         var web = Build(Path.Combine(outDir, "Things.WebApi"), "Things.WebApi");
         int port = 20000 + Environment.ProcessId % 20000;
-        using var server = TinaProcess.StartDrained(new ProcessStartInfo("dotnet", [web, "--urls", $"http://127.0.0.1:{port}"])
+        var serverLog = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var server = Process.Start(new ProcessStartInfo("dotnet", [web, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true, RedirectStandardError = true,
-        });
+        })!;
+        server.OutputDataReceived += (_, e) => { if (e.Data is { } line) serverLog.Enqueue(line); };
+        server.ErrorDataReceived += (_, e) => { if (e.Data is { } line) serverLog.Enqueue(line); };
+        server.BeginOutputReadLine();
+        server.BeginErrorReadLine();
         try
         {
             using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
@@ -151,6 +156,20 @@ public class NewCommandTests
             Assert.Equal(3, json.RootElement.GetProperty("scores").GetArrayLength());
             var bad = await http.PostAsync("/predict", new ByteArrayContent("not an image"u8.ToArray()));
             Assert.Equal(System.Net.HttpStatusCode.BadRequest, bad.StatusCode);
+
+            // What an HTML form sends (multipart/form-data): the same answer as the raw body.
+            using (var form = new MultipartFormDataContent())
+            {
+                form.Add(new ByteArrayContent(File.ReadAllBytes(first)), "image", Path.GetFileName(first));
+                var uploaded = await http.PostAsync("/predict", form);
+                Assert.True(uploaded.IsSuccessStatusCode, $"{uploaded.StatusCode}: {await uploaded.Content.ReadAsStringAsync()}");
+                using var formJson = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync());
+                Assert.Equal(expected[first], formJson.RootElement.GetProperty("predictedLabel").GetString());
+            }
+            using (var empty = new MultipartFormDataContent { { new StringContent("x"), "note" } })
+                Assert.Equal(System.Net.HttpStatusCode.BadRequest, (await http.PostAsync("/predict", empty)).StatusCode);
+            // Requests are not logged at Information.
+            Assert.DoesNotContain(serverLog, line => line.Contains("Request starting", StringComparison.Ordinal) || line.Contains("Request finished", StringComparison.Ordinal));
 
             // A camera-sized photo (megabytes: over the 64 KB of tina serve's JSON endpoint) is classified like the library does.
             foreach (var photo in photos)

@@ -27,6 +27,51 @@ public class ServeTests
         return (app, app.GetTestClient(), service, generator);
     }
 
+    [Fact]
+    public async Task RequestsAreLoggedAtDebugOnly()
+    {
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<(string Category, Microsoft.Extensions.Logging.LogLevel Level, string Message)>();
+        async Task<int> Requests(string? level)
+        {
+            lines.Clear();
+            var generator = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+            var service = new TinaGenerationService(generator);
+            var app = TinaServer.Build(service, ["http://127.0.0.1:0"], TimeSpan.FromSeconds(60), b =>
+            {
+                b.WebHost.UseTestServer();
+                if (level is not null) b.Configuration["Logging:LogLevel:Tina"] = level;
+                b.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(new CapturingLoggerProvider(lines));
+            });
+            await app.StartAsync();
+            await app.GetTestClient().GetAsync("/healthz");
+            await Stop(app, generator);
+            return lines.Count(l => l.Category == "Tina.Serve.Requests");
+        }
+        Assert.Equal(0, await Requests(null));          // the default: warnings and errors only
+        Assert.Equal(1, await Requests("Debug"));       // Logging__LogLevel__Tina=Debug
+        var line = lines.Single(l => l.Category == "Tina.Serve.Requests");
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, line.Level);
+        Assert.Contains("GET /healthz", line.Message);
+        Assert.Contains("200", line.Message);
+    }
+
+    private sealed class CapturingLoggerProvider(System.Collections.Concurrent.ConcurrentQueue<(string, Microsoft.Extensions.Logging.LogLevel, string)> lines) : Microsoft.Extensions.Logging.ILoggerProvider
+    {
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => new Logger(categoryName, lines);
+
+        public void Dispose() { }
+
+        private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<(string, Microsoft.Extensions.Logging.LogLevel, string)> lines) : Microsoft.Extensions.Logging.ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+            public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+            public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+                lines.Enqueue((category, logLevel, formatter(state, exception)));
+        }
+    }
+
     private static async Task Stop(WebApplication app, TinaGenerator generator)
     {
         await app.StopAsync();
@@ -148,6 +193,22 @@ public class ServeTests
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent([]))).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,apple", new ByteArrayContent(bytes))).StatusCode);
             Assert.Equal(HttpStatusCode.BadRequest, (await client.PostAsync("/v1/predict?prompt=apple,bear", new ByteArrayContent("not an image"u8.ToArray()))).StatusCode);
+
+            // An HTML form's upload (multipart/form-data): its file is the image, with the same answer.
+            using (var form = new MultipartFormDataContent())
+            {
+                form.Add(new ByteArrayContent(bytes), "image", "bear.png");
+                var uploaded = await client.PostAsync("/v1/predict?prompt=apple,%20bear,%20bicycle&seed=1", form);
+                Assert.Equal(HttpStatusCode.OK, uploaded.StatusCode);
+                using var formJson = JsonDocument.Parse(await uploaded.Content.ReadAsStringAsync());
+                Assert.Equal(json.RootElement.GetProperty("predictedLabel").GetString(), formJson.RootElement.GetProperty("predictedLabel").GetString());
+            }
+            using (var noFile = new MultipartFormDataContent { { new StringContent("apple"), "note" } })
+            {
+                var answer = await client.PostAsync("/v1/predict?prompt=apple,bear", noFile);
+                Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+                Assert.Contains("holds no file", await answer.Content.ReadAsStringAsync());
+            }
         }
         finally
         {

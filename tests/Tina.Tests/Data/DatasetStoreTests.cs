@@ -299,14 +299,14 @@ public class DatasetStoreTests
     }
 
     [Fact]
-    public void DataRootDefaultsToTinaDataThenDotData()
+    public void DataRootDefaultsToTheUsersTinaFolderNotAnEnvironmentVariable()
     {
         using var root = new TempFolder();
         Assert.Equal(root.Path, new DatasetStore(root.Path, root.Path).DataRoot);
         Assert.Equal(Path.Combine(root.Path, "artifacts", "cache", "datasets"), StoreIn(root).CacheDir);
         Assert.Equal(Path.Combine(root.Path, "artifacts", "cache", "datasets", "caltech101.tinads"), StoreIn(root).CachePath("Caltech-101"));
-        var env = Environment.GetEnvironmentVariable("TINA_DATA");
-        Assert.Equal(string.IsNullOrEmpty(env) ? Path.GetFullPath("data") : Path.GetFullPath(env), new DatasetStore(null, root.Path).DataRoot);
+        // The library reads no environment variable (TINA_DATA is the CLI's): the default is under the user's folder.
+        Assert.Equal(Path.Combine(Tina.MLNet.TinaPaths.DefaultDirectory, "data"), new DatasetStore(null, root.Path).DataRoot);
     }
 
     /// <summary>Reports synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>

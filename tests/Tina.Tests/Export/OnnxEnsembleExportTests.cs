@@ -132,9 +132,9 @@ public class OnnxEnsembleExportTests(ITestOutputHelper output)
         var m = RandomPModel(PModelArch.Cnn5k, 3, 61);
         var proto = OnnxExporter.BuildModel(new PModelEnsemble([m, m], [1, 2]));
         proto.MetadataProps.Single(p => p.Key == TinaOnnxSchema.EnsembleSeedsKey).Value = "[1]";
-        var e = Assert.Throws<TinaException>(() => TinaOnnxModelReader.Read(Google.Protobuf.MessageExtensions.ToByteArray(proto), "x.onnx"));
+        var e = Assert.Throws<InvalidModelException>(() => TinaOnnxModelReader.Read(Google.Protobuf.MessageExtensions.ToByteArray(proto), "x.onnx"));
         Assert.Contains("1 seeds for an ensemble of 2", e.Message);
         proto.MetadataProps.Single(p => p.Key == TinaOnnxSchema.EnsembleSizeKey).Value = "two";
-        Assert.Contains("positive integer", Assert.Throws<TinaException>(() => TinaOnnxModelReader.Read(Google.Protobuf.MessageExtensions.ToByteArray(proto), "x.onnx")).Message);
+        Assert.Contains("positive integer", Assert.Throws<InvalidModelException>(() => TinaOnnxModelReader.Read(Google.Protobuf.MessageExtensions.ToByteArray(proto), "x.onnx")).Message);
     }
 }

@@ -152,19 +152,19 @@ public class OnnxExporterTests(ITestOutputHelper output)
 
         var text = Path.Combine(dir, "notes.onnx");
         File.WriteAllText(text, "this is not an ONNX model, just some text\n");
-        var e2 = Assert.ThrowsAny<TinaException>(() => TinaOnnxModelReader.Read(text));
+        var e2 = TinaAssert.ThrowsTinaError(() => TinaOnnxModelReader.Read(text));
         Assert.Contains(text, e2.Message);
 
         var empty = Path.Combine(dir, "empty.onnx");
         File.WriteAllBytes(empty, []);
-        Assert.Contains(empty, Assert.ThrowsAny<TinaException>(() => TinaOnnxModelReader.Read(empty)).Message);
+        Assert.Contains(empty, TinaAssert.ThrowsTinaError(() => TinaOnnxModelReader.Read(empty)).Message);
 
         // A valid ONNX model that Tina did not write (no metadata).
         var proto = OnnxExporter.BuildModel(RandomPModel(PModelArch.Cnn5k, 3, 9));
         proto.MetadataProps.Clear();
         var foreign = Path.Combine(dir, "foreign.onnx");
         File.WriteAllBytes(foreign, Google.Protobuf.MessageExtensions.ToByteArray(proto));
-        var e3 = Assert.ThrowsAny<TinaException>(() => TinaOnnxModelReader.Read(foreign));
+        var e3 = TinaAssert.ThrowsTinaError(() => TinaOnnxModelReader.Read(foreign));
         Assert.Contains(foreign, e3.Message);
         Assert.Contains("not a Tina", e3.Message);
     }

@@ -139,7 +139,7 @@ public class TinaGenerationTests(ITestOutputHelper output)
         Assert.NotEqual(a.EpochLoss[0], b.EpochLoss[0]);   // the permuted p-Models are other training targets
 
         var resnetZoo = Path.Combine(Path.GetDirectoryName(ResNetGenerationFixture.CheckpointDir)!, "zoo");
-        var e = Assert.ThrowsAny<TinaException>(() => new TinaTrainer(GenerationFixture.Options(1) with { NeuronPermutation = true }, encoder)
+        var e = TinaAssert.ThrowsTinaError(() => new TinaTrainer(GenerationFixture.Options(1) with { NeuronPermutation = true }, encoder)
             .Train(resnetZoo, Path.Combine(TestData.TempDir(), "resnet")));
         Assert.Contains("hidden neurons", e.Message);
     }

@@ -79,7 +79,7 @@ public class TinaGeneratePipelineTests
         Assert.Contains(shape, c => c.Name == "Probabilities" && c.ItemType == NumberDataViewType.Single);
         Assert.Contains(shape, c => c.Name == "ClassIndex");
         // Fit does load it, and says where it looked.
-        Assert.Contains(missing, Assert.ThrowsAny<TinaException>(() => estimator.Fit(TinaMLNetModel.EmptyInput(ml))).Message);
+        Assert.Contains(missing, TinaAssert.ThrowsTinaError(() => estimator.Fit(TinaMLNetModel.EmptyInput(ml))).Message);
     }
 
     [Fact]

@@ -81,7 +81,7 @@ public class TinaPredictorTests
         var engine = ml.Model.CreatePredictionEngine<TinaImageInput, TinaImagePrediction>(pathModel);
         for (int i = 0; i < files.Length; i++) Assert.Equal(expected[i].Scores, engine.Predict(new TinaImageInput { ImagePath = files[i] }).Score);
 
-        Assert.ThrowsAny<TinaException>(() => predictor.Predict("not an image"u8.ToArray()));
+        TinaAssert.ThrowsTinaError(() => predictor.Predict("not an image"u8.ToArray()));
     }
 
     [Fact]
@@ -93,17 +93,17 @@ public class TinaPredictorTests
 
         var text = Path.Combine(dir, "readme.onnx");
         File.WriteAllText(text, "not a model\n");
-        Assert.Contains(text, Assert.ThrowsAny<TinaException>(() => TinaPredictor.Load(text)).Message);
+        Assert.Contains(text, TinaAssert.ThrowsTinaError(() => TinaPredictor.Load(text)).Message);
 
         var zip = Path.Combine(dir, "other.zip");
         using (var archive = ZipFile.Open(zip, ZipArchiveMode.Create))
         using (var w = new StreamWriter(archive.CreateEntry("hello.txt").Open()))
             w.Write("not an ML.NET model");
-        Assert.Contains(zip, Assert.ThrowsAny<TinaException>(() => TinaPredictor.Load(zip)).Message);
+        Assert.Contains(zip, TinaAssert.ThrowsTinaError(() => TinaPredictor.Load(zip)).Message);
 
         var empty = Path.Combine(dir, "empty.zip");
         File.WriteAllBytes(empty, []);
-        Assert.Contains(empty, Assert.ThrowsAny<TinaException>(() => TinaPredictor.Load(empty)).Message);
+        Assert.Contains(empty, TinaAssert.ThrowsTinaError(() => TinaPredictor.Load(empty)).Message);
     }
 
     [Fact]
@@ -118,7 +118,7 @@ public class TinaPredictorTests
         Assert.Contains(noImage, Assert.Throws<TinaFileNotFoundException>(() => predictor.Predict(noImage)).Message);
         var notImage = Path.Combine(dir, "fake.png");
         File.WriteAllText(notImage, "these bytes are not a PNG");
-        Assert.Contains(notImage, Assert.ThrowsAny<TinaException>(() => predictor.Predict(notImage)).Message);
+        Assert.Contains(notImage, TinaAssert.ThrowsTinaError(() => predictor.Predict(notImage)).Message);
         // The predictor still works after a bad image.
         Assert.Equal(3, predictor.Predict(Path.Combine(f.ImageDir, f.FileNames[0])).Scores.Length);
     }

@@ -160,7 +160,7 @@ public sealed class ClipTextEncoderTests
         var model = OpenAiModel(Weight(d, seed: 5), d, TensorProto.Types.DataType.Int64, "N");
         using (var clip = TextEncoders.Create("CLIP", TestData.TempDir(), model, ClipTokenizer.DefaultMergesPath(TestData.DataDir)))
             Assert.IsType<ClipTextEncoder>(clip);
-        Assert.Throws<TinaException>(() => TextEncoders.Create("clip", TestData.TempDir(), clipModelPath: null));
-        Assert.Contains("glove", Assert.Throws<TinaException>(() => TextEncoders.Create("word2vec", TestData.TempDir(), null)).Message);
+        Assert.Throws<TinaArgumentException>(() => TextEncoders.Create("clip", TestData.TempDir(), clipModelPath: null));
+        Assert.Contains("glove", Assert.Throws<TinaArgumentException>(() => TextEncoders.Create("word2vec", TestData.TempDir(), null)).Message);
     }
 }

@@ -11,7 +11,7 @@ public sealed class GloveRealTests(GloveRealTests.Encoder fixture) : IClassFixtu
     /// <summary>One encoder shared by the tests of this class.</summary>
     public sealed class Encoder : IDisposable
     {
-        public GloveTextEncoder Value { get; } = GloveTextEncoder.Open(TestData.ArtifactsDir);
+        public GloveTextEncoder Value { get; } = GloveTextEncoder.Open(TestData.ArtifactsDir, allowDownload: true);
         public void Dispose() => Value.Dispose();
     }
 
