@@ -128,7 +128,7 @@ public static class Snippets
     public static void GenerateOnce()
     {
         // README: one generation path
-        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener("artifacts"));   // GloVe in artifacts/text/glove
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener("artifacts"));   // the encoder the checkpoint names: MiniLM from its package (GloVe from artifacts/text/glove)
         var generated = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear, orange"), new GenerateOptions { Seed = 1 });
         File.WriteAllBytes("fruit.onnx", generated.Onnx);                // what tina generate writes
         var ml = new MLContext();

