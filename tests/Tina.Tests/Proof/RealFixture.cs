@@ -4,6 +4,7 @@ using Tina.Evaluation;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.PModels;
+using Tina.Text;
 using Tina.Tests.Generation;
 using Tina.Zoo;
 using TorchSharp;
@@ -35,6 +36,15 @@ internal static class RealFixture
         public IReadOnlyList<ZooEntry> HeldOut => Entries.Where(e => e.Task.Split == "ood").ToList();
     }
 
+    private static readonly Lazy<TinaGenerator> _control = new(BuildControl);
+
+    /// <summary>
+    /// The executed negative control: a generator trained exactly like <see cref="Built.Generator"/> on the same zoo,
+    /// but with every class text encoded to one and the same vector (<see cref="OneVectorTextEncoder"/>), so its class
+    /// tokens carry no information. The prompt-following tests must fail on it.
+    /// </summary>
+    public static TinaGenerator Control => _control.Value;
+
     /// <summary>Sampling options of the tests (DDIM, 20 steps, fixed seed).</summary>
     public static GenerateOptions Generate => new() { Steps = 20, Seed = 7 };
 
@@ -64,11 +74,7 @@ internal static class RealFixture
 
         var checkpoint = Path.Combine(root, "tina");
         using (var encoder = new HashTextEncoder())
-            new TinaTrainer(new TinaTrainingOptions
-            {
-                ConfigName = "tiny", Epochs = Epochs, BatchSize = 16, WarmupEpochs = 2, Seed = 9, LearningRate = 2e-3,
-                CheckpointEvery = Epochs,
-            }, encoder).Train(zooDir, checkpoint);
+            new TinaTrainer(TrainingOptions, encoder).Train(zooDir, checkpoint);
         Lap("tina");
 
         var generator = TinaGenerator.Load(checkpoint, new HashTextEncoder());
@@ -78,6 +84,36 @@ internal static class RealFixture
     }
 
     private const int Epochs = 40;
+
+    private static TinaTrainingOptions TrainingOptions => new()
+    {
+        ConfigName = "tiny", Epochs = Epochs, BatchSize = 16, WarmupEpochs = 2, Seed = 9, LearningRate = 2e-3,
+        CheckpointEvery = Epochs,
+    };
+
+    private static TinaGenerator BuildControl()
+    {
+        var checkpoint = Path.Combine(TestData.TempDir(), "tina-one-vector");
+        using (var encoder = new OneVectorTextEncoder())
+            new TinaTrainer(TrainingOptions, encoder).Train(Value.ZooDir, checkpoint);
+        return TinaGenerator.Load(checkpoint, new OneVectorTextEncoder());
+    }
+}
+
+/// <summary>
+/// A text encoder that gives every text the same unit vector (of <see cref="HashTextEncoder"/>'s width): the negative
+/// control of the prompt-following tests, whose generator cannot know which class a slot holds.
+/// </summary>
+internal sealed class OneVectorTextEncoder : ITextEncoder
+{
+    public string Id => "test-one-vector-16d";
+
+    public int Dimension => 16;
+
+    public float[][] Encode(IReadOnlyList<string> texts) =>
+        texts.Select(_ => Enumerable.Repeat(0.25f, Dimension).ToArray()).ToArray();   // norm 1
+
+    public void Dispose() { }
 }
 
 /// <summary>

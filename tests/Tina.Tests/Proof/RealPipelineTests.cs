@@ -42,10 +42,7 @@ public class RealPipelineTests(ITestOutputHelper output)
     public void GeneratedRowsAreNearestTheirOwnClass()
     {
         // Chance is 1/20: a generator that ignored its prompt could put a row near its own class only by luck.
-        var training = F.Training;
-        var onTraining = PromptFollowing.Measure(F.Generator, training, training.Take(24).ToList(), RealFixture.Generate);
-        var onHeldOut = PromptFollowing.Measure(F.Generator, training, F.HeldOut, RealFixture.Generate);
-        output.WriteLine($"rows nearest their class: training lists {onTraining.HitRate:P1} of {onTraining.Rows}, held-out lists {onHeldOut.HitRate:P1} of {onHeldOut.Rows} (chance {1.0 / onHeldOut.Classes:P1})");
+        var (onTraining, onHeldOut) = RowsNearestTheirClass(F.Generator);
         Assert.Equal(RealFixture.Classes, onHeldOut.Classes);
         Assert.True(onTraining.HitRate >= 0.8, $"training lists: {onTraining.HitRate:P1}");
         Assert.True(onHeldOut.HitRate >= 0.8, $"held-out lists: {onHeldOut.HitRate:P1}");
@@ -53,6 +50,61 @@ public class RealPipelineTests(ITestOutputHelper output)
 
     [Fact]
     public void PermutingThePromptPermutesTheRows()
+    {
+        var (matched, rows, moved, stayed) = RotatedPrompts(F.Generator);
+        Assert.True(matched >= 0.9 * rows, $"{matched} of {rows} rows follow their class");
+        Assert.True(moved < 0.5 * stayed, $"distance to own class {moved / rows:F3} vs same position {stayed / rows:F3}");
+    }
+
+    [Fact]
+    public void AGeneratorWhoseClassTokensCarryNothingFailsBothPromptFollowingChecks()
+    {
+        // The negative control, executed: same zoo, same training, every class text encoded to one vector. If the
+        // checks above passed on it, they would not be measuring whether the generator follows its prompt.
+        var (onTraining, onHeldOut) = RowsNearestTheirClass(RealFixture.Control);
+        Assert.True(onTraining.HitRate < 0.5, $"training lists: {onTraining.HitRate:P1}");
+        Assert.True(onHeldOut.HitRate < 0.5, $"held-out lists: {onHeldOut.HitRate:P1}");
+        var (matched, rows, moved, stayed) = RotatedPrompts(RealFixture.Control);
+        Assert.True(matched < 0.5 * rows, $"{matched} of {rows} rows follow their class");
+        Assert.True(moved > stayed, $"distance to own class {moved / rows:F3} vs same position {stayed / rows:F3}");
+    }
+
+    [Fact]
+    public void RotatingThePromptRotatesThePredictionsOnRealImages()
+    {
+        // On the held-out lists' test images: the classifier of the rotated prompt must name the same class for an
+        // image as the original's (its index moved by one), for nearly every image.
+        var prompts = F.HeldOut.Where(e => e.Task.Names.Length >= 3).Select(e => e.AsTask()).ToList();
+        int images = 0, same = 0;
+        foreach (var task in prompts)
+        {
+            var names = task.Names.ToArray();
+            var rotated = PersonalizationTask.FromNames(F.Data, [.. names.Skip(1), names[0]]);
+            using var tina = new TinaMethod(F.Generator, RealFixture.Generate);
+            var indices = F.Data.Test.Labels.Select((label, i) => (label, i)).Where(x => task.Classes.Contains(x.label)).Select(x => x.i).ToArray();
+            var a = tina.Predict(task, F.Data.Test, indices);
+            var b = tina.Predict(rotated, F.Data.Test, indices);
+            for (int i = 0; i < indices.Length; i++)
+            {
+                images++;
+                if (rotated.Names[b[i]] == names[a[i]]) same++;
+            }
+        }
+        output.WriteLine($"{same} of {images} images get the same class name from the rotated prompt");
+        Assert.True(images > 100, $"{images} images");
+        Assert.True(same >= 0.9 * images, $"{same} of {images} images keep their class name");
+    }
+
+    private (PromptFollowingReport OnTraining, PromptFollowingReport OnHeldOut) RowsNearestTheirClass(TinaGenerator generator)
+    {
+        var training = F.Training;
+        var onTraining = PromptFollowing.Measure(generator, training, training.Take(24).ToList(), RealFixture.Generate);
+        var onHeldOut = PromptFollowing.Measure(generator, training, F.HeldOut, RealFixture.Generate);
+        output.WriteLine($"rows nearest their class: training lists {onTraining.HitRate:P1} of {onTraining.Rows}, held-out lists {onHeldOut.HitRate:P1} of {onHeldOut.Rows} (chance {1.0 / onHeldOut.Classes:P1})");
+        return (onTraining, onHeldOut);
+    }
+
+    private (int Matched, int Rows, double Moved, double Stayed) RotatedPrompts(TinaGenerator generator)
     {
         // Each held-out list rotated by one: with the same seed, row k of the rotated prompt must be the original's
         // row of the same class. A generator ignoring its prompt gives the same rows for both (same noise), which
@@ -63,8 +115,8 @@ public class RealPipelineTests(ITestOutputHelper output)
         double moved = 0, stayed = 0;
         for (int i = 0; i < prompts.Count; i++)
         {
-            var a = F.Generator.Generate(prompts[i], RealFixture.Generate);
-            var b = F.Generator.Generate(rotated[i], RealFixture.Generate);
+            var a = generator.Generate(prompts[i], RealFixture.Generate);
+            var b = generator.Generate(rotated[i], RealFixture.Generate);
             int c = prompts[i].Length;
             for (int k = 0; k < c; k++)
             {
@@ -78,8 +130,7 @@ public class RealPipelineTests(ITestOutputHelper output)
             }
         }
         output.WriteLine($"{matched} of {rows} rows follow their class; mean distance to the same class's row {moved / rows:F3}, to the same position's row {stayed / rows:F3}");
-        Assert.True(matched >= 0.9 * rows, $"{matched} of {rows} rows follow their class");
-        Assert.True(moved < 0.5 * stayed, $"distance to own class {moved / rows:F3} vs same position {stayed / rows:F3}");
+        return (matched, rows, moved, stayed);
     }
 
     [Fact]
