@@ -42,20 +42,14 @@ internal static class TinaCommands
         var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
         var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff), center (subtract the zoo's mean p-Model) or standardize (center, then divide each number by its own spread over the zoo). Default: per-tensor for resnet18 zoos, none otherwise (chosen on validation zoos)." };
-        var relativeTo = new Option<string>("--relative-to") { Description = "What the diffusion generates: none (the p-Model's parameters, the paper) or classifier-selection (their change from the task's classifier-selection p-Model, where fine-tuning started; the generic model is stored in the checkpoint).", DefaultValueFactory = _ => "none" };
+        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), or per-tensor (p-diff). Default: per-tensor for resnet18 zoos, none otherwise (chosen on validation zoos)." };
         var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
         var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
         var neuronPermutation = new Option<bool>("--neuron-permutation") { Description = "G.pt's neuron-permutation augmentation, CNN-5K only (ablation; the paper finds it hurts)." };
         var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
         var noPadding = new Option<bool>("--no-sequence-padding") { Description = "Ablation: train only on the zoo's 10-class tasks, never on a padded sequence (shorter prompts then use a padding token the generator has not learned)." };
         var merged = new Option<bool>("--merged-text-token") { Description = "Ablation (TAPER's design): one text token, the mean of the class embeddings, instead of one per class; needs --classifier-tokens rows or chunks." };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout of the transformer while training (after the embeddings, in attention, on the residual branches); 0 (the released code) by default.", DefaultValueFactory = _ => 0.0 };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the transformer's matrices.", DefaultValueFactory = _ => new TinaTrainingOptions().WeightDecay };
-        var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
         var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
-        var textNoise = new Option<double>("--text-noise") { Description = "Gaussian noise added to every class token while training, as a share of its norm (e.g. 0.3), so other words for a class land near its name; not in the paper.", DefaultValueFactory = _ => 0.0 };
-        var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
         var init = new Option<string?>("--init") { Description = "Start from this generator's (EMA) weights instead of a fresh initialisation: a short fine-tune, e.g. with --image-shots." };
@@ -66,7 +60,7 @@ internal static class TinaCommands
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, dropout, weightDecay, classifierTokens, mix, textNoise, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, config, epochs, batch, lr, seed, norm, weighting, noAug, neuronPermutation, vary, noPadding, merged, classifierTokens, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -75,9 +69,8 @@ internal static class TinaCommands
             var options = new TinaTrainingOptions
             {
                 ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
-                Dropout = r.GetValue(dropout), WeightDecay = r.GetValue(weightDecay),
-                TaskMixingProbability = r.GetValue(mix), TextNoise = r.GetValue(textNoise), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), CheckpointEvery = r.GetValue(every),
+                Prompts = ParsePromptKind(r.GetValue(promptKind)!),
                 // Without padding the default prefix probability becomes 0; an explicit --vary-classes above 0 is refused by Validate.
                 VaryClassCountProbability = r.GetValue(noPadding) && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),
                 ClassificationSequencePadding = !r.GetValue(noPadding), MergedTextToken = r.GetValue(merged),
@@ -92,12 +85,6 @@ internal static class TinaCommands
                 },
                 SharedSlots = r.GetValue(classifierTokens)!.Trim().Equals("shared", StringComparison.OrdinalIgnoreCase),
                 Normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : ParameterNormalization.None,
-                RelativeTo = r.GetValue(relativeTo)!.Trim().ToLowerInvariant() switch
-                {
-                    "none" => GenerationBase.None,
-                    "classifier-selection" or "classifierselection" => GenerationBase.ClassifierSelection,
-                    var x => throw new TinaException($"Unknown --relative-to '{x}'. Use none or classifier-selection."),
-                },
                 LossWeighting = r.GetValue(weighting)!.Trim().ToLowerInvariant() switch
                 {
                     "uniform" => LossWeighting.Uniform,
@@ -193,9 +180,7 @@ internal static class TinaCommands
         "none" => ParameterNormalization.None,
         "global" or "globalscale" => ParameterNormalization.GlobalScale,
         "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
-        "center" => ParameterNormalization.Center,
-        "standardize" or "standardise" => ParameterNormalization.Standardize,
-        var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor, center or standardize."),
+        var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global or per-tensor."),
     };
 
     /// <summary><c>--format onnx|head</c>: the whole classifier in one ONNX file, or a resnet18 classifier's head alone.</summary>

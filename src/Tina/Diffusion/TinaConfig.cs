@@ -10,7 +10,6 @@ namespace Tina.Diffusion;
 /// <param name="ChunkSize">Parameter-token chunk size M (576 in the paper).</param>
 /// <param name="TextDim">Dimension of one class embedding (CLIP ViT-B/32: 512; GloVe: 100).</param>
 /// <param name="MaxClasses">Class slots in the prompt (the padded sequence length; 10 in the paper).</param>
-/// <param name="Dropout">Dropout after the embeddings, in attention and on the residual branches (0 in the released code).</param>
 /// <param name="MergedTextToken">
 /// Ablation: one text token (the mean of the class embeddings through one linear, TAPER-style) instead of one token per
 /// class slot. Loses the class order, so the generated classifier rows cannot follow the prompt.
@@ -32,7 +31,6 @@ public sealed record TinaConfig(
     int ChunkSize = ParameterTokenizer.DefaultChunkSize,
     int TextDim = 512,
     int MaxClasses = SequencePadding.DefaultMaxClasses,
-    double Dropout = 0.0,
     bool MergedTextToken = false,
     bool ClassifierRowTokens = false,
     bool SharedSlots = false)
@@ -65,8 +63,6 @@ public sealed record TinaConfig(
             throw new ArgumentException($"Invalid Tina config {this}: sizes must be positive.");
         if (HiddenSize % Heads != 0)
             throw new ArgumentException($"Hidden size {HiddenSize} is not divisible by {Heads} heads.");
-        if (Dropout is < 0 or >= 1)
-            throw new ArgumentException($"Dropout {Dropout} must be in [0, 1).");
         if (SharedSlots && (!ClassifierRowTokens || MergedTextToken))
             throw new ArgumentException("Shared slots need classifier-row tokens and one text token per class.");
         return this;

@@ -62,8 +62,7 @@ public sealed record GenerateOptions
 /// prompt (2 to K distinct class names), embeds each class (the embeddings stored with the checkpoint for the zoo's
 /// class names; the text encoder, when given, for any other words), pads the prompt with '&lt;-&gt;', samples the
 /// p-Model parameters with DDIM or DDPM and returns a <see cref="PModel"/> (for ResNet-20 with the generic model's
-/// frozen backbone, stored in the checkpoint). A generator trained relative to classifier selection adds what it
-/// samples to the prompt's classifier-selection p-Model (<see cref="SelectionBase"/>, also in the checkpoint). Thread-safe: the networks are in eval mode and never modified, every
+/// frozen backbone, stored in the checkpoint). Thread-safe: the networks are in eval mode and never modified, every
 /// call samples under its own no-grad scope with its own seeded generator, so calls from several threads at once give
 /// the same results as sequential calls.
 /// </summary>
@@ -74,7 +73,6 @@ public sealed class TinaGenerator : IDisposable
     private readonly SequencePadding _padding;
     private readonly GaussianDiffusion _diffusion = new();
     private readonly IReadOnlyDictionary<string, NamedTensor>? _frozen;
-    private readonly SelectionBase? _selection;
     private readonly ConcurrentDictionary<string, float[]> _embeddings;
     private readonly float[] _pad;
     private ITextEncoder? _encoder;
@@ -84,10 +82,9 @@ public sealed class TinaGenerator : IDisposable
     private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
 
     private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
-        SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, SelectionBase? selection, ConcurrentDictionary<string, float[]> embeddings,
+        SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
         float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device)
     {
-        _selection = selection;
         _openEncoder = openEncoder;
         State = state;
         CheckpointDir = dir;
@@ -152,9 +149,6 @@ public sealed class TinaGenerator : IDisposable
     /// <summary>Id of the text encoder the generator was trained with.</summary>
     public string TextEncoderId => State.TextEncoderId;
 
-    /// <summary>What the generator samples: parameters, or their change from classifier selection.</summary>
-    public GenerationBase RelativeTo => State.Options.RelativeTo;
-
     /// <summary>The class names whose embeddings are stored in the checkpoint (usable without a text encoder).</summary>
     public IReadOnlyList<string> StoredClassNames => State.TextNames[..^1];
 
@@ -215,7 +209,7 @@ public sealed class TinaGenerator : IDisposable
         for (int i = 0; i < state.TextNames.Length - 1; i++)
             embeddings[state.TextNames[i]] = table.AsSpan(i * d, d).ToArray();
         var pad = table.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
-        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, weights.Base, embeddings, pad, encoder, openEncoder, device);
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, openEncoder, device);
     }
 
     /// <summary>
@@ -433,9 +427,6 @@ public sealed class TinaGenerator : IDisposable
         {
             foreach (var g in generators) g.Dispose();
         }
-        if (_selection is { } start)
-            for (int i = 0; i < r; i++)
-                start.AddTo(result.AsSpan(i * p, p), _padding, rows[i].Select((c, s) => start.Resolve(c.Label, vectors[i][s])).ToArray());
         return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i].Select(c => c.Label).ToArray(), _frozen)).ToArray();
     }
 

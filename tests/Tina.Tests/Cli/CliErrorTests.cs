@@ -21,8 +21,6 @@ public class CliErrorTests
     [InlineData("--l2-sp: '-0.1' is not a non-negative number", "zoo", "tune", "--l2-sp", "0,-0.1")]
     [InlineData("--steps: '0' is not a positive integer", "bench", "generate", "--steps", "20,0")]
     [InlineData("Unknown classifier tokenization 'rowz'", "train", "--zoo", "/nonexistent", "--classifier-tokens", "rowz")]
-    [InlineData("The task-mixing probability must be in [0, 1]; got 2", "train", "--zoo", "/nonexistent", "--mix-tasks", "2")]
-    [InlineData("Dropout must be in [0, 1); got 1", "train", "--zoo", "/nonexistent", "--dropout", "1")]
     [InlineData("Unknown loss weighting 'foo'", "train", "--zoo", "/nonexistent", "--loss-weighting", "foo")]
     [InlineData("Unknown normalisation 'bar'", "train", "--zoo", "/nonexistent", "--normalize", "bar")]
     [InlineData("Unknown prompt kind 'words'", "train", "--zoo", "/nonexistent", "--prompt-kind", "words")]
