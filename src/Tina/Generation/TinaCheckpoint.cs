@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Tina.Diffusion;
 using Tina.IO;
@@ -34,6 +35,13 @@ public sealed record TinaCheckpointState
 
     /// <summary>The transformer configuration.</summary>
     public required TinaConfig Config { get; init; }
+
+    /// <summary>
+    /// The <see cref="Tina.Recipe"/> the generator was trained with (<c>tina train --recipe</c>); null for one trained
+    /// before recipes or without one (its architecture's recipe then gives the defaults, e.g. the DDIM steps).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Recipe { get; init; }
 
     /// <summary>The training options.</summary>
     public required TinaTrainingOptions Options { get; init; }
@@ -193,15 +201,16 @@ public static class TinaCheckpoint
     {
         var path = Path.Combine(dir, StateFile);
         if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "Train a generator first: tina train --zoo DIR.");
-        var text = File.ReadAllText(path);
-        RefuseRemovedOptions(path, text);
         try
         {
-            var s = JsonSerializer.Deserialize<TinaCheckpointState>(text, Json) ?? throw new JsonException("empty state");
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            RefuseRemovedOptions(path, root);
+            ReadOldTokenSwitches(root);
+            var s = root.Deserialize<TinaCheckpointState>(Json) ?? throw new JsonException("empty state");
             if (s.Format != FormatName) throw new JsonException($"format '{s.Format}' is not '{FormatName}'");
             return s;
         }
-        catch (JsonException e) { throw new CorruptFileException(path, e.Message, e); }
+        catch (Exception e) when (e is JsonException or ArgumentException) { throw new CorruptFileException(path, e.Message, e); }
     }
 
     /// <summary>
@@ -210,18 +219,29 @@ public static class TinaCheckpoint
     /// names the option and the last commit that has it. Options that only shaped training (task mixing, dropout, text
     /// noise, another weight decay or chunk size) leave a generator that loads as it is.
     /// </summary>
-    private static void RefuseRemovedOptions(string path, string json)
+    private static void RefuseRemovedOptions(string path, JsonObject root)
     {
-        System.Text.Json.Nodes.JsonNode? options;
-        try { options = System.Text.Json.Nodes.JsonNode.Parse(json)?["options"]; }
-        catch (JsonException) { return; } // the deserializer reports it
-        if (options is not System.Text.Json.Nodes.JsonObject o) return;
-        string? Value(string name) => o[name] is System.Text.Json.Nodes.JsonValue v && v.TryGetValue<string>(out var x) ? x : null;
+        if (root["options"] is not JsonObject o) return;
+        string? Value(string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var x) ? x : null;
         string? removed = Value("relativeTo") is { } relative && relative != "None" ? "--relative-to classifier-selection (generating the change from classifier selection)"
             : Value("normalization") is "Center" or "Standardize" ? $"--normalize {Value("normalization")!.ToLowerInvariant()}"
             : null;
         if (removed is not null)
             throw new TinaException($"The generator {Path.GetDirectoryName(path)} was trained with {removed}, an option removed because it measured no gain (docs/RESULTS.md). Retrain it without, or use Tina at commit {RemovedOptions.LastCommit}, the last with the option.");
+    }
+
+    /// <summary>
+    /// Checkpoints written before <see cref="TokenLayout"/> stored three switches in the config and the options
+    /// (<c>classifierRowTokens</c>, <c>sharedSlots</c>, <c>mergedTextToken</c>; absent ones false in the config):
+    /// they become the config's <c>tokens</c>, and the options get the config's layout, which they were checked to give.
+    /// </summary>
+    private static void ReadOldTokenSwitches(JsonObject root)
+    {
+        if (root["config"] is not JsonObject config || config.ContainsKey("tokens")) return;
+        bool Switch(string name) => config[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+        var layout = TokenLayouts.FromSwitches(Switch("classifierRowTokens"), Switch("sharedSlots"), Switch("mergedTextToken"));
+        config["tokens"] = layout.ToString();
+        if (root["options"] is JsonObject options && !options.ContainsKey("tokens")) options["tokens"] = layout.ToString();
     }
 
     /// <summary>The weights file name of the checkpoint after <paramref name="epoch"/> epochs.</summary>

@@ -105,16 +105,11 @@ public sealed class TinaGenerator : IDisposable
     public TinaCheckpointState State { get; }
 
     /// <summary>
-    /// DDIM steps when the options leave them unset: 50, the sampler's general default, or for resnet18 heads
-    /// <see cref="HeadDdimSteps"/> (chosen by measured p-Acc, docs/RESULTS.md, "Sampling steps for heads").
+    /// DDIM steps when the options leave them unset: those of the generator's recipe (<see cref="GeneratorRecipe.DdimSteps"/>;
+    /// for a checkpoint that names none, its architecture's): 50, or 2 for resnet18 heads, where DDIM-2 scored 92.65 %
+    /// OOD p-Acc on a validation zoo against 92.67 % for DDIM-50, at a 25th of the sampling time (docs/RESULTS.md).
     /// </summary>
-    public int DefaultDdimSteps => Arch == PModelArch.ResNet18 ? HeadDdimSteps : 50;
-
-    /// <summary>
-    /// The default DDIM steps of a resnet18 generator: 2. On a validation zoo (docs/RESULTS.md) DDIM-2 scored 92.65 %
-    /// OOD p-Acc against 92.67 % for DDIM-50 (1 step: 92.58), at a 25th of the sampling time.
-    /// </summary>
-    public const int HeadDdimSteps = 2;
+    public int DefaultDdimSteps => Recipes.Recorded(State.Recipe, Arch).Generator.DdimSteps;
 
     /// <summary>
     /// <paramref name="options"/> with the sampling steps filled in (<see cref="DefaultDdimSteps"/> for DDIM, 1,000 for

@@ -85,9 +85,9 @@ public sealed class TinaTrainer
     {
         var o = _options;
         var device = o.Device ?? CPU;
-        if (o.NeuronPermutation && PModelArchNames.Parse(ZooManifest.Load(zooDir).Arch) != PModelArch.Cnn5k)
-            throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the ResNet-20 heads of {zooDir} have no hidden neurons to permute.");
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
+        if (o.NeuronPermutation && PModelArchNames.Parse(manifest.Arch) != PModelArch.Cnn5k)
+            throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the {manifest.Arch} heads of {zooDir} have no hidden neurons to permute.");
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
         if (!o.ClassificationSequencePadding)
         {
@@ -335,7 +335,7 @@ public sealed class TinaTrainer
         TinaCheckpoint.Commit(dir, new TinaCheckpointState
         {
             Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
-            Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
+            Recipe = _options.Recipe, Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
             ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
             GenericModelPath = zoo.GenericPath,
             Backbone = zoo.Arch == PModelArch.ResNet18 && zoo.GenericPath is { } generic ? GenericModel.ReadCard(generic).Backbone : null,

@@ -11,22 +11,22 @@ namespace Tina.Generation;
 /// </summary>
 public sealed record TinaTrainingOptions
 {
+    /// <summary>
+    /// The name of the <see cref="Tina.Recipe"/> these options come from (<see cref="Tina.Recipe.TrainingOptions"/>),
+    /// recorded in the checkpoint (<see cref="TinaCheckpointState.Recipe"/>); null: none. Not part of the run's identity.
+    /// </summary>
+    [JsonIgnore]
+    public string? Recipe { get; init; }
+
     /// <summary>Transformer size preset: <c>tiny</c>, <c>small</c>, <c>base</c> or <c>paper</c> (see <see cref="TinaConfig"/>).</summary>
     public string ConfigName { get; init; } = "small";
 
     /// <summary>
-    /// Cut the classifier fc.weight one row per token whatever the chunk size (see <see cref="TinaConfig.ClassifierRowTokens"/>).
-    /// On by default; the paper chunks fc.weight like every other tensor.
+    /// How the classifier is cut into tokens and the class texts are read (<see cref="TokenLayout"/>): shared slots by
+    /// default (not in the paper; docs/RESULTS.md); the paper's per-slot rows or chunks, or the merged-text-token
+    /// ablation on either, otherwise.
     /// </summary>
-    public bool ClassifierRowTokens { get; init; } = true;
-
-    /// <summary>
-    /// With <see cref="ClassifierRowTokens"/>: one token per class slot — its classifier row, its bias and its text —
-    /// through one shared encoder and decoder (see <see cref="TinaConfig.SharedSlots"/>). Not in the paper; on by
-    /// default: on a 2–10-class ResNet-20 head zoo it reached 78.45 % OOD p-Acc after 30 epochs where the paper's
-    /// per-slot layout reached 54.14 % (docs/RESULTS.md).
-    /// </summary>
-    public bool SharedSlots { get; init; } = true;
+    public TokenLayout Tokens { get; init; } = TokenLayout.SharedSlots;
 
     /// <summary>Epochs over the zoo's training p-Models (the paper: 300–400 over ~1,000 p-Models).</summary>
     public int Epochs { get; init; } = 300;
@@ -112,13 +112,6 @@ public sealed record TinaTrainingOptions
     public bool ClassificationSequencePadding { get; init; } = true;
 
     /// <summary>
-    /// TAPER's design as the paper's ablation (Table 3): one text token, the mean of the class-slot embeddings, instead
-    /// of one token per class, so the generator cannot tell which class goes to which classifier row. Needs the
-    /// per-token layouts (<see cref="SharedSlots"/> off: <c>--classifier-tokens rows</c> or <c>chunks</c>).
-    /// </summary>
-    public bool MergedTextToken { get; init; }
-
-    /// <summary>
     /// Few-shot image prompts (the paper's Figure 6a): when above 0, each class slot is conditioned, with probability
     /// <see cref="ImagePromptShare"/>, on this many of its class's training images (through an
     /// <see cref="ImagePrompts.ImagePromptPool"/> given to the trainer) instead of its text. 0 = text only.
@@ -138,16 +131,7 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public string? InitFrom { get; init; }
 
-    /// <summary>
-    /// The parameter normalisation a generator of <paramref name="arch"/> trains with by default, chosen on validation
-    /// zoos (docs/RESULTS.md): none for the CIFAR networks (the released code), per-tensor for ResNet-18 heads, whose
-    /// gently fine-tuned parameters (std ≈ 0.06) drown in the diffusion's unit noise without it (validation OOD p-Acc
-    /// 55.69 % unnormalised, 92.67 % per tensor, fine-tuned heads 92.91 %).
-    /// </summary>
-    public static ParameterNormalization DefaultNormalization(PModels.PModelArch arch) =>
-        arch == PModels.PModelArch.ResNet18 ? ParameterNormalization.PerTensor : ParameterNormalization.None;
-
-    /// <summary>How parameters are normalised before diffusion (the released code: none; see <see cref="DefaultNormalization"/>).</summary>
+    /// <summary>How parameters are normalised before diffusion (the released code: none; each recipe's: <see cref="GeneratorRecipe.Normalization"/>).</summary>
     public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
 
     /// <summary>
@@ -187,7 +171,7 @@ public sealed record TinaTrainingOptions
         var config = preset with
         {
             TextDim = textDim, MaxClasses = MaxClasses,
-            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots, MergedTextToken = MergedTextToken,
+            Tokens = Tokens,
         };
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new TinaException(e.Message); }
@@ -204,8 +188,6 @@ public sealed record TinaTrainingOptions
         if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
         if (!ClassificationSequencePadding && VaryClassCountProbability > 0)
             throw new TinaException($"Training on random class prefixes pads the sequence; without sequence padding the varying-class-count probability must be 0 (got {VaryClassCountProbability}).");
-        if (MergedTextToken && SharedSlots)
-            throw new TinaException("The merged text token replaces the per-class text tokens that shared slots are built on; use it with the rows or chunks classifier tokens.");
         if (ImagePromptShots < 0) throw new TinaException($"Image-prompt shots must be 0 or more; got {ImagePromptShots}.");
         if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");

@@ -116,7 +116,7 @@ public class TinaGenerationTests(ITestOutputHelper output)
     {
         using var encoder = new HashTextEncoder();
         var dir = Path.Combine(TestData.TempDir(), "merged");
-        var options = GenerationFixture.Options(1) with { SharedSlots = false, MergedTextToken = true };
+        var options = GenerationFixture.Options(1) with { Tokens = TokenLayout.MergedTextRows };
         new TinaTrainer(options, encoder).Train(GenerationFixture.ZooDir, dir);
         using var gen = TinaGenerator.Load(dir, encoder);
         Assert.True(gen.State.Config.MergedTextToken);
@@ -129,9 +129,37 @@ public class TinaGenerationTests(ITestOutputHelper output)
         var c = perClass.Generate(["apple", "bed", "bee"], new GenerateOptions { Steps = 10, Seed = 2 });
         var d = perClass.Generate(["bee", "bed", "apple"], new GenerateOptions { Steps = 10, Seed = 2 });
         Assert.True(c.Parameters.Zip(d.Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
-        // Shared slots are built on per-class tokens: the combination is refused with a clear message.
-        var e = Assert.Throws<TinaException>(() => (GenerationFixture.Options(1) with { MergedTextToken = true }).Validate());
-        Assert.Contains("rows or chunks", e.Message);
+    }
+
+    [Fact]
+    public void ACheckpointWithTheOldTokenSwitchesLoadsIntoTheLayout()
+    {
+        // Before TokenLayout the config and the options stored classifierRowTokens / sharedSlots / mergedTextToken.
+        var dir = TestData.TempDir();
+        foreach (var f in Directory.GetFiles(GenerationFixture.CheckpointDir)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        var statePath = Path.Combine(dir, TinaCheckpoint.StateFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        Assert.Equal("SharedSlots", (string?)json["config"]!["tokens"]);
+        foreach (var part in new[] { "config", "options" })
+        {
+            var o = json[part]!.AsObject();
+            o.Remove("tokens");
+            o["classifierRowTokens"] = true;
+            o["sharedSlots"] = true;
+            o["mergedTextToken"] = false;
+        }
+        File.WriteAllText(statePath, json.ToJsonString());
+        var state = TinaCheckpoint.Load(dir);
+        Assert.Equal(TokenLayout.SharedSlots, state.Config.Tokens);
+        Assert.Equal(TokenLayout.SharedSlots, state.Options.Tokens);
+        using var gen = TinaGenerator.Load(dir);
+        using var fixture = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var options = new GenerateOptions { Steps = 5, Seed = 1 };
+        Assert.True(gen.Generate(Prompt, options).Parameters.AsSpan().SequenceEqual(fixture.Generate(Prompt, options).Parameters));
+        // A combination no transformer had is a corrupt state.
+        json["config"]!["classifierRowTokens"] = false;
+        File.WriteAllText(statePath, json.ToJsonString());
+        Assert.Throws<CorruptFileException>(() => TinaCheckpoint.Load(dir));
     }
 
     [Fact]
