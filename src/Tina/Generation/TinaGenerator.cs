@@ -68,7 +68,9 @@ public sealed record GenerateOptions
 /// </summary>
 public sealed class TinaGenerator : IDisposable
 {
-    private readonly TinaTransformer _raw, _ema;
+    private readonly TinaTransformer _ema;
+    // The raw weights are sampled from only on request (GenerateOptions.UseEma false): built on first use.
+    private readonly Lazy<TinaTransformer> _raw;
     private readonly ParameterNormalizer _normalizer;
     private readonly SequencePadding _padding;
     private readonly GaussianDiffusion _diffusion = new();
@@ -81,7 +83,7 @@ public sealed class TinaGenerator : IDisposable
     private readonly Lock _encoderLock = new();
     private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
 
-    private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
+    private TinaGenerator(TinaCheckpointState state, string dir, Lazy<TinaTransformer> raw, TinaTransformer ema, ParameterNormalizer normalizer,
         SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
         float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device)
     {
@@ -195,8 +197,8 @@ public sealed class TinaGenerator : IDisposable
             foreach (var p in m.parameters()) p.requires_grad = false;
             return m;
         }
-        var raw = Build(weights.Model);
         var ema = Build(weights.Ema);
+        var raw = new Lazy<TinaTransformer>(() => Build(weights.Model), LazyThreadSafetyMode.ExecutionAndPublication);
 
         int d = state.Config.TextDim;
         var table = weights.TextEmbeddings.Data;
@@ -403,6 +405,8 @@ public sealed class TinaGenerator : IDisposable
                 (s < rows[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, (i * k + s) * d);
         var counts = rows.Select(c => c.Length).ToArray();
         float[] result;
+        // Built (the raw weights on first use) before the dispose scope below, which would dispose a model made in it.
+        var model = options.UseEma ? _ema : _raw.Value;
         var generators = blockSeeds.Select(seed => new Generator((ulong)seed, CPU)).ToList();
         try
         {
@@ -414,7 +418,7 @@ public sealed class TinaGenerator : IDisposable
             // products have one row, gives the same bits with or without it.
             var tokens = tensor(tokenData, [r, k, d]).clone().to(Device);
             var mask = _padding.MaskTensor(counts).to(Device);
-            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, Resolve(options).ResolvedSteps, generators, mask, cancellationToken);
+            var y = _diffusion.Sample(model, tokens, options.Sampler, Resolve(options).ResolvedSteps, generators, mask, cancellationToken);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
             result = x.data<float>().ToArray();
         }
@@ -467,7 +471,7 @@ public sealed class TinaGenerator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _raw.Dispose();
+        if (_raw.IsValueCreated) _raw.Value.Dispose();
         _ema.Dispose();
         lock (_encoderLock)
             if (_ownsEncoder) _encoder?.Dispose();
