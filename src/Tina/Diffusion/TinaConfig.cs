@@ -11,8 +11,9 @@ namespace Tina.Diffusion;
 /// <param name="TextDim">Dimension of one class embedding (CLIP ViT-B/32: 512; GloVe: 100).</param>
 /// <param name="MaxClasses">Class slots in the prompt (the padded sequence length; 10 in the paper).</param>
 /// <param name="Tokens">
-/// How the classifier is cut into tokens and the class texts are read (<see cref="TokenLayout"/>; the paper's:
-/// <see cref="TokenLayout.Chunks"/>). Checkpoints written before the enum stored three switches, read by
+/// How the classifier is cut into tokens and the class texts are read (<see cref="TokenLayout"/>): by default
+/// <see cref="TokenLayout.SharedSlots"/>, the layout of every recipe and of <see cref="Generation.TinaTrainingOptions"/>
+/// (the paper's: <see cref="TokenLayout.Chunks"/>). Checkpoints written before the enum stored three switches, read by
 /// <see cref="Generation.TinaCheckpoint"/> into it.
 /// </param>
 public sealed record TinaConfig(
@@ -22,7 +23,7 @@ public sealed record TinaConfig(
     int ChunkSize = ParameterTokenizer.DefaultChunkSize,
     int TextDim = 512,
     int MaxClasses = SequencePadding.DefaultMaxClasses,
-    TokenLayout Tokens = TokenLayout.Chunks)
+    TokenLayout Tokens = TokenLayout.SharedSlots)
 {
     /// <summary>Whether fc.weight is cut one classifier row per token, whatever <see cref="ChunkSize"/> (<see cref="ParameterTokenizer"/>).</summary>
     [System.Text.Json.Serialization.JsonIgnore]

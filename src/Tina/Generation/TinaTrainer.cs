@@ -177,6 +177,8 @@ public sealed class TinaTrainer
         return new PreparedZoo
         {
             ZooDir = zooDir, Dataset = manifest.Dataset, ZooClasses = zooClasses, GenericPath = genericPath, Arch = arch,
+            // The pretrained backbone's identity (resnet18), read from the generic model's card once, not at every checkpoint.
+            Backbone = arch == PModelArch.ResNet18 && genericPath is { } card ? GenericModel.ReadCard(card).Backbone : null,
             Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
             TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Normalizer = normalizer,
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
@@ -338,7 +340,7 @@ public sealed class TinaTrainer
             Recipe = _options.Recipe, Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
             ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
             GenericModelPath = zoo.GenericPath,
-            Backbone = zoo.Arch == PModelArch.ResNet18 && zoo.GenericPath is { } generic ? GenericModel.ReadCard(generic).Backbone : null,
+            Backbone = zoo.Backbone,
             Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
             Seconds = Math.Round(run.Seconds, 2),
             WeightsFile = TinaCheckpoint.WeightsFileName(epochs), OptimizerFile = TinaCheckpoint.OptimizerFileName(epochs),
@@ -371,6 +373,8 @@ public sealed class TinaTrainer
         public required string Dataset { get; init; }
         public required int ZooClasses { get; init; }
         public required string? GenericPath { get; init; }
+        /// <summary>The <c>sha256:…</c> identity of the pretrained backbone (resnet18); null otherwise.</summary>
+        public required string? Backbone { get; init; }
         public required PModelArch Arch { get; init; }
         public required Device Device { get; init; }
         public required TinaConfig Config { get; init; }
