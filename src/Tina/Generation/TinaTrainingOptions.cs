@@ -7,7 +7,10 @@ namespace Tina.Generation;
 /// <summary>
 /// Settings of Tina's diffusion training (§2.2, A.5; see docs/tina-facts.md "Training"): AdamW (0.9, 0.999), lr 1e-3 (paper 4e-4),
 /// weight decay 0.1 on matrices only, warm-up then cosine, global gradient-norm clipping 0.1, an EMA copy of the
-/// weights, classifier augmentation, and classification sequence padding with varying class counts.
+/// weights, classifier augmentation, and classification sequence padding with varying class counts. The settings a
+/// result was measured with are a recipe's (<see cref="Recipe.TrainingOptions"/>, e.g.
+/// <c>Recipes.For(arch).TrainingOptions()</c>), which <c>tina train</c> starts from; a bare record's values are the
+/// generic starting point below.
 /// </summary>
 public sealed record TinaTrainingOptions
 {
