@@ -8,7 +8,7 @@ run() {   # dataset, generic epochs, fine-tuning batch size, prompt kind, extra 
   local d=$1 epochs=$2 batch=$3 kind=$4; shift 4
   tina generic train --dataset "$d" --arch resnet20 --epochs "$epochs"
   tina zoo build --dataset "$d" --arch resnet20 --tasks 1000 --ood 150 --classes 2-10 --epochs 10 --batch-size "$batch" --out "artifacts/zoo/qs-$d"
-  tina train --zoo "artifacts/zoo/qs-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 30 --prompt-kind "$kind" "$@" --out "artifacts/tina/qs-$d"
+  tina train --zoo "artifacts/zoo/qs-$d" --config small --batch-size 16 --lr 1e-3 --epochs 30 --prompt-kind "$kind" "$@" --out "artifacts/tina/qs-$d"
   tina eval --dataset "$d" --arch resnet20 --zoo "artifacts/zoo/qs-$d" --tasks 150 --methods generic,classifier-selection,finetune,taper-mixer,tina \
     --generator "artifacts/tina/qs-$d" --prompt-kind "$kind" "$@" --json "artifacts/eval-qs-$d.json"
 }
@@ -25,7 +25,7 @@ run_cnn5k() {   # dataset, fine-tuning batch size, prompt kind, extra text optio
   local d=$1 batch=$2 kind=$3; shift 3
   tina generic train --dataset "$d" --arch cnn5k --epochs 15
   tina zoo build --dataset "$d" --arch cnn5k --tasks 200 --ood 50 --classes 2-10 --epochs 10 --lr 0.05 --batch-size "$batch" --out "artifacts/zoo/cnn5k-$d"
-  tina train --zoo "artifacts/zoo/cnn5k-$d" --config small --classifier-tokens shared --batch-size 16 --lr 1e-3 --epochs 200 --prompt-kind "$kind" "$@" --out "artifacts/tina/cnn5k-$d"
+  tina train --zoo "artifacts/zoo/cnn5k-$d" --config small --batch-size 16 --lr 1e-3 --epochs 200 --normalize none --loss-weighting classifier --prompt-kind "$kind" "$@" --out "artifacts/tina/cnn5k-$d"
   tina eval --dataset "$d" --arch cnn5k --zoo "artifacts/zoo/cnn5k-$d" --tasks 50 --methods generic,classifier-selection,finetune,taper-mixer,tina \
     --generator "artifacts/tina/cnn5k-$d" --prompt-kind "$kind" "$@" --json "artifacts/eval-cnn5k-$d.json"
 }

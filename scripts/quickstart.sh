@@ -14,11 +14,19 @@ ARCH=resnet18
 TRAIN_PER_CLASS="${TRAIN_PER_CLASS:-100}"
 TEST_PER_CLASS="${TEST_PER_CLASS:-50}"
 DATASET="cifar100@${TRAIN_PER_CLASS}+${TEST_PER_CLASS}"
-ZOO_TASKS="${ZOO_TASKS:-1000}"           # paper: 1000 ID tasks
-ZOO_OOD="${ZOO_OOD:-150}"                # paper: 150 held-out tasks
-ZOO_CLASSES="${ZOO_CLASSES:-2-10}"       # every prompt length from 2 to 10 classes, equally often (paper: 10)
-ZOO_EPOCHS="${ZOO_EPOCHS:-10}"           # paper: 10
-TINA_EPOCHS="${TINA_EPOCHS:-30}"         # paper: 300-400
+# The zoo and generator settings are the recipe's (tina zoo build / tina train --recipe; src/Tina/Recipe.cs):
+# 1000 ID + 150 held-out tasks of every prompt length from 2 to 10 classes, heads fine-tuned 10 epochs at lr 0.005,
+# a small generator trained 30 epochs (batch 16, lr 1e-3, per-tensor normalised parameters). ZOO_TASKS, ZOO_OOD,
+# ZOO_CLASSES, ZOO_EPOCHS and TINA_EPOCHS override single values.
+RECIPE=resnet18-heads
+ZOO_ARGS=()
+[[ -n "${ZOO_TASKS:-}" ]] && ZOO_ARGS+=(--tasks "$ZOO_TASKS")
+[[ -n "${ZOO_OOD:-}" ]] && ZOO_ARGS+=(--ood "$ZOO_OOD")
+[[ -n "${ZOO_CLASSES:-}" ]] && ZOO_ARGS+=(--classes "$ZOO_CLASSES")
+[[ -n "${ZOO_EPOCHS:-}" ]] && ZOO_ARGS+=(--epochs "$ZOO_EPOCHS")
+TRAIN_ARGS=()
+[[ -n "${TINA_EPOCHS:-}" ]] && TRAIN_ARGS+=(--epochs "$TINA_EPOCHS")
+OOD_TASKS="${ZOO_OOD:-150}"
 CLASSES="${CLASSES:-apple, pear, orange, sweet pepper, mushroom}"
 
 out="$TINA_ARTIFACTS/quickstart"
@@ -31,10 +39,10 @@ echo "== 2. ML.NET's ResNet-18 over $DATASET (once; cached under $TINA_ARTIFACTS
 tina features --dataset "$DATASET"
 echo "== 3. stage 1: the generic $ARCH head on all 100 classes (reused if already trained)"
 tina generic train --dataset "$DATASET" --arch $ARCH
-echo "== 4. stage 2: a zoo of $ZOO_TASKS + $ZOO_OOD fine-tuned heads of $ZOO_CLASSES classes (resumes if interrupted)"
-tina zoo build --dataset "$DATASET" --arch $ARCH --tasks "$ZOO_TASKS" --ood "$ZOO_OOD" --classes "$ZOO_CLASSES" --epochs "$ZOO_EPOCHS" --out "$out/zoo"
-echo "== 5. stage 3: Tina (small config) trained on the zoo (resumes if interrupted)"
-tina train --zoo "$out/zoo" --config small --batch-size 16 --lr 1e-3 --epochs "$TINA_EPOCHS" --out "$out/tina"
+echo "== 4. stage 2: a zoo of fine-tuned heads, recipe $RECIPE ${ZOO_ARGS[*]} (resumes if interrupted)"
+tina zoo build --dataset "$DATASET" --recipe $RECIPE "${ZOO_ARGS[@]}" --out "$out/zoo"
+echo "== 5. stage 3: Tina trained on the zoo with the zoo's recipe ${TRAIN_ARGS[*]} (resumes if interrupted)"
+tina train --zoo "$out/zoo" "${TRAIN_ARGS[@]}" --out "$out/tina"
 echo "== 6. Tina generates a classifier for: $CLASSES"
 tina generate --generator "$out/tina" --prompt "$CLASSES" --out "$out/classifier.onnx" --mlnet "$out/classifier.zip"
 echo "== 7. real CIFAR-100 test images of those classes, predicted through ML.NET's PredictionEngine"
@@ -42,7 +50,7 @@ rm -rf "$out/images"
 tina data images --dataset cifar100 --classes "$CLASSES" --per-class 2 --out "$out/images"
 tina predict --model "$out/classifier.zip" --image "$out"/images/*.png
 echo "== 8. p-Acc on the zoo's held-out (OOD) class lists, never seen in training: generic, classifier selection, fine-tuned, TAPER-Mixer, Tina"
-tina eval --dataset "$DATASET" --arch $ARCH --zoo "$out/zoo" --tasks "$ZOO_OOD" --methods generic,classifier-selection,finetune,taper-mixer,tina \
+tina eval --dataset "$DATASET" --arch $ARCH --zoo "$out/zoo" --tasks "$OOD_TASKS" --methods generic,classifier-selection,finetune,taper-mixer,tina \
   --generator "$out/tina" --json "$out/eval.json"
 echo "== 9. photos from another source: Caltech-101's photos of the classes it shares with CIFAR-100, on 150 random lists of 2-10 of them"
 tina eval --dataset "$DATASET" --arch $ARCH --zoo "$out/zoo" --cross-dataset caltech101 --tasks 150 --methods generic,classifier-selection,taper-mixer,tina \

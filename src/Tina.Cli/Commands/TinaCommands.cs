@@ -37,25 +37,15 @@ internal static class TinaCommands
     private static Command Train()
     {
         var zoo = new Option<string>("--zoo") { Description = "p-Model zoo folder (tina zoo build).", Required = true };
-        var config = new Option<string>("--config") { Description = "Transformer size: tiny, small (CPU), base (released CIFAR-100 config) or paper.", DefaultValueFactory = _ => "small" };
-        var epochs = new Option<int>("--epochs") { Description = "Epochs over the zoo's training p-Models (paper: 300–400).", DefaultValueFactory = _ => 300 };
-        var batch = new Option<int>("--batch-size") { Description = "p-Models per step.", DefaultValueFactory = _ => 64 };
-        var lr = new Option<double>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4).", DefaultValueFactory = _ => 1e-3 };
+        var config = new Option<string?>("--config") { Description = "Transformer size: tiny, small (CPU), base (released CIFAR-100 config) or paper (default: the recipe's)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs over the zoo's training p-Models (paper: 300–400; default: the recipe's)." };
+        var batch = new Option<int?>("--batch-size") { Description = "p-Models per step (default: the recipe's)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4; default: the recipe's)." };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt), per-tensor (p-diff), center (subtract the zoo's mean p-Model) or standardize (center, then divide each number by its own spread over the zoo). Default: per-tensor for resnet18 zoos, none otherwise (chosen on validation zoos)." };
-        var relativeTo = new Option<string>("--relative-to") { Description = "What the diffusion generates: none (the p-Model's parameters, the paper) or classifier-selection (their change from the task's classifier-selection p-Model, where fine-tuning started; the generic model is stored in the checkpoint).", DefaultValueFactory = _ => "none" };
-        var weighting = new Option<string>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (default: other tensors weigh 0.01 per number).", DefaultValueFactory = _ => "classifier" };
-        var noAug = new Option<bool>("--no-augmentation") { Description = "Turn off classifier augmentation (ablation)." };
-        var neuronPermutation = new Option<bool>("--neuron-permutation") { Description = "G.pt's neuron-permutation augmentation, CNN-5K only (ablation; the paper finds it hurts)." };
-        var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
-        var noPadding = new Option<bool>("--no-sequence-padding") { Description = "Ablation: train only on the zoo's 10-class tasks, never on a padded sequence (shorter prompts then use a padding token the generator has not learned)." };
-        var merged = new Option<bool>("--merged-text-token") { Description = "Ablation (TAPER's design): one text token, the mean of the class embeddings, instead of one per class; needs --classifier-tokens rows or chunks." };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout of the transformer while training (after the embeddings, in attention, on the residual branches); 0 (the released code) by default.", DefaultValueFactory = _ => 0.0 };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the transformer's matrices.", DefaultValueFactory = _ => new TinaTrainingOptions().WeightDecay };
-        var chunk = new Option<int?>("--chunk-size") { Description = "Parameters per token (default: the preset's 576; e.g. 64 = one ResNet-20 head row per token)." };
-        var classifierTokens = new Option<string>("--classifier-tokens") { Description = "How the classifier is tokenized: shared (default: one token per class — its row, bias and text — with one encoder/decoder for all), rows (one token per classifier row, own coders, separate class tokens) or chunks (the paper: like every tensor).", DefaultValueFactory = _ => "shared" };
-        var textNoise = new Option<double>("--text-noise") { Description = "Gaussian noise added to every class token while training, as a share of its norm (e.g. 0.3), so other words for a class land near its name; not in the paper.", DefaultValueFactory = _ => 0.0 };
-        var mix = new Option<double>("--mix-tasks") { Description = "Probability of training a sample on a mixed task (random classes, each row from a p-Model that has it); not in the paper.", DefaultValueFactory = _ => 0.0 };
+        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff) (default: the recipe's)." };
+        var weighting = new Option<string?>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (other tensors weigh 0.01 per number) (default: the recipe's)." };
+        var ablation = new Option<string?>("--ablation") { Description = $"The paper's ablations, comma-separated: {string.Join(", ", Ablations.Select(a => $"{a.Name} ({a.Description})"))}." };
+        var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --ablation no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
         var init = new Option<string?>("--init") { Description = "Start from this generator's (EMA) weights instead of a fresh initialisation: a short fine-tune, e.g. with --image-shots." };
@@ -64,59 +54,48 @@ internal static class TinaCommands
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
-        var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo; resumable (rerun to continue after a crash or kill).")
+        var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, config, epochs, batch, lr, seed, norm, relativeTo, weighting, noAug, neuronPermutation, vary, noPadding, merged, chunk, dropout, weightDecay, classifierTokens, mix, textNoise, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
+            // Bad options fail before anything is read.
+            var ablations = ParseAblations(r.GetValue(ablation));
+            var normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : (ParameterNormalization?)null;
+            var lossWeighting = r.GetValue(weighting) is { } weightingName ? ParseLossWeighting(weightingName) : (LossWeighting?)null;
+            var prompts = ParsePromptKind(r.GetValue(promptKind)!);
             var device = CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
-            var options = new TinaTrainingOptions
+            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
+            var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
+            var arch = PModelArchNames.Parse(manifest.Arch);
+            var recipe = r.GetValue(ZooCommands.RecipeOption) is { } recipeName ? Recipes.Get(recipeName) : Recipes.Recorded(manifest.Recipe, arch);
+            if (recipe.Arch != arch)
+                throw new TinaException($"The recipe {recipe.Name} is for {recipe.Arch.ToName()} p-Models; the zoo {zooDir} holds {manifest.Arch} (its recipe: {Recipes.For(arch).Name}).");
+            bool noPadding = ablations.Contains(Ablation.NoSequencePadding);
+            var defaults = recipe.TrainingOptions();
+            var options = (defaults with
             {
-                ConfigName = r.GetValue(config)!, Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batch), LearningRate = r.GetValue(lr),
-                Seed = r.GetValue(seed), ClassifierAugmentation = !r.GetValue(noAug), NeuronPermutation = r.GetValue(neuronPermutation), CheckpointEvery = r.GetValue(every), ChunkSize = r.GetValue(chunk),
-                Dropout = r.GetValue(dropout), WeightDecay = r.GetValue(weightDecay),
-                TaskMixingProbability = r.GetValue(mix), TextNoise = r.GetValue(textNoise), Prompts = ParsePromptKind(r.GetValue(promptKind)!),
+                ConfigName = r.GetValue(config) ?? defaults.ConfigName, Epochs = r.GetValue(epochs) ?? defaults.Epochs, BatchSize = r.GetValue(batch) ?? defaults.BatchSize,
+                LearningRate = r.GetValue(lr) ?? defaults.LearningRate, Normalization = normalization ?? defaults.Normalization, LossWeighting = lossWeighting ?? defaults.LossWeighting,
+                Tokens = TokensOf(ablations, defaults.Tokens),
+                Seed = r.GetValue(seed), ClassifierAugmentation = !ablations.Contains(Ablation.NoAugmentation), NeuronPermutation = ablations.Contains(Ablation.NeuronPermutation), CheckpointEvery = r.GetValue(every),
+                Prompts = prompts,
                 // Without padding the default prefix probability becomes 0; an explicit --vary-classes above 0 is refused by Validate.
-                VaryClassCountProbability = r.GetValue(noPadding) && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),
-                ClassificationSequencePadding = !r.GetValue(noPadding), MergedTextToken = r.GetValue(merged),
+                VaryClassCountProbability = noPadding && r.GetResult(vary) is null or { Implicit: true } ? 0 : r.GetValue(vary),
+                ClassificationSequencePadding = !noPadding,
                 WarmupEpochs = r.GetValue(warmup), InitFrom = r.GetValue(init) is { } from ? Path.GetFullPath(from) : null,
                 ImagePromptShots = r.GetValue(imageShots), ImagePromptShare = r.GetValue(imageShare),
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
-                ClassifierRowTokens = r.GetValue(classifierTokens)!.Trim().ToLowerInvariant() switch
-                {
-                    "rows" or "shared" => true,
-                    "chunks" => false,
-                    var x => throw new TinaException($"Unknown classifier tokenization '{x}'. Use rows, shared or chunks."),
-                },
-                SharedSlots = r.GetValue(classifierTokens)!.Trim().Equals("shared", StringComparison.OrdinalIgnoreCase),
-                Normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : ParameterNormalization.None,
-                RelativeTo = r.GetValue(relativeTo)!.Trim().ToLowerInvariant() switch
-                {
-                    "none" => GenerationBase.None,
-                    "classifier-selection" or "classifierselection" => GenerationBase.ClassifierSelection,
-                    var x => throw new TinaException($"Unknown --relative-to '{x}'. Use none or classifier-selection."),
-                },
-                LossWeighting = r.GetValue(weighting)!.Trim().ToLowerInvariant() switch
-                {
-                    "uniform" => LossWeighting.Uniform,
-                    "per-tensor" or "pertensor" => LossWeighting.PerTensor,
-                    "classifier" => LossWeighting.Classifier,
-                    var x => throw new TinaException($"Unknown loss weighting '{x}'. Use uniform, per-tensor or classifier."),
-                },
                 Device = device,
-            }.Validate();
-            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
-            if (r.GetValue(norm) is null)
-                options = options with { Normalization = TinaTrainingOptions.DefaultNormalization(PModelArchNames.Parse(Tina.Zoo.ZooManifest.Load(zooDir).Arch)) };
+            }).Validate();
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
             Tina.ImagePrompts.ImagePromptPool? pool = null;
             if (options.ImagePromptShots > 0)
             {
-                var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
                 var projectorPath = Path.GetFullPath(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch));
                 var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath).RequireEncoder(encoder.Id, "this training run");
                 options = options with { ImagePromptProjector = projectorPath };
@@ -126,7 +105,7 @@ internal static class TinaCommands
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
-            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} ({options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
+            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
             var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache, pool).Train(zooDir, dir, new Sink(p), cancel));
             var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
             var losses = result.EpochLoss;
@@ -149,7 +128,7 @@ internal static class TinaCommands
         var output = new Option<string>("--out") { Description = "ONNX file to write.", Required = true };
         var mlnet = new Option<string?>("--mlnet") { Description = "Also write a savable ML.NET model (.zip) that reads image file paths." };
         var sampler = SamplerOption();
-        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: ddim 50, ddpm 1000)." };
+        var steps = new Option<int?>("--steps") { Description = "Sampling steps (default: ddim, the generator's recipe's — 50, 2 for resnet18 heads; ddpm 1000)." };
         var seed = new Option<long>("--seed") { Description = "Seed of the sampling noise; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
         var raw = new Option<bool>("--raw") { Description = "Sample with the raw weights instead of the EMA weights." };
         var ensemble = EnsembleOption();
@@ -188,14 +167,51 @@ internal static class TinaCommands
         return cmd;
     }
 
+    /// <summary>The paper's ablations that <c>tina train --ablation</c> takes.</summary>
+    private enum Ablation { NoAugmentation, NeuronPermutation, NoSequencePadding, MergedTextToken, Rows, Chunks }
+
+    private static readonly (Ablation Value, string Name, string Description)[] Ablations =
+    [
+        (Ablation.NoAugmentation, "no-augmentation", "classifier augmentation off"),
+        (Ablation.NeuronPermutation, "neuron-permutation", "G.pt's neuron-permutation augmentation, CNN-5K only; the paper finds it hurts"),
+        (Ablation.NoSequencePadding, "no-sequence-padding", "train only on the zoo's 10-class tasks, so shorter prompts use a padding token the generator has not learned"),
+        (Ablation.MergedTextToken, "merged-text-token", "TAPER's design: one text token, the mean of the class embeddings, on the rows layout (or chunks)"),
+        (Ablation.Rows, "rows", "the paper's per-slot layout: one token per classifier row with its own coders, separate class tokens"),
+        (Ablation.Chunks, "chunks", "the paper's tokenization: fc.weight in chunks like every tensor"),
+    ];
+
+    private static HashSet<Ablation> ParseAblations(string? text)
+    {
+        var set = new HashSet<Ablation>();
+        foreach (var item in (text ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            set.Add(Ablations.FirstOrDefault(a => a.Name.Equals(item, StringComparison.OrdinalIgnoreCase)) is { Name: not null } a ? a.Value
+                : throw new TinaException($"Unknown ablation '{item}'. Use {string.Join(", ", Ablations.Select(x => x.Name))}."));
+        if (set.Contains(Ablation.Rows) && set.Contains(Ablation.Chunks)) throw new TinaException("--ablation rows and chunks are two layouts; give one.");
+        return set;
+    }
+
+    /// <summary>The token layout of <paramref name="ablations"/> (the recipe's, <paramref name="recipe"/>, when they name none).</summary>
+    private static TokenLayout TokensOf(HashSet<Ablation> ablations, TokenLayout recipe)
+    {
+        bool chunks = ablations.Contains(Ablation.Chunks);
+        if (ablations.Contains(Ablation.MergedTextToken)) return chunks ? TokenLayout.MergedTextChunks : TokenLayout.MergedTextRows;
+        return chunks ? TokenLayout.Chunks : ablations.Contains(Ablation.Rows) ? TokenLayout.ClassifierRows : recipe;
+    }
+
+    private static LossWeighting ParseLossWeighting(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "uniform" => LossWeighting.Uniform,
+        "per-tensor" or "pertensor" => LossWeighting.PerTensor,
+        "classifier" => LossWeighting.Classifier,
+        var x => throw new TinaException($"Unknown loss weighting '{x}'. Use uniform, per-tensor or classifier."),
+    };
+
     private static ParameterNormalization ParseNormalization(string name) => name.Trim().ToLowerInvariant() switch
     {
         "none" => ParameterNormalization.None,
         "global" or "globalscale" => ParameterNormalization.GlobalScale,
         "per-tensor" or "pertensor" => ParameterNormalization.PerTensor,
-        "center" => ParameterNormalization.Center,
-        "standardize" or "standardise" => ParameterNormalization.Standardize,
-        var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global, per-tensor, center or standardize."),
+        var x => throw new TinaException($"Unknown normalisation '{x}'. Use none, global or per-tensor."),
     };
 
     /// <summary><c>--format onnx|head</c>: the whole classifier in one ONNX file, or a resnet18 classifier's head alone.</summary>

@@ -20,22 +20,46 @@ internal static class ZooCommands
         return cmd;
     }
 
+    /// <summary>
+    /// <c>--recipe NAME</c> on <c>tina zoo build</c> and <c>tina train</c>: the named set of zoo and generator settings
+    /// (<see cref="Recipes"/>) that options not given take their values from.
+    /// </summary>
+    public static readonly Option<string?> RecipeOption = new("--recipe")
+    {
+        Description = $"The named zoo + generator settings every option not given takes its value from: {string.Join("; ", Recipes.All.Select(x => $"{x.Name} ({x.Description})"))}. Default: zoo build, the --arch's recipe; train, the recipe the zoo was built with.",
+    };
+
+    /// <summary>
+    /// The recipe of a <c>tina zoo build</c>: <c>--recipe</c>, or the <c>--arch</c>'s (default cnn5k) recipe; a
+    /// <c>--arch</c> given beside a recipe of another architecture is refused.
+    /// </summary>
+    private static Recipe ChooseRecipe(ParseResult r)
+    {
+        bool archGiven = r.GetResult(GenericCommands.ArchOption) is { Implicit: false };
+        var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+        if (r.GetValue(RecipeOption) is not { } name) return Recipes.For(arch);
+        var recipe = Recipes.Get(name);
+        if (archGiven && recipe.Arch != arch)
+            throw new TinaException($"The recipe {recipe.Name} is for {recipe.Arch.ToName()} p-Models, not --arch {arch.ToName()}; leave --arch out or pick the {arch.ToName()} recipe, {Recipes.For(arch).Name}.");
+        return recipe;
+    }
+
     public static string DefaultDir(string artifacts, string dataset, PModelArch arch) => Path.Combine(artifacts, "zoo", $"{dataset}-{arch.ToName()}");
 
     private static Command Build()
     {
-        var tasks = new Option<int>("--tasks") { Description = "Training (ID) tasks (paper: 1000).", DefaultValueFactory = _ => 1000 };
-        var ood = new Option<int>("--ood") { Description = "Held-out (OOD) tasks (paper: 150).", DefaultValueFactory = _ => 150 };
-        var epochs = new Option<int?>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10; default 30 for resnet20 and cnn5k, 10 for resnet18: the winners of tina zoo tune on a validation split, docs/RESULTS.md)." };
-        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k — measured faster than 32 here —, 250 for resnet20)." };
-        var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: 0.05 for resnet20 and cnn5k, 0.005 for resnet18 — for the heads the tina zoo tune winner; for cnn5k the recipe whose generator scored best on validation zoos (--val-fraction), although lr 0.2 fine-tunes slightly better p-Models, docs/RESULTS.md)." };
+        var tasks = new Option<int?>("--tasks") { Description = "Training (ID) tasks (paper: 1000; default: the recipe's)." };
+        var ood = new Option<int?>("--ood") { Description = "Held-out (OOD) tasks (paper: 150; default: the recipe's)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Fine-tuning epochs per p-Model (paper: 10; default: the recipe's)." };
+        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: the recipe's — 8 for cnn5k, measured faster than 32 here, 250 for heads)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak SGD learning rate (default: the recipe's — 0.005 for resnet18 heads and 0.05 for resnet20 heads, the tina zoo tune winners; 0.05 for cnn5k, whose generator scored best on validation zoos although lr 0.2 fine-tunes slightly better p-Models, docs/RESULTS.md)." };
         var seed = new Option<int>("--seed") { Description = "Seed of tasks and fine-tuning.", DefaultValueFactory = _ => 0 };
         var smoothing = new Option<double>("--label-smoothing") { Description = "Label smoothing of the fine-tuning loss.", DefaultValueFactory = _ => 0.0 };
         var l2sp = new Option<double>("--l2-sp") { Description = "L2-SP: pull every fine-tuned number toward its generic starting value with this strength (0: off), so p-Models differ from the generic model in smaller, more alike ways.", DefaultValueFactory = _ => 0.0 };
         var bodyLr = new Option<double>("--body-lr-scale") { Description = "CNN-5K: the convolutions' learning rate as a share of --lr (the classifier keeps the full rate), e.g. 0.25; 1: one rate for all.", DefaultValueFactory = _ => 1.0 };
-        var classes = new Option<string>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default 2-10, so the generator learns every prompt length).", DefaultValueFactory = _ => "2-10" };
+        var classes = new Option<string?>("--classes") { Description = "Classes per task: N, or a range MIN-MAX whose every count is drawn equally often (paper: 10; default: the recipe's, 2-10, so the generator learns every prompt length)." };
         var outDir = new Option<string?>("--out") { Description = "Zoo folder (default: ARTIFACTS/zoo/DATASET-ARCH)." };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per fine-tuning step (a task needs at least this many training images; lower it for small datasets such as Caltech-101).", DefaultValueFactory = _ => 64 };
+        var batchSize = new Option<int?>("--batch-size") { Description = "Images per fine-tuning step (a task needs at least this many training images; lower it for small datasets such as Caltech-101; default: the recipe's, 64)." };
         var views = new Option<int>("--augmented-views") { Description = "ResNet-20 heads: precomputed randomly augmented views of the training images (0: un-augmented features).", DefaultValueFactory = _ => 0 };
         var unseen = new Option<double>("--unseen-classes") { Description = "Share of the dataset's classes kept out of every training task (e.g. 0.5; seeded, listed in the manifest); the OOD tasks are then split evenly into 0 %, 20 %, 50 % and 100 % unseen classes (the paper's Table 3).", DefaultValueFactory = _ => 0.0 };
         var processes = new Option<int>("--processes") { Description = "Build in N processes at once, each a slice of the task groups with TINA_THREADS/N threads, merged into --out when all are done (byte for byte the zoo one process with TINA_THREADS/N threads builds; rerun to resume). On 2 cores two one-thread processes built 24.3 ten-class CNN-5K p-Models per minute at 10 epochs, one two-thread process 19–21 (docs/RESULTS.md).", DefaultValueFactory = _ => 1 };
@@ -43,16 +67,18 @@ internal static class ZooCommands
         var shard = new Option<string?>("--shard") { Description = "Build only slice I/N of the task groups (one machine of N; e.g. 0/3), into its own --out folder; merge the slices with tina zoo merge." };
         var cmd = new Command("build", "Fine-tune one p-Model per task from the generic model; resumable (rerun to continue after a crash or kill).")
         {
-            Datasets.DatasetOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, bodyLr, smoothing, l2sp, seed, classes, batchSize, views, unseen, valFraction, outDir, shard, processes,
+            Datasets.DatasetOption, RecipeOption, GenericCommands.ArchOption, tasks, ood, epochs, group, lr, bodyLr, smoothing, l2sp, seed, classes, batchSize, views, unseen, valFraction, outDir, shard, processes,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
-            var arch = PModelArchNames.Parse(r.GetValue(GenericCommands.ArchOption)!);
+            var recipe = ChooseRecipe(r);
+            var arch = recipe.Arch;
             var slice = r.GetValue(shard) is { } sliceText ? ZooSlice.Parse(sliceText) : null;
             // Bad options fail before anything is loaded.
-            int fineTuneEpochs = r.GetValue(epochs) ?? FineTuneOptions.DefaultEpochs(arch);
+            var z = recipe.Zoo;
+            int trainTasks = r.GetValue(tasks) ?? z.TrainTasks, oodTasks = r.GetValue(ood) ?? z.OodTasks, fineTuneEpochs = r.GetValue(epochs) ?? z.Epochs, batch = r.GetValue(batchSize) ?? z.BatchSize;
             if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
-            if (r.GetValue(tasks) < 1 || r.GetValue(ood) < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || r.GetValue(batchSize) < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
+            if (trainTasks < 1 || oodTasks < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || batch < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
             if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
             if (!(r.GetValue(bodyLr) >= 0)) throw new TinaException($"--body-lr-scale must be 0 or more; got {r.GetValue(bodyLr)}.");
             if (r.GetValue(valFraction) is < 0 or >= 1 || double.IsNaN(r.GetValue(valFraction))) throw new TinaException($"--val-fraction must be at least 0 and below 1; got {r.GetValue(valFraction)}.");
@@ -63,21 +89,22 @@ internal static class ZooCommands
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
-            var (minClasses, maxClasses) = ParseClassRange(r.GetValue(classes));
-            var options = new ZooBuildOptions
+            var (minClasses, maxClasses) = r.GetValue(classes) is { } classText ? ParseClassRange(classText) : (z.MinClasses, z.MaxClasses);
+            var defaults = recipe.ZooOptions();
+            var options = defaults with
             {
-                TrainTasks = r.GetValue(tasks), OodTasks = r.GetValue(ood), Seed = r.GetValue(seed),
+                TrainTasks = trainTasks, OodTasks = oodTasks, Seed = r.GetValue(seed),
                 ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
-                FineTune = new FineTuneOptions
+                FineTune = defaults.FineTune with
                 {
-                    Epochs = fineTuneEpochs, BatchSize = r.GetValue(batchSize), LearningRate = r.GetValue(lr) ?? FineTuneOptions.DefaultLearningRate(arch), LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
-                    ModelsPerGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250), AugmentedViews = r.GetValue(views),
+                    Epochs = fineTuneEpochs, BatchSize = batch, LearningRate = r.GetValue(lr) ?? z.LearningRate, LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
+                    ModelsPerGroup = r.GetValue(group) ?? z.ModelsPerGroup, AugmentedViews = r.GetValue(views),
                 },
                 Slice = slice, UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction),
             };
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch) + (slice is null ? "" : $"-slice{slice.Index}of{slice.Count}"));
             var counts = minClasses == maxClasses ? $"{maxClasses} classes" : $"{minClasses}-{maxClasses} classes";
-            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/]: {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once{(slice is null ? "" : $"; slice {slice} of the task groups")}.");
+            AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/] (recipe {Markup.Escape(recipe.Name)}): {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once{(slice is null ? "" : $"; slice {slice} of the task groups")}.");
             var builder = new ZooBuilder(generic, genericPath, data, options);
             // A finished zoo (or one started by a single process) is completed in this process.
             bool inProcesses = r.GetValue(processes) > 1 && !File.Exists(Path.Combine(dir, ZooManifest.FileName));
@@ -121,7 +148,7 @@ internal static class ZooCommands
         var viewsList = new Option<string>("--augmented-views") { Description = "ResNet-20 heads: numbers of precomputed augmented views to try (0: un-augmented features).", DefaultValueFactory = _ => "0" };
         var fraction = new Option<double>("--val-fraction") { Description = "Fraction of each class's training images held out as the validation split (ignored when the generic model was trained with --holdout: its held-out images are used).", DefaultValueFactory = _ => 0.1 };
         var seed = new Option<int>("--seed") { Description = "Seed of the validation split and the tasks.", DefaultValueFactory = _ => 0 };
-        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: 8 for cnn5k, 250 for resnet20)." };
+        var group = new Option<int?>("--group") { Description = "p-Models trained at once (default: the architecture's recipe's — 8 for cnn5k, 250 for heads)." };
         var cmd = new Command("tune", "Choose the stage-2 recipe on a validation split carved from the training images (never the test split): every combination of the given values fine-tunes the same tasks.")
         {
             Datasets.DatasetOption, GenericCommands.ArchOption, tasks, classes, lr, epochs, smoothing, l2spList, viewsList, fraction, seed, group,
@@ -141,7 +168,7 @@ internal static class ZooCommands
             CliContext.TorchDevice(r);
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
-            int perGroup = r.GetValue(group) ?? (arch == PModelArch.Cnn5k ? 8 : 250);
+            int perGroup = r.GetValue(group) ?? Recipes.For(arch).Zoo.ModelsPerGroup;
             var recipes = (from v in vws from l in lrs from e in eps from s in lss from sp in sps
                            select new FineTuneOptions { LearningRate = l, Epochs = e, LabelSmoothing = s, L2SP = sp, ModelsPerGroup = perGroup, AugmentedViews = v }).ToList();
             AnsiConsole.MarkupLine($"Trying {recipes.Count} recipes on {r.GetValue(tasks)} tasks of {minClasses}-{maxClasses} classes, validation = {r.GetValue(fraction):P0} of each class's training images.");

@@ -222,6 +222,14 @@ public static class OnnxExporter
         return plus >= 0 ? v[..plus] : v;
     }
 
+    /// <summary>
+    /// Records <paramref name="mode"/> (<c>iso-crop</c>, <c>iso-pad</c> or <c>fill</c>) as the resize policy of a model
+    /// built here for <paramref name="arch"/>'s input size, in place of the default the builders write, so a model is
+    /// serialised once with the policy of the ML.NET pipeline that embeds it.
+    /// </summary>
+    internal static void SetResizeMode(ModelProto proto, PModelArch arch, string mode) =>
+        proto.MetadataProps.Single(p => p.Key == TinaOnnxSchema.ResizeKey).Value = TinaOnnxSchema.ResizeJson(mode, arch.InputSize());
+
     internal static void AddMetadata(ModelProto proto, string key, string value) =>
         proto.MetadataProps.Add(new StringStringEntryProto { Key = key, Value = value });
 

@@ -24,7 +24,7 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
 {
     private readonly TransformsCatalog _catalog;
     private readonly TinaGenerateOptions _options;
-    private readonly string[] _classes;
+    private readonly Tasks.ClassList _classes; // parsed once; the generation path only checks its length
     private readonly SemaphoreSlim _gate = new(1, 1);
     private TinaGeneratedClassifier? _generated;
 
@@ -45,7 +45,7 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
         PModelEnsemble.CheckSize(options.Ensemble, nameof(TinaGenerateOptions.Ensemble));
         _catalog = catalog;
         _options = options;
-        _classes = [.. options.ParseClasses(options.Generator?.MaxClasses ?? int.MaxValue)];
+        _classes = options.ParseClasses(options.Generator?.MaxClasses ?? int.MaxValue);
     }
 
     /// <summary>The generated p-Model (generated on first use); for an ensemble, use <see cref="GeneratedEnsemble"/>.</summary>
@@ -124,7 +124,7 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
     /// </summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        var placeholder = new PModel(PModelArch.Cnn5k, _classes, new float[ParameterLayout.For(PModelArch.Cnn5k, _classes.Length).Count]);
+        var placeholder = new PModel(PModelArch.Cnn5k, [.. _classes], new float[ParameterLayout.For(PModelArch.Cnn5k, _classes.Count).Count]);
         var o = ColumnOptions();
         o.OnnxModel = OnnxExporter.Export(placeholder);
         return new TinaClassifierEstimator(_catalog, o).GetOutputSchema(inputSchema);
@@ -156,5 +156,5 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
     /// <summary>The one generation path (<see cref="TinaGeneratedClassifier"/>), the classes parsed against the generator's maximum.</summary>
     private TinaGeneratedClassifier Generate(TinaGenerator generator, CancellationToken cancellationToken) =>
         TinaGeneratedClassifier.Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(_classes, generator.MaxClasses)),
-            _options.ToGenerateOptions(), _options.Format, cancellationToken);
+            _options.ToGenerateOptions(), _options.Format, cancellationToken, _options.Resizing);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.Generation;
@@ -91,7 +92,12 @@ public sealed class TinaGeneratedClassifier
         return Task.Run(() => Generate(generator, ClassPrompt.OfNames(Tasks.ClassList.Parse(classes, generator.MaxClasses)), options, format, cancellationToken), cancellationToken);
     }
 
-    internal static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options, ClassifierFormat format, CancellationToken cancellationToken)
+    /// <summary>
+    /// The one generation path: samples <paramref name="classes"/> and exports them once, with <paramref name="resizing"/>
+    /// recorded as the model's resize policy (the one of the ML.NET pipeline that will embed it).
+    /// </summary>
+    internal static TinaGeneratedClassifier Generate(TinaGenerator generator, IReadOnlyList<ClassPrompt> classes, GenerateOptions? options, ClassifierFormat format, CancellationToken cancellationToken,
+        Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind resizing = TinaCatalog.Defaults.Resizing)
     {
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentNullException.ThrowIfNull(classes);
@@ -100,7 +106,7 @@ public sealed class TinaGeneratedClassifier
         var models = generator.GenerateEnsembles([classes], options, cancellationToken)[0];
         var elapsed = sw.Elapsed;
         CheckBackbone(generator);
-        return Export(models, options, format, elapsed);
+        return Export(models, options, format, elapsed, resizing);
     }
 
     /// <summary>
@@ -117,12 +123,14 @@ public sealed class TinaGeneratedClassifier
             throw new TinaException($"The generator in {generator.CheckpointDir} makes heads for the ResNet-18 file {trainedOn}, but this app has {found.ModelPath} ({found.Identity}); use the {ResNet18Backbone.PackageId} version it was trained with.");
     }
 
-    private static TinaGeneratedClassifier Export(PModelEnsemble models, GenerateOptions options, ClassifierFormat format, TimeSpan elapsed)
+    private static TinaGeneratedClassifier Export(PModelEnsemble models, GenerateOptions options, ClassifierFormat format, TimeSpan elapsed,
+        Microsoft.ML.Transforms.Image.ImageResizingEstimator.ResizingKind resizing = TinaCatalog.Defaults.Resizing)
     {
         var prompt = string.Join(", ", models.Labels);
         var method = options.Describe();
-        var onnx = format == ClassifierFormat.Head ? OnnxExporter.ExportHead(models, prompt, method) : OnnxExporter.Export(models, prompt, method);
-        return new TinaGeneratedClassifier(models, onnx, prompt, method, elapsed) { Format = format };
+        var proto = format == ClassifierFormat.Head ? OnnxExporter.BuildHead(models, prompt, method) : OnnxExporter.BuildModel(models, prompt, method);
+        if (resizing != TinaCatalog.Defaults.Resizing) OnnxExporter.SetResizeMode(proto, models.Arch, OnnxResizePolicy.ModeName(resizing));
+        return new TinaGeneratedClassifier(models, proto.ToByteArray(), prompt, method, elapsed) { Format = format };
     }
 
     /// <summary>Whether <see cref="Onnx"/> is the whole classifier or the head alone.</summary>

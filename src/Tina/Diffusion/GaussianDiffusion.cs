@@ -93,13 +93,10 @@ public sealed class GaussianDiffusion
     /// <summary>
     /// Generates p-Model vectors [B, P] for the prompts <paramref name="classTokens"/> [B, K, textDim] (on the model's
     /// device). <paramref name="steps"/>: sampling steps (null = all T for DDPM, 50 for DDIM). <paramref name="mask"/>
-    /// ([P] or [B, P]) zeroes padded parameters in every x0 prediction and in the result. Call <c>model.eval()</c>
-    /// first if it has dropout.
+    /// ([P] or [B, P]) zeroes padded parameters in every x0 prediction and in the result.
     /// </summary>
     public Tensor Sample(TinaTransformer model, Tensor classTokens, DiffusionSampler sampler, int? steps, Generator generator, Tensor? mask = null)
     {
-        if (model.training && model.Config.Dropout > 0)
-            throw new InvalidOperationException("Sampling with dropout active would draw from the global generator; call model.eval() first.");
         return Sample(model.forward, model.ParameterCount, classTokens, sampler, steps, generator, mask);
     }
 
@@ -125,8 +122,6 @@ public sealed class GaussianDiffusion
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled (checked before every step).</exception>
     public Tensor Sample(TinaTransformer model, Tensor classTokens, DiffusionSampler sampler, int? steps, IReadOnlyList<Generator> generators, Tensor? mask = null, CancellationToken cancellationToken = default)
     {
-        if (model.training && model.Config.Dropout > 0)
-            throw new InvalidOperationException("Sampling with dropout active would draw from the global generator; call model.eval() first.");
         return Sample(model.forward, model.ParameterCount, classTokens, sampler, steps, generators, mask, cancellationToken);
     }
 

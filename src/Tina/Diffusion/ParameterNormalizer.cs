@@ -20,17 +20,14 @@ public sealed class ParameterNormalizer
 
     private const string FormatName = "tina-parameter-normalizer";
     private readonly double[] _means, _stds;
-    private readonly double[]? _center, _spread;
 
-    private ParameterNormalizer(ParameterNormalization kind, ParameterLayout layout, double scale, double[] means, double[] stds, double[]? center = null, double[]? spread = null)
+    private ParameterNormalizer(ParameterNormalization kind, ParameterLayout layout, double scale, double[] means, double[] stds)
     {
-        _spread = spread;
         Kind = kind;
         Layout = layout;
         Scale = scale;
         _means = means;
         _stds = stds;
-        _center = center;
     }
 
     /// <summary>The normalisation.</summary>
@@ -48,12 +45,6 @@ public sealed class ParameterNormalizer
     /// <summary>Per-tensor standard deviations, in layout order (<see cref="ParameterNormalization.PerTensor"/>; 1 otherwise).</summary>
     public IReadOnlyList<double> TensorStds => _stds;
 
-    /// <summary>The zoo's mean p-Model [P] subtracted by <see cref="ParameterNormalization.Center"/> and <see cref="ParameterNormalization.Standardize"/>; null for the other kinds.</summary>
-    public IReadOnlyList<double>? Center => _center;
-
-    /// <summary>Each parameter's standard deviation over the zoo [P], divided out by <see cref="ParameterNormalization.Standardize"/>; null for the other kinds.</summary>
-    public IReadOnlyList<double>? Spread => _spread;
-
     /// <summary>The identity normaliser.</summary>
     public static ParameterNormalizer Identity(ParameterLayout layout) =>
         new(ParameterNormalization.None, layout, 1.0, new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray());
@@ -69,13 +60,6 @@ public sealed class ParameterNormalizer
         var m = mask is null ? ones_like(x) : mask.detach().cpu().to(ScalarType.Float64).expand_as(x);
         if (kind == ParameterNormalization.GlobalScale)
             return new(kind, layout, GlobalScaleNumerator / Std(x, m), new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray());
-        if (kind == ParameterNormalization.Center)
-            return new(kind, layout, 1.0, new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray(), MeanModel(layout, x, m));
-        if (kind == ParameterNormalization.Standardize)
-        {
-            var center = MeanModel(layout, x, m);
-            return new(kind, layout, 1.0, new double[layout.Entries.Count], Enumerable.Repeat(1.0, layout.Entries.Count).ToArray(), center, SpreadModel(layout, x, m, center));
-        }
         var means = new double[layout.Entries.Count];
         var stds = new double[layout.Entries.Count];
         for (int i = 0; i < layout.Entries.Count; i++)
@@ -127,8 +111,6 @@ public sealed class ParameterNormalizer
             ["scale"] = Scale,
             ["tensors"] = tensors,
         };
-        if (_center is not null) root["center"] = new JsonArray(_center.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
-        if (_spread is not null) root["spread"] = new JsonArray(_spread.Select(v => (JsonNode?)JsonValue.Create(v)).ToArray());
         return root.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
 
@@ -140,7 +122,10 @@ public sealed class ParameterNormalizer
         {
             var root = JsonNode.Parse(json)?.AsObject() ?? throw new InvalidDataException("not a JSON object");
             if ((string?)root["format"] != FormatName) throw new InvalidDataException($"format is not '{FormatName}'");
-            var kind = Enum.Parse<ParameterNormalization>((string)root["kind"]!);
+            var kindName = (string)root["kind"]!;
+            if (kindName is "Center" or "Standardize")
+                throw new InvalidDataException($"the normalisation '{kindName}' was removed (it measured no gain); the last commit with it is {RemovedOptions.LastCommit}");
+            var kind = Enum.Parse<ParameterNormalization>(kindName);
             var layout = ParameterLayout.For(PModelArchNames.Parse((string)root["arch"]!), (int)root["classes"]!);
             if ((int)root["parameters"]! != layout.Count) throw new InvalidDataException($"parameter count {(int)root["parameters"]!} does not match the layout ({layout.Count})");
             var tensors = root["tensors"]!.AsArray();
@@ -156,22 +141,7 @@ public sealed class ParameterNormalizer
             }
             double scale = (double)root["scale"]!;
             if (!(scale > 0) || !double.IsFinite(scale)) throw new InvalidDataException($"bad scale {scale}");
-            double[]? center = null, spread = null;
-            if (kind is ParameterNormalization.Center or ParameterNormalization.Standardize)
-            {
-                var c = root["center"]?.AsArray() ?? throw new InvalidDataException("a centering normaliser needs its mean p-Model ('center')");
-                if (c.Count != layout.Count) throw new InvalidDataException($"the mean p-Model has {c.Count} numbers, the layout {layout.Count}");
-                center = c.Select(v => (double)v!).ToArray();
-                if (center.Any(v => !double.IsFinite(v))) throw new InvalidDataException("the mean p-Model has a non-finite number");
-            }
-            if (kind == ParameterNormalization.Standardize)
-            {
-                var d = root["spread"]?.AsArray() ?? throw new InvalidDataException("a standardising normaliser needs its per-parameter spread ('spread')");
-                if (d.Count != layout.Count) throw new InvalidDataException($"the spread has {d.Count} numbers, the layout {layout.Count}");
-                spread = d.Select(v => (double)v!).ToArray();
-                if (spread.Any(v => !(v > 0) || !double.IsFinite(v))) throw new InvalidDataException("the spread has a number that is not positive and finite");
-            }
-            return new(kind, layout, scale, means, stds, center, spread);
+            return new(kind, layout, scale, means, stds);
         }
         catch (Exception e) when (e is JsonException or InvalidDataException or InvalidOperationException or ArgumentException or NullReferenceException or FormatException or ITinaError)
         {
@@ -204,68 +174,7 @@ public sealed class ParameterNormalizer
             Array.Fill(shift, _means[i], e.Offset, e.Length);
             Array.Fill(gain, Scale / _stds[i], e.Offset, e.Length);
         }
-        _center?.CopyTo(shift, 0);
-        if (_spread is not null)
-            for (int j = 0; j < gain.Length; j++) gain[j] = 1.0 / _spread[j];
         return (tensor(shift).to(like.dtype).to(like.device), tensor(gain).to(like.dtype).to(like.device));
-    }
-
-    /// <summary>
-    /// The mean p-Model of a zoo [N, P] over its unmasked entries: per parameter, except one mean row for all classifier
-    /// rows and one mean for all biases (so that permuting classes commutes with centering).
-    /// </summary>
-    private static double[] MeanModel(ParameterLayout layout, Tensor x, Tensor m)
-    {
-        using var scope = NewDisposeScope();
-        var sum = (x * m).sum([0L]).data<double>().ToArray();
-        var count = m.sum([0L]).data<double>().ToArray();
-        var center = new double[layout.Count];
-        for (int j = 0; j < center.Length; j++) center[j] = count[j] > 0 ? sum[j] / count[j] : 0.0;
-        var w = layout["fc.weight"];
-        var b = layout["fc.bias"];
-        int rows = (int)w.Shape[0], f = (int)w.Shape[1];
-        for (int k = 0; k < f; k++)
-        {
-            double s = 0, n = 0;
-            for (int r = 0; r < rows; r++) { s += sum[w.Offset + r * f + k]; n += count[w.Offset + r * f + k]; }
-            for (int r = 0; r < rows; r++) center[w.Offset + r * f + k] = n > 0 ? s / n : 0.0;
-        }
-        double bs = 0, bn = 0;
-        for (int r = 0; r < rows; r++) { bs += sum[b.Offset + r]; bn += count[b.Offset + r]; }
-        for (int r = 0; r < rows; r++) center[b.Offset + r] = bn > 0 ? bs / bn : 0.0;
-        return center;
-    }
-
-    /// <summary>
-    /// Per-parameter standard deviation of a zoo [N, P] about <paramref name="center"/> over its unmasked entries, pooled
-    /// like <see cref="MeanModel"/> (one per classifier feature, one for the biases), each floored at 1e-3 of its
-    /// tensor's mean spread so that a number the zoo never moves does not divide by zero.
-    /// </summary>
-    private static double[] SpreadModel(ParameterLayout layout, Tensor x, Tensor m, double[] center)
-    {
-        using var scope = NewDisposeScope();
-        var squares = ((x - tensor(center).to(x.dtype)).square() * m).sum([0L]).data<double>().ToArray();
-        var count = m.sum([0L]).data<double>().ToArray();
-        var w = layout["fc.weight"];
-        var b = layout["fc.bias"];
-        int rows = (int)w.Shape[0], f = (int)w.Shape[1];
-        void Pool(IEnumerable<int> indices)
-        {
-            var list = indices.ToList();
-            double s = list.Sum(j => squares[j]), n = list.Sum(j => count[j]);
-            foreach (var j in list) { squares[j] = s; count[j] = n; }
-        }
-        for (int k = 0; k < f; k++) Pool(Enumerable.Range(0, rows).Select(r => w.Offset + r * f + k));
-        Pool(Enumerable.Range(0, rows).Select(r => b.Offset + r));
-        var spread = new double[layout.Count];
-        for (int j = 0; j < spread.Length; j++) spread[j] = count[j] > 1 ? Math.Sqrt(squares[j] / (count[j] - 1)) : 0.0;
-        foreach (var e in layout.Entries)
-        {
-            double mean = Enumerable.Range(e.Offset, e.Length).Average(j => spread[j]);
-            double floor = Math.Max(1e-3 * mean, 1e-8);
-            for (int j = e.Offset; j < e.Offset + e.Length; j++) spread[j] = Math.Max(spread[j], floor);
-        }
-        return spread;
     }
 
     /// <summary>Standard deviation of the masked entries (about their masked mean), floored to avoid division by zero.</summary>

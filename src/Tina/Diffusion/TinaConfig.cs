@@ -10,20 +10,11 @@ namespace Tina.Diffusion;
 /// <param name="ChunkSize">Parameter-token chunk size M (576 in the paper).</param>
 /// <param name="TextDim">Dimension of one class embedding (CLIP ViT-B/32: 512; GloVe: 100).</param>
 /// <param name="MaxClasses">Class slots in the prompt (the padded sequence length; 10 in the paper).</param>
-/// <param name="Dropout">Dropout after the embeddings, in attention and on the residual branches (0 in the released code).</param>
-/// <param name="MergedTextToken">
-/// Ablation: one text token (the mean of the class embeddings through one linear, TAPER-style) instead of one token per
-/// class slot. Loses the class order, so the generated classifier rows cannot follow the prompt.
-/// </param>
-/// <param name="ClassifierRowTokens">
-/// Tokenize fc.weight one classifier row per token, whatever <paramref name="ChunkSize"/> (the paper: off — every tensor
-/// in chunks of M). See <see cref="ParameterTokenizer"/>; measured in docs/RESULTS.md.
-/// </param>
-/// <param name="SharedSlots">
-/// Needs <paramref name="ClassifierRowTokens"/>. One encoder and one decoder for all classifier-row tokens and one
-/// encoder for all class tokens (the paper: one of each per slot), and row token k also receives class token k's
-/// encoding, so every slot teaches the same text → row mapping and a row knows its class without having to find it
-/// by attention. Classifier augmentation makes the slots exchangeable anyway; sharing builds that in (docs/RESULTS.md).
+/// <param name="Tokens">
+/// How the classifier is cut into tokens and the class texts are read (<see cref="TokenLayout"/>): by default
+/// <see cref="TokenLayout.SharedSlots"/>, the layout of every recipe and of <see cref="Generation.TinaTrainingOptions"/>
+/// (the paper's: <see cref="TokenLayout.Chunks"/>). Checkpoints written before the enum stored three switches, read by
+/// <see cref="Generation.TinaCheckpoint"/> into it.
 /// </param>
 public sealed record TinaConfig(
     int HiddenSize,
@@ -32,11 +23,20 @@ public sealed record TinaConfig(
     int ChunkSize = ParameterTokenizer.DefaultChunkSize,
     int TextDim = 512,
     int MaxClasses = SequencePadding.DefaultMaxClasses,
-    double Dropout = 0.0,
-    bool MergedTextToken = false,
-    bool ClassifierRowTokens = false,
-    bool SharedSlots = false)
+    TokenLayout Tokens = TokenLayout.SharedSlots)
 {
+    /// <summary>Whether fc.weight is cut one classifier row per token, whatever <see cref="ChunkSize"/> (<see cref="ParameterTokenizer"/>).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool ClassifierRowTokens => Tokens.ClassifierRowTokens();
+
+    /// <summary>Whether each class slot's row, bias and text are one token through one shared encoder and decoder.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool SharedSlots => Tokens.SharedSlots();
+
+    /// <summary>Whether the class texts are merged into one token (the TAPER ablation).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public bool MergedTextToken => Tokens.MergedTextToken();
+
     /// <summary>For unit tests: d 64, 2 layers, 4 heads.</summary>
     public static TinaConfig Tiny => new(64, 2, 4);
 
@@ -65,10 +65,8 @@ public sealed record TinaConfig(
             throw new ArgumentException($"Invalid Tina config {this}: sizes must be positive.");
         if (HiddenSize % Heads != 0)
             throw new ArgumentException($"Hidden size {HiddenSize} is not divisible by {Heads} heads.");
-        if (Dropout is < 0 or >= 1)
-            throw new ArgumentException($"Dropout {Dropout} must be in [0, 1).");
-        if (SharedSlots && (!ClassifierRowTokens || MergedTextToken))
-            throw new ArgumentException("Shared slots need classifier-row tokens and one text token per class.");
+        if (!Enum.IsDefined(Tokens))
+            throw new ArgumentException($"Unknown token layout {Tokens}.");
         return this;
     }
 }

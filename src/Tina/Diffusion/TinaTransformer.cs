@@ -24,7 +24,6 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
     private readonly Linear time_encoder;
     private readonly LayerNorm ln_in, ln_f;
     private readonly Parameter pos_emb;
-    private readonly Dropout emb_drop;
     private readonly ModuleList<TransformerBlock> blocks;
     private readonly int _bodyTokens; // parameter tokens before the classifier
 
@@ -50,8 +49,7 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
         time_encoder = Linear(TimestepFeatures.Size, d);
         ln_in = LayerNorm(d);
         pos_emb = Parameter(zeros(1, config.SharedSlots ? _bodyTokens + 2 : SequenceLength, d));
-        emb_drop = Dropout(config.Dropout);
-        blocks = ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(d, config.Heads, config.Dropout)).ToArray());
+        blocks = ModuleList(Enumerable.Range(0, config.Layers).Select(_ => new TransformerBlock(d, config.Heads)).ToArray());
         ln_f = LayerNorm(d);
         RegisterComponents();
         using var gen = new Generator((ulong)seed, CPU);
@@ -90,7 +88,7 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
         if (Config.MergedTextToken) parts.Add(class_encoders[0].forward(classTokens.mean([1L])));
         else parts.AddRange(class_encoders.Select((enc, k) => enc.forward(classTokens.select(1, k))));
         parts.Add(time_encoder.forward(TimestepFeatures.Encode(t)));
-        var h = emb_drop.forward(ln_in.forward(stack(parts, 1)).Plus(pos_emb));
+        var h = ln_in.forward(stack(parts, 1)).Plus(pos_emb);
         foreach (var block in blocks) h = block.forward(h);
         h = ln_f.forward(h);
         var outputs = param_decoders.Select((dec, i) => dec.forward(h.select(1, i))).ToList();
@@ -111,7 +109,7 @@ public sealed class TinaTransformer : Module<Tensor, Tensor, Tensor, Tensor>
         var time = time_encoder.forward(TimestepFeatures.Encode(t)).unsqueeze(1);
         var tokens = nb > 0 ? cat([stack(body, 1), slots, time], 1) : cat([slots, time], 1);
         var pos = cat([pos_emb.narrow(1, 0, nb), pos_emb.narrow(1, nb, 1).expand(1, k, d), pos_emb.narrow(1, nb + 1, 1)], 1);
-        var h = emb_drop.forward(ln_in.forward(tokens).Plus(pos));
+        var h = ln_in.forward(tokens).Plus(pos);
         foreach (var block in blocks) h = block.forward(h);
         h = ln_f.forward(h);
         var outputs = Enumerable.Range(0, nb).Select(i => param_decoders[i].forward(h.select(1, i))).ToList();

@@ -13,23 +13,19 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
 {
     private readonly LayerNorm ln_1, ln_2;
     private readonly Linear attn_qkv, attn_proj, mlp_fc, mlp_proj;
-    private readonly Dropout resid_drop;
     private readonly int _heads;
-    private readonly double _attnDropout;
 
     /// <summary>Creates a block of width <paramref name="hiddenSize"/> with <paramref name="heads"/> heads.</summary>
-    public TransformerBlock(int hiddenSize, int heads, double dropout) : base(nameof(TransformerBlock))
+    public TransformerBlock(int hiddenSize, int heads) : base(nameof(TransformerBlock))
     {
         if (hiddenSize % heads != 0) throw new ArgumentException($"Hidden size {hiddenSize} is not divisible by {heads} heads.");
         _heads = heads;
-        _attnDropout = dropout;
         ln_1 = LayerNorm(hiddenSize);
         attn_qkv = Linear(hiddenSize, 3 * hiddenSize);
         attn_proj = Linear(hiddenSize, hiddenSize);
         ln_2 = LayerNorm(hiddenSize);
         mlp_fc = Linear(hiddenSize, 4 * hiddenSize);
         mlp_proj = Linear(4 * hiddenSize, hiddenSize);
-        resid_drop = Dropout(dropout);
         RegisterComponents();
     }
 
@@ -40,11 +36,11 @@ public sealed class TransformerBlock : Module<Tensor, Tensor>
         long b = x.shape[0], s = x.shape[1], d = x.shape[2];
         // Multi-head self-attention: [B, S, 3d] → three [B, heads, S, d/heads].
         var qkv = attn_qkv.forward(ln_1.forward(x)).view(b, s, 3, _heads, d / _heads).permute(2, 0, 3, 1, 4);
-        var y = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], null, training ? _attnDropout : 0.0, false);
+        var y = functional.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2], null, 0.0, false);
         y = y.transpose(1, 2).reshape(b, s, d);
-        x = x.Plus(resid_drop.forward(attn_proj.forward(y)));
+        x = x.Plus(attn_proj.forward(y));
         // Feed-forward: d → 4d → GELU → d.
-        x = x.Plus(resid_drop.forward(mlp_proj.forward(functional.gelu(mlp_fc.forward(ln_2.forward(x))))));
+        x = x.Plus(mlp_proj.forward(functional.gelu(mlp_fc.forward(ln_2.forward(x)))));
         return x.MoveToOuterDisposeScope();
     }
 }

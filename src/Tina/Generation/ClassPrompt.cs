@@ -25,7 +25,24 @@ public sealed record ClassPrompt(string Label, string Text)
     public static ClassPrompt OfName(string name) => new(name, name);
 
     /// <summary>Each class of <paramref name="names"/> conditioned on its own name.</summary>
-    public static IReadOnlyList<ClassPrompt> OfNames(IEnumerable<string> names) => names.Select(OfName).ToList();
+    public static IReadOnlyList<ClassPrompt> OfNames(IEnumerable<string> names) =>
+        names is ClassList parsed ? new ParsedNames(parsed) : names.Select(OfName).ToList();
+
+    /// <summary>The classes of a parsed <see cref="ClassList"/>, each conditioned on its name: <see cref="Check"/> does not parse their labels again.</summary>
+    private sealed class ParsedNames(ClassList names) : IReadOnlyList<ClassPrompt>
+    {
+        private readonly ClassPrompt[] _classes = names.Select(OfName).ToArray();
+
+        public ClassList Names { get; } = names;
+
+        public int Count => _classes.Length;
+
+        public ClassPrompt this[int index] => _classes[index];
+
+        public IEnumerator<ClassPrompt> GetEnumerator() => ((IEnumerable<ClassPrompt>)_classes).GetEnumerator();
+
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+    }
 
     /// <summary>
     /// Checks a prompt of classes: 1 to <paramref name="maxClasses"/> classes, labels valid and distinct class names,
@@ -37,7 +54,7 @@ public sealed record ClassPrompt(string Label, string Text)
     {
         ArgumentNullException.ThrowIfNull(classes);
         if (classes.Any(c => c is null || c.Label is null || c.Text is null)) throw new InvalidPromptException("A class of the prompt has no label or no text.");
-        var labels = ClassList.Parse(classes.Select(c => c.Label), maxClasses);
+        var labels = ClassList.Parse(classes is ParsedNames parsed ? parsed.Names : classes.Select(c => c.Label), maxClasses);
         if (labels.Count != classes.Count)
             throw new InvalidPromptException($"Each class needs one label without commas, semicolons or line breaks; the {classes.Count} labels read as {labels.Count} classes.");
         var result = new ClassPrompt[classes.Count];

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 using Tina.Diffusion;
 using Tina.IO;
@@ -35,6 +36,13 @@ public sealed record TinaCheckpointState
     /// <summary>The transformer configuration.</summary>
     public required TinaConfig Config { get; init; }
 
+    /// <summary>
+    /// The <see cref="Tina.Recipe"/> the generator was trained with (<c>tina train --recipe</c>); null for one trained
+    /// before recipes or without one (its architecture's recipe then gives the defaults, e.g. the DDIM steps).
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Recipe { get; init; }
+
     /// <summary>The training options.</summary>
     public required TinaTrainingOptions Options { get; init; }
 
@@ -68,12 +76,6 @@ public sealed record TinaCheckpointState
     /// </summary>
     public string? Backbone { get; init; }
 
-    /// <summary>
-    /// The generic model's classes, in label order, when the generator was trained relative to classifier selection
-    /// (<see cref="TinaTrainingOptions.RelativeTo"/>); their tensors are the weights file's <c>base.*</c>. Null otherwise.
-    /// </summary>
-    public string[]? BaseClasses { get; init; }
-
     /// <summary>The parameter normaliser (<see cref="ParameterNormalizer.ToJson"/>).</summary>
     public required string Normalizer { get; init; }
 
@@ -83,7 +85,7 @@ public sealed record TinaCheckpointState
     /// <summary>Training seconds so far (over all resumed runs).</summary>
     public double Seconds { get; init; }
 
-    /// <summary>Safetensors file of the epoch: <c>model.*</c>, <c>ema.*</c>, <c>text.embeddings</c>, for ResNet-20 <c>frozen.*</c> and, relative to classifier selection, <c>base.*</c>.</summary>
+    /// <summary>Safetensors file of the epoch: <c>model.*</c>, <c>ema.*</c>, <c>text.embeddings</c>, for ResNet-20 <c>frozen.*</c>.</summary>
     public required string WeightsFile { get; init; }
 
     /// <summary>TorchSharp optimizer state file of the epoch.</summary>
@@ -95,24 +97,19 @@ public sealed record TinaCheckpointState
 /// tensor names carry a prefix per part: <c>model.*</c> (the transformer's state dict), <c>ema.*</c> (the exponential
 /// moving average of every <c>model.*</c> tensor), <c>text.embeddings</c> (the text table, one row per
 /// <see cref="TinaCheckpointState.TextNames"/> entry) and, for ResNet-20 p-Models only, <c>frozen.*</c> (the generic
-/// model's backbone, everything but the classifier) and, for a generator trained relative to classifier selection,
-/// <c>base.*</c> (its <see cref="SelectionBase"/>: the generic model's layout tensors and <c>base.text.embeddings</c>).
-/// The parts are written in that order, each in the order given.
+/// model's backbone, everything but the classifier). The parts are written in that order, each in the order given.
 /// </summary>
 /// <param name="Model">The transformer's weights by state-dict name.</param>
 /// <param name="Ema">The EMA weights: the same names and shapes as <paramref name="Model"/>.</param>
 /// <param name="TextEmbeddings">The text table, shape [text names, text dimension].</param>
 /// <param name="Frozen">The frozen backbone of ResNet-20 p-Models by state-dict name; null for CNN-5K.</param>
-/// <param name="Base">The classifier-selection base (<see cref="TinaTrainingOptions.RelativeTo"/>); null for a generator of parameters.</param>
 public sealed record TinaWeights(
     IReadOnlyDictionary<string, NamedTensor> Model,
     IReadOnlyDictionary<string, NamedTensor> Ema,
     NamedTensor TextEmbeddings,
-    IReadOnlyDictionary<string, NamedTensor>? Frozen,
-    SelectionBase? Base = null)
+    IReadOnlyDictionary<string, NamedTensor>? Frozen)
 {
-    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.",
-        BasePrefix = "base.", BaseEmbeddingsName = "text.embeddings";
+    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.";
 
     /// <summary>Reads and checks the weights file of the checkpoint in <paramref name="checkpointDir"/> whose state is <paramref name="state"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">The state names a weights file that is missing.</exception>
@@ -148,20 +145,7 @@ public sealed record TinaWeights(
         if (!needsFrozen && frozen.Count > 0)
             throw new CorruptFileException(path, $"a {state.Arch} generator has no frozen backbone, but the file holds '{FrozenPrefix}*' tensors");
 
-        var stored = WithPrefix(tensors, BasePrefix);
-        SelectionBase? selection = null;
-        if (state.Options.RelativeTo == GenerationBase.ClassifierSelection)
-        {
-            if (state.BaseClasses is not { Length: > 0 } classes)
-                throw new CorruptFileException(Path.Combine(checkpointDir, TinaCheckpoint.StateFile), "a generator trained relative to classifier selection needs the generic model's classes ('baseClasses')");
-            if (!stored.Remove(BaseEmbeddingsName, out var embeddings))
-                throw new CorruptFileException(path, $"a generator trained relative to classifier selection needs '{BasePrefix}{BaseEmbeddingsName}'");
-            try { selection = new SelectionBase(PModelArchNames.Parse(state.Arch), classes, stored, embeddings); }
-            catch (ArgumentException e) when (e is not ITinaError) { throw new CorruptFileException(path, e.Message, e); }
-        }
-        else if (stored.Count > 0)
-            throw new CorruptFileException(path, $"a generator of parameters has no classifier-selection base, but the file holds '{BasePrefix}*' tensors");
-        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null, selection);
+        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null);
     }
 
     /// <summary>Writes the weights file named by <paramref name="state"/> into <paramref name="checkpointDir"/>, atomically.</summary>
@@ -173,11 +157,6 @@ public sealed record TinaWeights(
         tensors.Add(new(TextEmbeddingsName, TextEmbeddings));
         if (Frozen is not null)
             foreach (var (k, v) in Frozen) tensors.Add(new(FrozenPrefix + k, v));
-        if (Base is not null)
-        {
-            foreach (var (k, v) in Base.Tensors) tensors.Add(new(BasePrefix + k, v));
-            tensors.Add(new(BasePrefix + BaseEmbeddingsName, Base.Embeddings));
-        }
         SafeTensors.Save(Path.Combine(checkpointDir, state.WeightsFile), tensors, new Dictionary<string, string>
         {
             ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch,
@@ -217,17 +196,52 @@ public static class TinaCheckpoint
     /// <summary>Reads the state of the checkpoint in <paramref name="dir"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">No checkpoint there.</exception>
     /// <exception cref="CorruptFileException">Unreadable state.</exception>
+    /// <exception cref="TinaException">The generator was trained with an option since removed (the message names it and the last commit with it).</exception>
     public static TinaCheckpointState Load(string dir)
     {
         var path = Path.Combine(dir, StateFile);
         if (!File.Exists(path)) throw new TinaFileNotFoundException(path, "Train a generator first: tina train --zoo DIR.");
         try
         {
-            var s = JsonSerializer.Deserialize<TinaCheckpointState>(File.ReadAllText(path), Json) ?? throw new JsonException("empty state");
+            var root = JsonNode.Parse(File.ReadAllText(path)) as JsonObject ?? throw new JsonException("not a JSON object");
+            RefuseRemovedOptions(path, root);
+            ReadOldTokenSwitches(root);
+            var s = root.Deserialize<TinaCheckpointState>(Json) ?? throw new JsonException("empty state");
             if (s.Format != FormatName) throw new JsonException($"format '{s.Format}' is not '{FormatName}'");
             return s;
         }
-        catch (JsonException e) { throw new CorruptFileException(path, e.Message, e); }
+        catch (Exception e) when (e is JsonException or ArgumentException) { throw new CorruptFileException(path, e.Message, e); }
+    }
+
+    /// <summary>
+    /// Refuses a state written with an option that changed what the generator computes and was since removed because it
+    /// measured no gain (<c>--relative-to classifier-selection</c>, <c>--normalize center|standardize</c>): the message
+    /// names the option and the last commit that has it. Options that only shaped training (task mixing, dropout, text
+    /// noise, another weight decay or chunk size) leave a generator that loads as it is.
+    /// </summary>
+    private static void RefuseRemovedOptions(string path, JsonObject root)
+    {
+        if (root["options"] is not JsonObject o) return;
+        string? Value(string name) => o[name] is JsonValue v && v.TryGetValue<string>(out var x) ? x : null;
+        string? removed = Value("relativeTo") is { } relative && relative != "None" ? "--relative-to classifier-selection (generating the change from classifier selection)"
+            : Value("normalization") is "Center" or "Standardize" ? $"--normalize {Value("normalization")!.ToLowerInvariant()}"
+            : null;
+        if (removed is not null)
+            throw new TinaException($"The generator {Path.GetDirectoryName(path)} was trained with {removed}, an option removed because it measured no gain (docs/RESULTS.md). Retrain it without, or use Tina at commit {RemovedOptions.LastCommit}, the last with the option.");
+    }
+
+    /// <summary>
+    /// Checkpoints written before <see cref="TokenLayout"/> stored three switches in the config and the options
+    /// (<c>classifierRowTokens</c>, <c>sharedSlots</c>, <c>mergedTextToken</c>; absent ones false in the config):
+    /// they become the config's <c>tokens</c>, and the options get the config's layout, which they were checked to give.
+    /// </summary>
+    private static void ReadOldTokenSwitches(JsonObject root)
+    {
+        if (root["config"] is not JsonObject config || config.ContainsKey("tokens")) return;
+        bool Switch(string name) => config[name] is JsonValue v && v.TryGetValue<bool>(out var b) && b;
+        var layout = TokenLayouts.FromSwitches(Switch("classifierRowTokens"), Switch("sharedSlots"), Switch("mergedTextToken"));
+        config["tokens"] = layout.ToString();
+        if (root["options"] is JsonObject options && !options.ContainsKey("tokens")) options["tokens"] = layout.ToString();
     }
 
     /// <summary>The weights file name of the checkpoint after <paramref name="epoch"/> epochs.</summary>

@@ -62,19 +62,19 @@ public sealed record GenerateOptions
 /// prompt (2 to K distinct class names), embeds each class (the embeddings stored with the checkpoint for the zoo's
 /// class names; the text encoder, when given, for any other words), pads the prompt with '&lt;-&gt;', samples the
 /// p-Model parameters with DDIM or DDPM and returns a <see cref="PModel"/> (for ResNet-20 with the generic model's
-/// frozen backbone, stored in the checkpoint). A generator trained relative to classifier selection adds what it
-/// samples to the prompt's classifier-selection p-Model (<see cref="SelectionBase"/>, also in the checkpoint). Thread-safe: the networks are in eval mode and never modified, every
+/// frozen backbone, stored in the checkpoint). Thread-safe: the networks are in eval mode and never modified, every
 /// call samples under its own no-grad scope with its own seeded generator, so calls from several threads at once give
 /// the same results as sequential calls.
 /// </summary>
 public sealed class TinaGenerator : IDisposable
 {
-    private readonly TinaTransformer _raw, _ema;
+    private readonly TinaTransformer _ema;
+    // The raw weights are sampled from only on request (GenerateOptions.UseEma false): built on first use.
+    private readonly Lazy<TinaTransformer> _raw;
     private readonly ParameterNormalizer _normalizer;
     private readonly SequencePadding _padding;
     private readonly GaussianDiffusion _diffusion = new();
     private readonly IReadOnlyDictionary<string, NamedTensor>? _frozen;
-    private readonly SelectionBase? _selection;
     private readonly ConcurrentDictionary<string, float[]> _embeddings;
     private readonly float[] _pad;
     private ITextEncoder? _encoder;
@@ -83,11 +83,10 @@ public sealed class TinaGenerator : IDisposable
     private readonly Lock _encoderLock = new();
     private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
 
-    private TinaGenerator(TinaCheckpointState state, string dir, TinaTransformer raw, TinaTransformer ema, ParameterNormalizer normalizer,
-        SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, SelectionBase? selection, ConcurrentDictionary<string, float[]> embeddings,
+    private TinaGenerator(TinaCheckpointState state, string dir, Lazy<TinaTransformer> raw, TinaTransformer ema, ParameterNormalizer normalizer,
+        SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
         float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device)
     {
-        _selection = selection;
         _openEncoder = openEncoder;
         State = state;
         CheckpointDir = dir;
@@ -108,16 +107,11 @@ public sealed class TinaGenerator : IDisposable
     public TinaCheckpointState State { get; }
 
     /// <summary>
-    /// DDIM steps when the options leave them unset: 50, the sampler's general default, or for resnet18 heads
-    /// <see cref="HeadDdimSteps"/> (chosen by measured p-Acc, docs/RESULTS.md, "Sampling steps for heads").
+    /// DDIM steps when the options leave them unset: those of the generator's recipe (<see cref="GeneratorRecipe.DdimSteps"/>;
+    /// for a checkpoint that names none, its architecture's): 50, or 2 for resnet18 heads, where DDIM-2 scored 92.65 %
+    /// OOD p-Acc on a validation zoo against 92.67 % for DDIM-50, at a 25th of the sampling time (docs/RESULTS.md).
     /// </summary>
-    public int DefaultDdimSteps => Arch == PModelArch.ResNet18 ? HeadDdimSteps : 50;
-
-    /// <summary>
-    /// The default DDIM steps of a resnet18 generator: 2. On a validation zoo (docs/RESULTS.md) DDIM-2 scored 92.65 %
-    /// OOD p-Acc against 92.67 % for DDIM-50 (1 step: 92.58), at a 25th of the sampling time.
-    /// </summary>
-    public const int HeadDdimSteps = 2;
+    public int DefaultDdimSteps => Recipes.Recorded(State.Recipe, Arch).Generator.DdimSteps;
 
     /// <summary>
     /// <paramref name="options"/> with the sampling steps filled in (<see cref="DefaultDdimSteps"/> for DDIM, 1,000 for
@@ -151,9 +145,6 @@ public sealed class TinaGenerator : IDisposable
 
     /// <summary>Id of the text encoder the generator was trained with.</summary>
     public string TextEncoderId => State.TextEncoderId;
-
-    /// <summary>What the generator samples: parameters, or their change from classifier selection.</summary>
-    public GenerationBase RelativeTo => State.Options.RelativeTo;
 
     /// <summary>The class names whose embeddings are stored in the checkpoint (usable without a text encoder).</summary>
     public IReadOnlyList<string> StoredClassNames => State.TextNames[..^1];
@@ -206,8 +197,8 @@ public sealed class TinaGenerator : IDisposable
             foreach (var p in m.parameters()) p.requires_grad = false;
             return m;
         }
-        var raw = Build(weights.Model);
         var ema = Build(weights.Ema);
+        var raw = new Lazy<TinaTransformer>(() => Build(weights.Model), LazyThreadSafetyMode.ExecutionAndPublication);
 
         int d = state.Config.TextDim;
         var table = weights.TextEmbeddings.Data;
@@ -215,7 +206,7 @@ public sealed class TinaGenerator : IDisposable
         for (int i = 0; i < state.TextNames.Length - 1; i++)
             embeddings[state.TextNames[i]] = table.AsSpan(i * d, d).ToArray();
         var pad = table.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
-        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, weights.Base, embeddings, pad, encoder, openEncoder, device);
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, openEncoder, device);
     }
 
     /// <summary>
@@ -414,6 +405,8 @@ public sealed class TinaGenerator : IDisposable
                 (s < rows[i].Length ? vectors[i][s] : _pad).CopyTo(tokenData, (i * k + s) * d);
         var counts = rows.Select(c => c.Length).ToArray();
         float[] result;
+        // Built (the raw weights on first use) before the dispose scope below, which would dispose a model made in it.
+        var model = options.UseEma ? _ema : _raw.Value;
         var generators = blockSeeds.Select(seed => new Generator((ulong)seed, CPU)).ToList();
         try
         {
@@ -425,7 +418,7 @@ public sealed class TinaGenerator : IDisposable
             // products have one row, gives the same bits with or without it.
             var tokens = tensor(tokenData, [r, k, d]).clone().to(Device);
             var mask = _padding.MaskTensor(counts).to(Device);
-            var y = _diffusion.Sample(options.UseEma ? _ema : _raw, tokens, options.Sampler, Resolve(options).ResolvedSteps, generators, mask, cancellationToken);
+            var y = _diffusion.Sample(model, tokens, options.Sampler, Resolve(options).ResolvedSteps, generators, mask, cancellationToken);
             var x = _normalizer.Denormalize(y, mask).cpu().contiguous();
             result = x.data<float>().ToArray();
         }
@@ -433,9 +426,6 @@ public sealed class TinaGenerator : IDisposable
         {
             foreach (var g in generators) g.Dispose();
         }
-        if (_selection is { } start)
-            for (int i = 0; i < r; i++)
-                start.AddTo(result.AsSpan(i * p, p), _padding, rows[i].Select((c, s) => start.Resolve(c.Label, vectors[i][s])).ToArray());
         return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i].Select(c => c.Label).ToArray(), _frozen)).ToArray();
     }
 
@@ -481,7 +471,7 @@ public sealed class TinaGenerator : IDisposable
     /// <inheritdoc />
     public void Dispose()
     {
-        _raw.Dispose();
+        if (_raw.IsValueCreated) _raw.Value.Dispose();
         _ema.Dispose();
         lock (_encoderLock)
             if (_ownsEncoder) _encoder?.Dispose();

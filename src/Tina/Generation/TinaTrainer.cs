@@ -85,9 +85,9 @@ public sealed class TinaTrainer
     {
         var o = _options;
         var device = o.Device ?? CPU;
-        if (o.NeuronPermutation && PModelArchNames.Parse(ZooManifest.Load(zooDir).Arch) != PModelArch.Cnn5k)
-            throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the ResNet-20 heads of {zooDir} have no hidden neurons to permute.");
         var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
+        if (o.NeuronPermutation && PModelArchNames.Parse(manifest.Arch) != PModelArch.Cnn5k)
+            throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the {manifest.Arch} heads of {zooDir} have no hidden neurons to permute.");
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
         if (!o.ClassificationSequencePadding)
         {
@@ -130,24 +130,15 @@ public sealed class TinaTrainer
         padVector.CopyTo(table, texts.Count * textDim);
         var config = o.ResolveConfig(textDim);
 
-        // Frozen backbone of ResNet-20 p-Models and the classifier-selection base, stored in every checkpoint so
-        // generation needs only the checkpoint.
+        // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
         Dictionary<string, NamedTensor>? frozen = null;
-        SelectionBase? selection = null;
         string? genericPath = string.IsNullOrEmpty(manifest.GenericModel) ? null : Path.GetFullPath(manifest.GenericModel);
-        bool relative = o.RelativeTo == GenerationBase.ClassifierSelection;
-        if (arch == PModelArch.ResNet20 || relative)
+        if (arch == PModelArch.ResNet20)
         {
-            using var generic = GenericModel.Load(genericPath ?? throw new TinaException(
-                $"The zoo {zooDir} names no generic model; {(relative ? "a generator relative to classifier selection needs its classifier" : "a ResNet-20 generator needs its backbone")}."));
-            if (arch == PModelArch.ResNet20)
-            {
-                frozen = StateDict.Export(generic.Network);
-                frozen.Remove("fc.weight");
-                frozen.Remove("fc.bias");
-            }
-            if (relative)
-                selection = SelectionBase.FromGeneric(generic, classes => EncodeEach(classes.Select(t => o.ClassTexts is { } aliases && aliases.TryGetValue(t, out var alias) ? alias : t).ToList()));
+            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; a ResNet-20 generator needs its backbone."));
+            frozen = StateDict.Export(generic.Network);
+            frozen.Remove("fc.weight");
+            frozen.Remove("fc.bias");
         }
 
         // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].
@@ -156,18 +147,9 @@ public sealed class TinaTrainer
         var tokenData = new float[(long)n * k * textDim];
         // Mixed prompts: a second token table with the descriptions; each step picks one of the two per slot.
         var descriptionData = o.Prompts == PromptKind.Mixed ? new float[(long)n * k * textDim] : null;
-        var nameIndex = names.Select((s, i) => (s, i)).ToDictionary(x => x.s, x => x.i, StringComparer.Ordinal);
         for (int i = 0; i < n; i++)
         {
-            var row = padding.Pad(entries[i].Parameters, entryClasses[i]);
-            if (selection is not null)
-            {
-                // Relative to classifier selection: the diffusion learns p-Model − its classifier-selection start.
-                var start = new float[p];
-                selection.AddTo(start, padding, entries[i].Task.Names.Select(selection.IndexOf).ToArray());
-                for (int j = 0; j < p; j++) row[j] -= start[j];
-            }
-            row.CopyTo(zooData, (long)i * p);
+            padding.Pad(entries[i].Parameters, entryClasses[i]).CopyTo(zooData, (long)i * p);
             for (int s = 0; s < k; s++)
             {
                 var name = s < entryClasses[i] ? entries[i].Task.Names[s] : null;
@@ -195,9 +177,10 @@ public sealed class TinaTrainer
         return new PreparedZoo
         {
             ZooDir = zooDir, Dataset = manifest.Dataset, ZooClasses = zooClasses, GenericPath = genericPath, Arch = arch,
+            // The pretrained backbone's identity (resnet18), read from the generic model's card once, not at every checkpoint.
+            Backbone = arch == PModelArch.ResNet18 && genericPath is { } card ? GenericModel.ReadCard(card).Backbone : null,
             Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
-            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Selection = selection, Normalizer = normalizer,
-            Mixing = new TaskMixing(padding.Layout, entries.Select(e => e.Task.Names.Select(x => nameIndex[x]).ToArray()).ToList()),
+            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Normalizer = normalizer,
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
             Tokens = tensor(tokenData, [n, k, textDim]).to(device),
             DescriptionTokens = descriptionData is null ? null : tensor(descriptionData, [n, k, textDim]).to(device),
@@ -277,13 +260,7 @@ public sealed class TinaTrainer
                 int own = zoo.EntryClasses[idx[i]];
                 counts[i] = o.VaryClassCountProbability > 0 && rng.NextDouble() < o.VaryClassCountProbability ? rng.Next(1, own + 1) : own;
             }
-            // No random draws without task mixing, so runs without it see the same batches as before it existed.
-            var mixed = idx.Select(_ => o.TaskMixingProbability > 0 && rng.NextDouble() < o.TaskMixingProbability).ToArray();
-            // Dropout draws from torch's global generator: seeded per (seed, epoch, step) and held for the step, so a
-            // resumed or repeated run drops the same units.
-            double lossValue = o.Dropout > 0
-                ? Seeds.WithGlobalSeed(Seeds.Derive(o.Seed, epoch, s, 0x7E3), () => Step(run, idx, counts, mixed, rng, gen))
-                : Step(run, idx, counts, mixed, rng, gen);
+            double lossValue = Step(run, idx, counts, rng, gen);
             UpdateEma(run, global);
             lossSum += lossValue * b;
             seen += b;
@@ -296,17 +273,19 @@ public sealed class TinaTrainer
 
     /// <summary>
     /// One optimizer step on the p-Models <paramref name="idx"/>, each trained on its first <paramref name="counts"/>
-    /// classes (the rest padded) or, where <paramref name="mixed"/>, on a mixed task; returns the step's loss.
+    /// classes (the rest padded); returns the step's loss.
     /// </summary>
-    private double Step(TrainingRun run, int[] idx, int[] counts, bool[] mixed, Random rng, Generator gen)
+    private double Step(TrainingRun run, int[] idx, int[] counts, Random rng, Generator gen)
     {
         var o = _options;
         var zoo = run.Zoo;
         var device = zoo.Device;
         int b = idx.Length, p = zoo.Padding.Layout.Count, k = o.MaxClasses, textDim = zoo.TextDim;
         using var scope = NewDisposeScope();
-        var (pi, si) = zoo.Mixing.Indices(idx, mixed, rng);
-        var x0 = zoo.Parameters.view(-1).index_select(0, tensor(pi).to(device)).view(b, p);
+        // Slot j of the batch is class slot j % K of p-Model idx[j / K] (rows of the zoo's tokens flattened [N·K]).
+        var si = new long[b * k];
+        for (int j = 0; j < si.Length; j++) si[j] = (long)idx[j / k] * k + j % k;
+        var x0 = zoo.Parameters.index_select(0, tensor(idx.Select(i => (long)i).ToArray()).to(device));
         var slots = tensor(si).to(device);
         var c = zoo.Tokens.view(-1, textDim).index_select(0, slots).view(b, k, textDim);
         if (zoo.DescriptionTokens is { } described)
@@ -327,13 +306,6 @@ public sealed class TinaTrainer
                     useImage[j] = 1;
                 }
             c = where(tensor(useImage, [b, k, 1]).to(device).Greater(0.5), tensor(images, [b, k, textDim]).to(device), c);
-        }
-        if (o.TextNoise > 0)
-        {
-            // Noise of norm ≈ TextNoise × the token's norm (E‖z‖² = D for z ~ N(0, I_D)); drawn from the step's generator.
-            var norm = c.mul(c).sum([2L], keepdim: true).sqrt();
-            var z = randn([b, k, textDim], generator: gen, device: device);
-            c = c.Plus(z.mul(norm).Times(o.TextNoise / Math.Sqrt(textDim)));
         }
         if (o.ClassifierAugmentation)
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
@@ -361,15 +333,15 @@ public sealed class TinaTrainer
             using var c = average.detach().cpu().contiguous();
             ema[name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
         }
-        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen, zoo.Selection);
+        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen);
         TinaCheckpoint.Commit(dir, new TinaCheckpointState
         {
             Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
-            Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
+            Recipe = _options.Recipe, Options = _options, TextEncoderId = _encoder.Id, TextNames = zoo.TextNames, PadFromEncoder = zoo.PadFromEncoder,
             ZooPath = zoo.ZooDir, Dataset = zoo.Dataset, ZooClassesPerTask = zoo.ZooClasses, TrainModels = zoo.Count,
             GenericModelPath = zoo.GenericPath,
-            Backbone = zoo.Arch == PModelArch.ResNet18 && zoo.GenericPath is { } generic ? GenericModel.ReadCard(generic).Backbone : null,
-            BaseClasses = zoo.Selection?.Classes.ToArray(), Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
+            Backbone = zoo.Backbone,
+            Normalizer = zoo.Normalizer.ToJson(), EpochLoss = [.. run.EpochLoss],
             Seconds = Math.Round(run.Seconds, 2),
             WeightsFile = TinaCheckpoint.WeightsFileName(epochs), OptimizerFile = TinaCheckpoint.OptimizerFileName(epochs),
         }, weights, run.Optimizer);
@@ -384,20 +356,6 @@ public sealed class TinaTrainer
     }
 
     private float[][] Encode(IReadOnlyList<string> texts) => _cache is null ? _encoder.Encode(texts) : _cache.GetOrEncode(_encoder, texts);
-
-    /// <summary>Like <see cref="Encode"/>, but a text the encoder cannot encode gets null instead of failing the whole list.</summary>
-    private float[]?[] EncodeEach(IReadOnlyList<string> texts)
-    {
-        try { return Encode(texts); }
-        catch (InvalidPromptException)
-        {
-            return texts.Select(t =>
-            {
-                try { return Encode([t])[0]; }
-                catch (InvalidPromptException) { return null; }
-            }).ToArray();
-        }
-    }
 
     private void UpdateEma(TrainingRun run, long update)
     {
@@ -415,6 +373,8 @@ public sealed class TinaTrainer
         public required string Dataset { get; init; }
         public required int ZooClasses { get; init; }
         public required string? GenericPath { get; init; }
+        /// <summary>The <c>sha256:…</c> identity of the pretrained backbone (resnet18); null otherwise.</summary>
+        public required string? Backbone { get; init; }
         public required PModelArch Arch { get; init; }
         public required Device Device { get; init; }
         public required TinaConfig Config { get; init; }
@@ -427,10 +387,7 @@ public sealed class TinaTrainer
         public required float[] TextTable { get; init; }
         public required bool PadFromEncoder { get; init; }
         public required Dictionary<string, NamedTensor>? Frozen { get; init; }
-        /// <summary>The classifier-selection base the targets are relative to (<see cref="TinaTrainingOptions.RelativeTo"/>); null otherwise.</summary>
-        public required SelectionBase? Selection { get; init; }
         public required ParameterNormalizer Normalizer { get; init; }
-        public required TaskMixing Mixing { get; init; }
         /// <summary>Padded, normalised parameter vectors [N, P].</summary>
         public required Tensor Parameters { get; init; }
         /// <summary>Class tokens [N, K, D].</summary>
@@ -464,7 +421,7 @@ public sealed class TinaTrainer
             Model = new TinaTransformer(zoo.Config, new ParameterTokenizer(layout, zoo.Config.ChunkSize, zoo.Config.ClassifierRowTokens), o.Seed);
             Model.to(zoo.Device);
             var (decay, noDecay) = Model.ParameterGroups();
-            Optimizer = new AdamW([new ParameterGroup(decay.ToArray(), o.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);
+            Optimizer = new AdamW([new ParameterGroup(decay.ToArray(), TinaTrainingOptions.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);
             Ema = Model.named_parameters().Select(x => (x.name, (Tensor)x.parameter, x.parameter.detach().clone())).ToList();
             StepsPerEpoch = (zoo.Count + o.BatchSize - 1) / o.BatchSize;
             TotalSteps = (long)StepsPerEpoch * o.Epochs;

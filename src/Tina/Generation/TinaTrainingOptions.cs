@@ -7,32 +7,29 @@ namespace Tina.Generation;
 /// <summary>
 /// Settings of Tina's diffusion training (§2.2, A.5; see docs/tina-facts.md "Training"): AdamW (0.9, 0.999), lr 1e-3 (paper 4e-4),
 /// weight decay 0.1 on matrices only, warm-up then cosine, global gradient-norm clipping 0.1, an EMA copy of the
-/// weights, classifier augmentation, and classification sequence padding with varying class counts.
+/// weights, classifier augmentation, and classification sequence padding with varying class counts. The settings a
+/// result was measured with are a recipe's (<see cref="Recipe.TrainingOptions"/>, e.g.
+/// <c>Recipes.For(arch).TrainingOptions()</c>), which <c>tina train</c> starts from; a bare record's values are the
+/// generic starting point below.
 /// </summary>
 public sealed record TinaTrainingOptions
 {
+    /// <summary>
+    /// The name of the <see cref="Tina.Recipe"/> these options come from (<see cref="Tina.Recipe.TrainingOptions"/>),
+    /// recorded in the checkpoint (<see cref="TinaCheckpointState.Recipe"/>); null: none. Not part of the run's identity.
+    /// </summary>
+    [JsonIgnore]
+    public string? Recipe { get; init; }
+
     /// <summary>Transformer size preset: <c>tiny</c>, <c>small</c>, <c>base</c> or <c>paper</c> (see <see cref="TinaConfig"/>).</summary>
     public string ConfigName { get; init; } = "small";
 
     /// <summary>
-    /// Parameters per token (chunk within layer); null keeps the preset's (the paper's 576). Small hidden sizes learn
-    /// better with small chunks, e.g. one classifier row (64) per token for the ResNet-20 head.
+    /// How the classifier is cut into tokens and the class texts are read (<see cref="TokenLayout"/>): shared slots by
+    /// default (not in the paper; docs/RESULTS.md); the paper's per-slot rows or chunks, or the merged-text-token
+    /// ablation on either, otherwise.
     /// </summary>
-    public int? ChunkSize { get; init; }
-
-    /// <summary>
-    /// Cut the classifier fc.weight one row per token whatever the chunk size (see <see cref="TinaConfig.ClassifierRowTokens"/>).
-    /// On by default; the paper chunks fc.weight like every other tensor.
-    /// </summary>
-    public bool ClassifierRowTokens { get; init; } = true;
-
-    /// <summary>
-    /// With <see cref="ClassifierRowTokens"/>: one token per class slot — its classifier row, its bias and its text —
-    /// through one shared encoder and decoder (see <see cref="TinaConfig.SharedSlots"/>). Not in the paper; on by
-    /// default: on a 2–10-class ResNet-20 head zoo it reached 78.45 % OOD p-Acc after 30 epochs where the paper's
-    /// per-slot layout reached 54.14 % (docs/RESULTS.md).
-    /// </summary>
-    public bool SharedSlots { get; init; } = true;
+    public TokenLayout Tokens { get; init; } = TokenLayout.SharedSlots;
 
     /// <summary>Epochs over the zoo's training p-Models (the paper: 300–400 over ~1,000 p-Models).</summary>
     public int Epochs { get; init; } = 300;
@@ -43,14 +40,11 @@ public sealed record TinaTrainingOptions
     /// <summary>Peak learning rate (the paper: 4e-4; 1e-3 trained the CPU-sized generators faster, docs/RESULTS.md).</summary>
     public double LearningRate { get; init; } = 1e-3;
 
-    /// <summary>AdamW weight decay of the decay group (matrices); biases, LayerNorm and the positional embedding get none.</summary>
-    public double WeightDecay { get; init; } = 0.1;
-
     /// <summary>
-    /// Dropout of the transformer (after the embeddings, in attention, on the residual branches) while training; 0, as
-    /// in the released code, by default. Sampling always runs without it.
+    /// AdamW weight decay of the decay group (matrices); biases, LayerNorm and the positional embedding get none. Fixed:
+    /// 1 instead of 0.1 measured no gain (docs/RESULTS.md).
     /// </summary>
-    public double Dropout { get; init; }
+    public const double WeightDecay = 0.1;
 
     /// <summary>Linear warm-up epochs before the cosine decay (capped at half of the run).</summary>
     public int WarmupEpochs { get; init; } = 5;
@@ -121,26 +115,6 @@ public sealed record TinaTrainingOptions
     public bool ClassificationSequencePadding { get; init; } = true;
 
     /// <summary>
-    /// TAPER's design as the paper's ablation (Table 3): one text token, the mean of the class-slot embeddings, instead
-    /// of one token per class, so the generator cannot tell which class goes to which classifier row. Needs the
-    /// per-token layouts (<see cref="SharedSlots"/> off: <c>--classifier-tokens rows</c> or <c>chunks</c>).
-    /// </summary>
-    public bool MergedTextToken { get; init; }
-
-    /// <summary>
-    /// Probability that a drawn sample is replaced by a mixed task (<see cref="TaskMixing"/>: random classes, each row
-    /// from a p-Model that has the class). Not in the paper; 0 disables it.
-    /// </summary>
-    public double TaskMixingProbability { get; init; }
-
-    /// <summary>
-    /// Text-noise augmentation: every class token of every step gets Gaussian noise whose norm is about this share of
-    /// the token's own norm, so the generator learns a smooth map from text to rows instead of a lookup of the exact
-    /// training names (other words for a class land near, not on, its name). Not in the paper; 0 (the default) disables it.
-    /// </summary>
-    public double TextNoise { get; init; }
-
-    /// <summary>
     /// Few-shot image prompts (the paper's Figure 6a): when above 0, each class slot is conditioned, with probability
     /// <see cref="ImagePromptShare"/>, on this many of its class's training images (through an
     /// <see cref="ImagePrompts.ImagePromptPool"/> given to the trainer) instead of its text. 0 = text only.
@@ -160,24 +134,8 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public string? InitFrom { get; init; }
 
-    /// <summary>
-    /// The parameter normalisation a generator of <paramref name="arch"/> trains with by default, chosen on validation
-    /// zoos (docs/RESULTS.md): none for the CIFAR networks (the released code), per-tensor for ResNet-18 heads, whose
-    /// gently fine-tuned parameters (std ≈ 0.06) drown in the diffusion's unit noise without it (validation OOD p-Acc
-    /// 55.69 % unnormalised, 92.67 % per tensor, fine-tuned heads 92.91 %).
-    /// </summary>
-    public static ParameterNormalization DefaultNormalization(PModels.PModelArch arch) =>
-        arch == PModels.PModelArch.ResNet18 ? ParameterNormalization.PerTensor : ParameterNormalization.None;
-
-    /// <summary>How parameters are normalised before diffusion (the released code: none; see <see cref="DefaultNormalization"/>).</summary>
+    /// <summary>How parameters are normalised before diffusion (the released code: none; each recipe's: <see cref="GeneratorRecipe.Normalization"/>).</summary>
     public ParameterNormalization Normalization { get; init; } = ParameterNormalization.None;
-
-    /// <summary>
-    /// What the diffusion generates: the parameters (the paper; default) or their change from the task's
-    /// classifier-selection p-Model (<see cref="GenerationBase.ClassifierSelection"/>; needs the zoo's generic model,
-    /// which the checkpoint then stores).
-    /// </summary>
-    public GenerationBase RelativeTo { get; init; } = GenerationBase.None;
 
     /// <summary>
     /// How the x0 loss weighs the parameters (the paper: uniform). Default: the classifier fully, the rest lightly —
@@ -215,8 +173,8 @@ public sealed record TinaTrainingOptions
         };
         var config = preset with
         {
-            TextDim = textDim, MaxClasses = MaxClasses, ChunkSize = ChunkSize ?? preset.ChunkSize,
-            ClassifierRowTokens = ClassifierRowTokens, SharedSlots = SharedSlots, MergedTextToken = MergedTextToken, Dropout = Dropout,
+            TextDim = textDim, MaxClasses = MaxClasses,
+            Tokens = Tokens,
         };
         try { return config.Validate(); }
         catch (ArgumentException e) { throw new TinaException(e.Message); }
@@ -228,22 +186,15 @@ public sealed record TinaTrainingOptions
         if (Epochs < 1) throw new TinaException($"Epochs must be at least 1; got {Epochs}.");
         if (BatchSize < 1) throw new TinaException($"Batch size must be at least 1; got {BatchSize}.");
         if (!(LearningRate > 0)) throw new TinaException($"Learning rate must be positive; got {LearningRate}.");
-        if (WeightDecay < 0 || WarmupEpochs < 0 || GradientClip < 0) throw new TinaException("Weight decay, warm-up epochs and gradient clip must not be negative.");
-        if (Dropout is < 0 or >= 1) throw new TinaException($"Dropout must be in [0, 1); got {Dropout}.");
+        if (WarmupEpochs < 0 || GradientClip < 0) throw new TinaException("Warm-up epochs and gradient clip must not be negative.");
         if (EmaDecay is < 0 or >= 1) throw new TinaException($"EMA decay must be in [0, 1); got {EmaDecay}.");
         if (VaryClassCountProbability is < 0 or > 1) throw new TinaException($"The varying-class-count probability must be in [0, 1]; got {VaryClassCountProbability}.");
-        if (TaskMixingProbability is < 0 or > 1) throw new TinaException($"The task-mixing probability must be in [0, 1]; got {TaskMixingProbability}.");
-        if (TextNoise is < 0 or > 10 || double.IsNaN(TextNoise)) throw new TinaException($"The text noise must be in [0, 10]; got {TextNoise}.");
         if (!ClassificationSequencePadding && VaryClassCountProbability > 0)
             throw new TinaException($"Training on random class prefixes pads the sequence; without sequence padding the varying-class-count probability must be 0 (got {VaryClassCountProbability}).");
-        if (MergedTextToken && SharedSlots)
-            throw new TinaException("The merged text token replaces the per-class text tokens that shared slots are built on; use it with the rows or chunks classifier tokens.");
         if (ImagePromptShots < 0) throw new TinaException($"Image-prompt shots must be 0 or more; got {ImagePromptShots}.");
         if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
-        if (RelativeTo == GenerationBase.ClassifierSelection && NeuronPermutation)
-            throw new TinaException("Neuron-permutation augmentation permutes the generic convolutions a change from classifier selection is added to; use one or the other.");
         ResolveConfig(1);
         return this;
     }

@@ -54,7 +54,7 @@ public sealed class ClassList : IReadOnlyList<string>
     /// <summary>
     /// Parses a list of class names in order, with the same rules as <see cref="Parse(string?, int)"/>: each item may
     /// itself hold several names separated by commas, semicolons or line breaks (<c>["apple, pear", "orange"]</c> is
-    /// three classes); null and blank items are skipped.
+    /// three classes); null and blank items are skipped. A list parsed already (a <see cref="ClassList"/>) is not parsed again: only its length is checked.
     /// </summary>
     /// <param name="items">The names (or prompt fragments); null is treated as empty.</param>
     /// <param name="maxClasses">Most classes accepted (e.g. the generator's K); no limit by default.</param>
@@ -62,6 +62,7 @@ public sealed class ClassList : IReadOnlyList<string>
     public static ClassList Parse(IEnumerable<string?>? items, int maxClasses = int.MaxValue)
     {
         if (maxClasses < 1) throw new ArgumentOutOfRangeException(nameof(maxClasses), maxClasses, "At least one class must be allowed.");
+        if (items is ClassList parsed) return parsed.Count <= maxClasses ? parsed : throw TooMany(parsed._names, maxClasses);
         var names = new List<string>();
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var item in items ?? [])
@@ -87,10 +88,12 @@ public sealed class ClassList : IReadOnlyList<string>
         }
         if (names.Count == 0)
             throw new InvalidPromptException("The class list is empty. Give class names separated by commas, semicolons or new lines, e.g. \"apple, pear, orange\".");
-        if (names.Count > maxClasses)
-            throw new InvalidPromptException($"The class list has {names.Count} classes; at most {maxClasses} are supported (class {maxClasses + 1} is {Show(names[maxClasses])}).");
+        if (names.Count > maxClasses) throw TooMany(names, maxClasses);
         return new ClassList([.. names]);
     }
+
+    private static InvalidPromptException TooMany(IReadOnlyList<string> names, int maxClasses) =>
+        new($"The class list has {names.Count} classes; at most {maxClasses} are supported (class {maxClasses + 1} is {Show(names[maxClasses])}).");
 
     /// <summary>
     /// The form in which two class names are compared: whitespace collapsed and trimmed, '_' read as a space, lower

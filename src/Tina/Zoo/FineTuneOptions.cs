@@ -9,18 +9,11 @@ public sealed record FineTuneOptions
     /// <summary>Images per step per p-Model (the last partial batch of an epoch is dropped).</summary>
     public int BatchSize { get; init; } = 64;
 
-    /// <summary>Peak learning rate of SGD (momentum 0.9), cosine-decayed per p-Model. Null: <see cref="DefaultLearningRate"/> of the architecture.</summary>
-    public double? LearningRate { get; init; }
-
     /// <summary>
-    /// The default peak learning rate of <paramref name="arch"/>, chosen on validation splits (docs/RESULTS.md): 0.05 for
-    /// ResNet-20 heads (<c>tina zoo tune</c>) and CNN-5K (the recipe whose generator scored best on validation zoos),
-    /// 0.005 for ResNet-18 heads (<c>tina zoo tune</c>: +0.28 points over classifier selection, where 0.05 was −0.99).
+    /// Peak learning rate of SGD (momentum 0.9), cosine-decayed per p-Model. Null: the learning rate of the
+    /// architecture's recipe (<see cref="Recipes.For"/>).
     /// </summary>
-    public static double DefaultLearningRate(PModels.PModelArch arch) => arch == PModels.PModelArch.ResNet18 ? 0.005 : 0.05;
-
-    /// <summary>The default fine-tuning epochs of <paramref name="arch"/> (validation splits): 30, or 10 for ResNet-18 heads.</summary>
-    public static int DefaultEpochs(PModels.PModelArch arch) => arch == PModels.PModelArch.ResNet18 ? 10 : 30;
+    public double? LearningRate { get; init; }
 
     /// <summary>Weight decay.</summary>
     public double WeightDecay { get; init; } = 5e-4;

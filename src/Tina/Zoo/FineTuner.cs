@@ -71,7 +71,7 @@ public sealed class FineTuner : IDisposable
         return (train, Accuracy.Features(generic.Network, data.Test));
     }
 
-    private double Lr => _o.LearningRate ?? FineTuneOptions.DefaultLearningRate(_generic.Arch);
+    private double Lr => _o.LearningRate ?? Recipes.For(_generic.Arch).Zoo.LearningRate;
 
     /// <summary>
     /// Fine-tunes one group of tasks (of any class counts) together; <paramref name="progress"/> receives

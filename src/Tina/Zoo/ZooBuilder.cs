@@ -15,6 +15,9 @@ public sealed record ZooBuildOptions
     /// <summary>Training (ID) tasks; the paper: 1,000.</summary>
     public int TrainTasks { get; init; } = 1000;
 
+    /// <summary>The name of the <see cref="Tina.Recipe"/> these options come from, recorded in the manifest; null: none.</summary>
+    public string? Recipe { get; init; }
+
     /// <summary>Held-out (OOD) tasks; the paper: 150.</summary>
     public int OodTasks { get; init; } = 150;
 
@@ -209,7 +212,7 @@ public sealed class ZooBuilder
             }).ToList();
         return new ZooManifest
         {
-            Dataset = data.Name, Arch = generic.Arch.ToName(), ClassesPerTask = options.ClassesPerTask, Seed = options.Seed,
+            Dataset = data.Name, Arch = generic.Arch.ToName(), Recipe = options.Recipe, ClassesPerTask = options.ClassesPerTask, Seed = options.Seed,
             MinClassesPerTask = options.MinClassesPerTask is { } min && min != options.ClassesPerTask ? min : null,
             ParameterCount = ParameterLayout.For(generic.Arch, options.ClassesPerTask).Count,
             GenericModel = Path.GetFullPath(genericPath), GenericModelSha256 = ZooMerge.GenericModelHash(genericPath),

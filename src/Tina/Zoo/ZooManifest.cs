@@ -70,6 +70,13 @@ public sealed record ZooManifest
     /// <summary>p-Model architecture.</summary>
     public required string Arch { get; init; }
 
+    /// <summary>
+    /// The <see cref="Tina.Recipe"/> the zoo was built with (<c>tina zoo build --recipe</c>), whose generator settings
+    /// <c>tina train</c> uses on it by default; null for a zoo built before recipes (its architecture's recipe applies).
+    /// </summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public string? Recipe { get; init; }
+
     /// <summary>Length of each stored parameter vector (the layout of <see cref="ClassesPerTask"/> classes).</summary>
     public required int ParameterCount { get; init; }
 

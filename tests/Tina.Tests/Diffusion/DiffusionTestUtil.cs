@@ -34,7 +34,7 @@ internal static class TinyTina
 
     public static Tina.Diffusion.TinaTransformer Model(Tina.PModels.PModelArch arch, long seed = 1, bool merged = false)
     {
-        var config = Tina.Diffusion.TinaConfig.Tiny with { TextDim = TextDim, MergedTextToken = merged };
+        var config = Tina.Diffusion.TinaConfig.Tiny with { TextDim = TextDim, Tokens = merged ? Tina.Diffusion.TokenLayout.MergedTextChunks : Tina.Diffusion.TokenLayout.Chunks };
         // Its Linear constructors draw from torch's global generator (the weights are then redrawn from its own
         // generator): keep those draws inside the seeded lock, where they cannot disturb a seeded creation elsewhere.
         return Tina.Runtime.Seeds.WithGlobalSeed(seed, () => new Tina.Diffusion.TinaTransformer(config, Tina.Diffusion.ParameterTokenizer.For(arch), seed));

@@ -57,7 +57,7 @@ public class ParameterTokenizerTests
     [Fact]
     public void ConfigNamesItsTokenizer()
     {
-        var config = TinaConfig.Tiny with { ChunkSize = 100, ClassifierRowTokens = true };
+        var config = TinaConfig.Tiny with { ChunkSize = 100, Tokens = TokenLayout.ClassifierRows };
         var tok = ParameterTokenizer.For(PModelArch.Cnn5k, config);
         Assert.True(tok.ClassifierRowTokens);
         Assert.Equal(100, tok.ChunkSize);

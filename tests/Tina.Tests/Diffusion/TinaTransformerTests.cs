@@ -133,7 +133,7 @@ public class SharedSlotsTests
 {
     private static Tina.Diffusion.TinaTransformer Model(Tina.PModels.PModelArch arch, long seed = 1)
     {
-        var config = TinaConfig.Tiny with { TextDim = TinyTina.TextDim, ChunkSize = 576, ClassifierRowTokens = true, SharedSlots = true };
+        var config = TinaConfig.Tiny with { TextDim = TinyTina.TextDim, ChunkSize = 576, Tokens = TokenLayout.SharedSlots };
         return new Tina.Diffusion.TinaTransformer(config, ParameterTokenizer.For(arch, config), seed);
     }
 
@@ -155,9 +155,17 @@ public class SharedSlotsTests
     }
 
     [Fact]
-    public void SharedSlotsNeedRowTokens()
+    public void EveryLayoutHasItsSwitchesAndOnlyValidSwitchesHaveALayout()
     {
-        Assert.Throws<ArgumentException>(() => (TinaConfig.Tiny with { SharedSlots = true }).Validate());
+        // Checkpoints before the enum stored three switches; each valid combination is exactly one layout.
+        foreach (var layout in Enum.GetValues<TokenLayout>())
+        {
+            Assert.Equal(layout, TokenLayouts.FromSwitches(layout.ClassifierRowTokens(), layout.SharedSlots(), layout.MergedTextToken()));
+            var config = TinaConfig.Tiny with { Tokens = layout };
+            Assert.Equal((layout.ClassifierRowTokens(), layout.SharedSlots(), layout.MergedTextToken()), (config.ClassifierRowTokens, config.SharedSlots, config.MergedTextToken));
+        }
+        Assert.Throws<ArgumentException>(() => TokenLayouts.FromSwitches(classifierRowTokens: false, sharedSlots: true, mergedTextToken: false));
+        Assert.Throws<ArgumentException>(() => TokenLayouts.FromSwitches(classifierRowTokens: true, sharedSlots: true, mergedTextToken: true));
     }
 
     [Fact]

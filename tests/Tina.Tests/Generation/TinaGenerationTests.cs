@@ -70,39 +70,6 @@ public class TinaGenerationTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void DropoutTrainingIsSeededAndResumesToTheSameWeights()
-    {
-        const int epochs = 3;
-        var options = GenerationFixture.Options(epochs) with { Dropout = 0.2 };
-        string Run(string name, int? stopEpoch = null)
-        {
-            var dir = Path.Combine(TestData.TempDir(), name);
-            if (stopEpoch is int e)
-            {
-                using var cts = new CancellationTokenSource();
-                using var first = new HashTextEncoder();
-                Assert.ThrowsAny<OperationCanceledException>(() => new TinaTrainer(options, first).Train(GenerationFixture.ZooDir, dir, new StopAt(cts, e, 1), cts.Token));
-            }
-            using var encoder = new HashTextEncoder();
-            new TinaTrainer(options, encoder).Train(GenerationFixture.ZooDir, dir);
-            return dir;
-        }
-        var a = Run("drop-a");
-        var b = Run("drop-b", stopEpoch: 2);
-        var plain = GenerationFixture.Train(Path.Combine(TestData.TempDir(), "drop-none"), epochs);
-        Assert.Equal(0.2, TinaCheckpoint.Load(a).Config.Dropout);
-        var (ta, _) = SafeTensors.Load(Path.Combine(a, TinaCheckpoint.Load(a).WeightsFile));
-        var (tb, _) = SafeTensors.Load(Path.Combine(b, TinaCheckpoint.Load(b).WeightsFile));
-        var (tp, _) = SafeTensors.Load(Path.Combine(plain, TinaCheckpoint.Load(plain).WeightsFile));
-        foreach (var k in ta.Keys) Assert.True(ta[k].Data.AsSpan().SequenceEqual(tb[k].Data), $"tensor {k} differs after a resumed dropout run");
-        // Dropout changed the training (else the option did nothing).
-        Assert.Contains(ta.Keys, k => !ta[k].Data.AsSpan().SequenceEqual(tp[k].Data));
-        // Sampling runs without dropout: the same seed gives the same p-Model.
-        using var gen = TinaGenerator.Load(a);
-        Assert.True(gen.Generate(Prompt, new GenerateOptions { Seed = 5 }).Parameters.AsSpan().SequenceEqual(gen.Generate(Prompt, new GenerateOptions { Seed = 5 }).Parameters));
-    }
-
-    [Fact]
     public void SameSeedGivesIdenticalWeights()
     {
         using var gen = TinaGenerator.Load(GenerationFixture.CheckpointDir);
@@ -149,7 +116,7 @@ public class TinaGenerationTests(ITestOutputHelper output)
     {
         using var encoder = new HashTextEncoder();
         var dir = Path.Combine(TestData.TempDir(), "merged");
-        var options = GenerationFixture.Options(1) with { SharedSlots = false, MergedTextToken = true };
+        var options = GenerationFixture.Options(1) with { Tokens = TokenLayout.MergedTextRows };
         new TinaTrainer(options, encoder).Train(GenerationFixture.ZooDir, dir);
         using var gen = TinaGenerator.Load(dir, encoder);
         Assert.True(gen.State.Config.MergedTextToken);
@@ -162,9 +129,37 @@ public class TinaGenerationTests(ITestOutputHelper output)
         var c = perClass.Generate(["apple", "bed", "bee"], new GenerateOptions { Steps = 10, Seed = 2 });
         var d = perClass.Generate(["bee", "bed", "apple"], new GenerateOptions { Steps = 10, Seed = 2 });
         Assert.True(c.Parameters.Zip(d.Parameters).Max(p => Math.Abs(p.First - p.Second)) > 1e-3);
-        // Shared slots are built on per-class tokens: the combination is refused with a clear message.
-        var e = Assert.Throws<TinaException>(() => (GenerationFixture.Options(1) with { MergedTextToken = true }).Validate());
-        Assert.Contains("rows or chunks", e.Message);
+    }
+
+    [Fact]
+    public void ACheckpointWithTheOldTokenSwitchesLoadsIntoTheLayout()
+    {
+        // Before TokenLayout the config and the options stored classifierRowTokens / sharedSlots / mergedTextToken.
+        var dir = TestData.TempDir();
+        foreach (var f in Directory.GetFiles(GenerationFixture.CheckpointDir)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        var statePath = Path.Combine(dir, TinaCheckpoint.StateFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        Assert.Equal("SharedSlots", (string?)json["config"]!["tokens"]);
+        foreach (var part in new[] { "config", "options" })
+        {
+            var o = json[part]!.AsObject();
+            o.Remove("tokens");
+            o["classifierRowTokens"] = true;
+            o["sharedSlots"] = true;
+            o["mergedTextToken"] = false;
+        }
+        File.WriteAllText(statePath, json.ToJsonString());
+        var state = TinaCheckpoint.Load(dir);
+        Assert.Equal(TokenLayout.SharedSlots, state.Config.Tokens);
+        Assert.Equal(TokenLayout.SharedSlots, state.Options.Tokens);
+        using var gen = TinaGenerator.Load(dir);
+        using var fixture = TinaGenerator.Load(GenerationFixture.CheckpointDir);
+        var options = new GenerateOptions { Steps = 5, Seed = 1 };
+        Assert.True(gen.Generate(Prompt, options).Parameters.AsSpan().SequenceEqual(fixture.Generate(Prompt, options).Parameters));
+        // A combination no transformer had is a corrupt state.
+        json["config"]!["classifierRowTokens"] = false;
+        File.WriteAllText(statePath, json.ToJsonString());
+        Assert.Throws<CorruptFileException>(() => TinaCheckpoint.Load(dir));
     }
 
     [Fact]
@@ -309,6 +304,27 @@ public class TinaGenerationTests(ITestOutputHelper output)
         Assert.InRange(result.Mean, 0, 100);
         Assert.Equal("tina-ddpm", new TinaMethod(gen, new GenerateOptions { Sampler = DiffusionSampler.Ddpm }).Name);
         output.WriteLine($"Tiny Tina OOD p-Acc over {tasks.Count} tasks: {result.Mean:F1} % (chance 25 %)");
+    }
+
+    [Theory]
+    [InlineData("relativeTo", "ClassifierSelection", "--relative-to")]
+    [InlineData("normalization", "Center", "--normalize center")]
+    [InlineData("normalization", "Standardize", "--normalize standardize")]
+    public void ACheckpointTrainedWithARemovedOptionIsOneClearError(string field, string value, string option)
+    {
+        // The option measured no gain and was removed; a generator trained with it names it and the last commit with it.
+        var dir = TestData.TempDir();
+        foreach (var f in Directory.GetFiles(GenerationFixture.CheckpointDir)) File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+        var statePath = Path.Combine(dir, TinaCheckpoint.StateFile);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(statePath))!;
+        json["options"]![field] = value;
+        File.WriteAllText(statePath, json.ToJsonString());
+        foreach (var load in new Action[] { () => TinaCheckpoint.Load(dir), () => TinaGenerator.Load(dir).Dispose() })
+        {
+            var e = Assert.Throws<TinaException>(load);
+            Assert.Contains(option, e.Message);
+            Assert.Contains("adedade", e.Message);
+        }
     }
 
     [Fact]
