@@ -1,5 +1,4 @@
 using Tina.Data;
-using Tina.Evaluation;
 using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
