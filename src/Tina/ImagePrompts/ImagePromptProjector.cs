@@ -32,6 +32,9 @@ public sealed class ImagePromptProjector
         GenericModel = genericModel;
     }
 
+    /// <summary>Where <c>tina image-prompts fit</c> writes the projector of a dataset and architecture: ARTIFACTS/image-prompts/DATASET-ARCH.safetensors.</summary>
+    public static string DefaultPath(string artifactsDir, string dataset, string arch) => Path.Combine(artifactsDir, "image-prompts", $"{dataset}-{arch}.safetensors");
+
     /// <summary>Length of the generic model's pooled features.</summary>
     public int FeatureDim { get; }
 

@@ -97,7 +97,7 @@ public class GenerateCommandTests
     /// classes, whose indices are the same in the full dataset, so a copy of its manifest that names cifar100 (changed by
     /// <paramref name="edit"/>) is a valid zoo. The generic CNN-5K is untrained (seed 1).
     /// </summary>
-    private static (string Artifacts, string Zoo) CifarEvalArtifacts(Func<ZooManifest, ZooManifest>? edit = null)
+    internal static (string Artifacts, string Zoo) CifarEvalArtifacts(Func<ZooManifest, ZooManifest>? edit = null)
     {
         var artifacts = TestData.TempDir();
         _ = Fixtures.Cifar;   // makes sure the shared decoded cache exists

@@ -1,0 +1,80 @@
+using Tina.Evaluation.Plan;
+using Tina.PModels;
+using Tina.Tests.Cli;
+using Tina.Tests.Generation;
+
+namespace Tina.Tests.Evaluation;
+
+/// <summary>The evaluation plan of the library (<see cref="Evaluator"/>), the one path under <c>tina eval</c>.</summary>
+public class EvaluatorTests
+{
+    private static readonly Evaluator Checker = new(new EvaluationEnvironment(Path.GetTempPath()));
+
+    [Fact]
+    public void TheLibrarysReportIsWhatTheCliWritesToJson()
+    {
+        var (artifacts, zoo) = GenerateCommandTests.CifarEvalArtifacts();
+        var json = Path.Combine(artifacts, "eval.json");
+        var (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "generic,classifier-selection,finetune,tina", "--splice", "classifier-selection/tina",
+            "--zoo", zoo, "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--ddim-steps", "5", "--json", json);
+        Assert.True(code == 0, output);
+
+        var report = new Evaluator(new EvaluationEnvironment(artifacts, TestData.DataDir)).Run(new EvaluationOptions
+        {
+            Arch = PModelArch.Cnn5k, Methods = ["generic", "classifier-selection", "finetune", "tina"], Splices = ["classifier-selection/tina"],
+            Zoo = zoo, Generator = GenerationFixture.CheckpointDir, Tasks = 2, DdimSteps = 5,
+        });
+        Assert.Equal(File.ReadAllText(json), report.ToJsonString());
+        var doc = System.Text.Json.Nodes.JsonNode.Parse(report.ToJsonString())!;
+        Assert.Equal(["generic", "classifier-selection", "finetune", "tina", "body:classifier-selection+classifier:tina"],
+            doc["id"]!["methods"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(2, (int)doc["ood"]!["tasks"]!);
+        // What the CLI prints is the report's: its table rows and a verdict per group.
+        Assert.All(report.Tables()[0].Rows, row => Assert.Contains(row[2], output));
+        Assert.Equal(["ID", "OOD"], report.Verdicts().Select(v => v.Group));
+        Assert.Contains("Verdict, ID (2 class lists)", output);
+    }
+
+    [Fact]
+    public void MethodsResolveByNameWithEnsemblesAndSplicesAfterTheRest()
+    {
+        var methods = Checker.Check(new EvaluationOptions { Methods = ["TINA", "generic", "tina-ddpm-ens4"], Ensemble = 3, Splices = ["tina/classifier-selection"], Generator = "ckpt" });
+        Assert.Equal(["tina-ens3", "generic", "tina-ddpm-ens4", "body:tina+classifier:classifier-selection"], methods.Select(m => m.Name));
+        var registry = EvaluationMethodRegistry.CreateDefault();
+        Assert.Equal("tina-ens16", registry.Resolve("tina-ens16")!.Name);
+        foreach (var bad in new[] { "tina-ens1", "tina-ens17", "tina-ens04", "tina-ens", "tinas", "body:tina+classifier:tina", "body:finetune+classifier:generic" })
+            Assert.Null(registry.Resolve(bad));
+        Assert.Equal("the fine-tuned p-Models", registry.Resolve("body:finetune+classifier:tina")!.NeedsZoo);
+        Assert.True(registry.Resolve("finetune")!.ReadsFineTunedModels);
+
+        // A method of your own, by name.
+        registry.Register("always-first", () => new PersonalizationEvaluationMethod("always-first", _ => new AlwaysFirst()));
+        Assert.IsType<PersonalizationEvaluationMethod>(new Evaluator(new EvaluationEnvironment(Path.GetTempPath()), registry).Check(new EvaluationOptions { Methods = ["always-first"] }).Single());
+    }
+
+    [Theory]
+    [InlineData("Unknown method(s): foo. Known: generic, classifier-selection, finetune, taper-mixer, text-to-rows, tina, tina-ddpm, tina-ensK, tina-ddpm-ensK, body:BODY+classifier:CLASSIFIER.", "foo")]
+    [InlineData("--methods finetune needs --zoo DIR (the fine-tuned p-Models).", "finetune")]
+    [InlineData("--methods body:finetune+classifier:tina needs --zoo DIR (the fine-tuned p-Models).", "body:finetune+classifier:tina")]
+    [InlineData("Give the Tina checkpoint folder: --generator DIR", "tina")]
+    public void BadOptionsAreRefusedBeforeAnythingIsOpened(string expected, string methods)
+    {
+        var e = Assert.Throws<TinaException>(() => Checker.Run(new EvaluationOptions { Dataset = "no-such-dataset", Methods = methods.Split(',') }));
+        Assert.StartsWith(expected, e.Message);
+    }
+
+    [Theory]
+    [InlineData("ID", "id")]
+    [InlineData("OOD", "ood")]
+    [InlineData("OOD 20% unseen", "ood-unseen-20")]
+    [InlineData("OOD cifar100", "ood-cifar100")]
+    [InlineData("OOD mixed", "ood-mixed")]
+    [InlineData("random", "random")]
+    public void GroupsKeepTheirJsonKeys(string label, string key) => Assert.Equal(key, new EvaluationGroup(label, []).JsonKey);
+
+    private sealed class AlwaysFirst : global::Tina.Evaluation.IPersonalizationMethod
+    {
+        public string Name => "always-first";
+        public int[] Predict(global::Tina.Tasks.PersonalizationTask task, global::Tina.Data.ImageSet test, int[] indices) => new int[indices.Length];
+    }
+}
