@@ -36,6 +36,56 @@ public class EvaluatorTests
     }
 
     [Fact]
+    public void RandomTasksAPromptsFileAndTextToRowsRunThroughTheEnvironmentsHooks()
+    {
+        // text-to-rows predicts heads: an untrained ResNet-20 generic model, on 5 training and 5 test images per class.
+        var (artifacts, _) = GenerateCommandTests.CifarEvalArtifacts();
+        var genericPath = Path.Combine(artifacts, "resnet20");
+        using (var generic = new global::Tina.Generic.GenericModel(PModelNetwork.Create(PModelArch.ResNet20, 100, seed: 1),
+            new global::Tina.Generic.GenericModelCard { Arch = "resnet20", Dataset = "cifar100@5+5", Classes = Fixtures.Cifar.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 1, Optimizer = "none" }))
+            generic.Save(genericPath);
+        var environment = new RecordingEnvironment(artifacts);
+        var small = new EvaluationOptions { Dataset = "cifar100@5+5", Arch = PModelArch.ResNet20, GenericModel = genericPath };
+        var random = new Evaluator(environment).Run(small with { Methods = ["classifier-selection", "text-to-rows"], Tasks = 3, ClassesPerTask = 4, Seed = 2 });
+        var doc = random.ToJson();
+        Assert.Equal("random (seed 2, 4 classes)", (string)doc["taskSource"]!);
+        Assert.Equal(3, (int)doc["tasks"]!);
+        Assert.Equal(["classifier-selection", "text-to-rows"], doc["methods"]!.AsObject().Select(p => p.Key));
+        Assert.StartsWith("text-to-rows: ridge map from test-hash-16d to rows, fitted on 100 classes;", Assert.Single(random.Notes));
+        Assert.Equal(random.Notes, environment.Noted);
+        Assert.Equal(["p-Acc random classifier-selection", "p-Acc random text-to-rows"], environment.Stages);
+        Assert.Equal(["random (3)", "classifier-selection"], random.Tables()[0].Rows[0].Take(2));
+
+        var lists = Path.Combine(artifacts, "lists.txt");
+        File.WriteAllText(lists, "# two lists\napple, bear\nbicycle; apple; bear\n");
+        var byList = new Evaluator(environment).Run(small with { Methods = ["generic"], PromptsFile = lists });
+        var table = Assert.Single(byList.Tables());
+        Assert.Equal(["#", "class list", "generic"], table.Columns.Select(c => c.Name));
+        Assert.Equal(["", "mean over 2 lists"], table.Rows[^1].Take(2));
+        Assert.Equal(2, byList.ToJson()["methods"]!["generic"]!["perPrompt"]!.AsArray().Count);
+        Assert.Equal(Path.GetFullPath(lists), (string)byList.ToJson()["taskSource"]!);
+        Assert.Empty(byList.Verdicts());
+    }
+
+    /// <summary>Opens the tests' hash text encoder and records the stages and notes it is shown.</summary>
+    private sealed class RecordingEnvironment(string artifacts) : EvaluationEnvironment(artifacts, TestData.DataDir)
+    {
+        public List<string> Stages { get; } = [];
+
+        public List<string> Noted { get; } = [];
+
+        public override global::Tina.Text.ITextEncoder OpenTextEncoder() => new HashTextEncoder();
+
+        public override T Stage<T>(string title, Func<IProgress<double>?, T> work)
+        {
+            Stages.Add(title);
+            return base.Stage(title, work);
+        }
+
+        public override void Note(string line) => Noted.Add(line);
+    }
+
+    [Fact]
     public void MethodsResolveByNameWithEnsemblesAndSplicesAfterTheRest()
     {
         var methods = Checker.Check(new EvaluationOptions { Methods = ["TINA", "generic", "tina-ddpm-ens4"], Ensemble = 3, Splices = ["tina/classifier-selection"], Generator = "ckpt" });
