@@ -124,44 +124,21 @@ public sealed class Evaluator(EvaluationEnvironment environment, EvaluationMetho
         var methods = Check(options);
         var device = environment.Device;
         var opened = environment.OpenDataset(options.Dataset, cancel);
-        var arch = options.Arch.ToName();
         var genericPath = options.GenericModel ?? GenericModel.DefaultPath(environment.ArtifactsDir, opened.Name, options.Arch);
         var generic = GenericModel.Load(genericPath);
-        ZooManifest? manifest;
-        Data.ImageDataset dataset;
-        string splitName;
-        IReadOnlyList<PersonalizationTask>? crossTasks = null, userTasks = null;
+        Scope scope;
+        EvaluationContext context;
         try
         {
-            manifest = options.Zoo is null ? null : ZooManifest.Load(options.Zoo);
-            if (manifest is not null && (manifest.Dataset != opened.Name || manifest.Arch != arch))
-                throw new TinaException($"The zoo {options.Zoo} is {manifest.Dataset}/{manifest.Arch}, not {opened.Name}/{arch}.");
-            // A zoo built with a validation split is scored on it, like its fine-tuned p-Models: every method sees the
-            // same images, and TAPER-Mixer and image prompts train without them.
-            dataset = manifest?.EvaluationData(opened) ?? opened;
-            splitName = manifest?.Validation is null ? "test" : "validation";
-            if (options.CrossDataset is { } crossId)
-            {
-                var target = environment.OpenDataset(crossId, cancel);
-                var shared = CrossDataset.SharedClasses(opened, target);
-                dataset = new Data.ImageDataset(dataset.Name, dataset.ClassNames, dataset.Train, CrossDataset.Images(opened, target), dataset.SuperclassNames, dataset.ClassToSuperclass);
-                splitName = $"{target.Name} photos of {shared.Count} shared classes ({string.Join(", ", shared.Select(p => opened.ClassNames[p.Source]))}; {dataset.Test.Count} images)";
-                crossTasks = CrossDataset.Tasks(opened, shared, options.Tasks, 2, 10, options.Seed);
-            }
-            // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
-            userTasks = options.PromptsFile is null ? null : PromptFile.Read(options.PromptsFile, dataset, dataset.NumClasses);
+            scope = OpenScope(options, opened, cancel);
+            context = new EvaluationContext(options, environment, device, generic, genericPath, scope.Dataset, scope.Zoo, cancel);   // owns generic from here
         }
         catch
         {
             generic.Dispose();
             throw;
         }
-        IReadOnlyList<EvaluationGroup> groups = crossTasks is not null ? [new EvaluationGroup("cross", crossTasks)]
-            : userTasks is not null ? [new EvaluationGroup("prompts", userTasks)]
-            : manifest is null ? [new EvaluationGroup("random", RandomTaskSampler.Sample(dataset, options.Tasks, options.ClassesPerTask, options.Seed))]
-            : EvaluationGroup.OfZoo(manifest, dataset, options.Tasks);
-
-        using var context = new EvaluationContext(options, environment, device, generic, genericPath, dataset, manifest, cancel);
+        using var owned = context;
         // What several methods share is opened or trained once, before any scoring and always in this order: the
         // generator (its text encoder opens only for a class the checkpoint has no embedding of) and the class prompts,
         // the text encoder, TAPER-Mixer, the text-to-rows map.
@@ -177,7 +154,7 @@ public sealed class Evaluator(EvaluationEnvironment environment, EvaluationMetho
         // Splices are scored after the other methods, group by group.
         var results = new List<EvaluationResult>();
         foreach (var batch in methods.GroupBy(m => m is SpliceEvaluationMethod).OrderBy(b => b.Key))
-            foreach (var group in groups)
+            foreach (var group in scope.Groups)
                 foreach (var method in batch)
                 {
                     cancel.ThrowIfCancellationRequested();
@@ -185,10 +162,44 @@ public sealed class Evaluator(EvaluationEnvironment environment, EvaluationMetho
                     results.Add(new EvaluationResult(group, result));
                 }
 
-        var title = $"p-Acc % on {dataset.Name} {splitName}, {arch} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
-        var source = userTasks is not null ? Path.GetFullPath(options.PromptsFile!)
-            : manifest is null ? $"random (seed {options.Seed}, {options.ClassesPerTask} classes)" : Path.GetFullPath(options.Zoo!);
-        return new EvaluationReport(dataset.Name, arch, splitName, source, generic.Card.TestAccuracy, title, results,
-            perPrompt: userTasks is not null, zooGroups: manifest is not null, context.Notes);
+        string arch = options.Arch.ToName(), name = scope.Dataset.Name;
+        var title = $"p-Acc % on {name} {scope.Split}, {arch} (generic model: {generic.Card.TestAccuracy:F2} % top-1)";
+        var source = options.PromptsFile is not null ? Path.GetFullPath(options.PromptsFile)
+            : scope.Zoo is null ? $"random (seed {options.Seed}, {options.ClassesPerTask} classes)" : Path.GetFullPath(options.Zoo!);
+        return new EvaluationReport(name, arch, scope.Split, source, generic.Card.TestAccuracy, title, results,
+            perPrompt: options.PromptsFile is not null, zooGroups: scope.Zoo is not null, context.Notes);
+    }
+
+    /// <summary>What is scored (<see cref="Data.ImageDataset.Test"/> of <paramref name="Dataset"/>, described by <paramref name="Split"/>) and on which groups of tasks.</summary>
+    private sealed record Scope(Data.ImageDataset Dataset, ZooManifest? Zoo, string Split, IReadOnlyList<EvaluationGroup> Groups);
+
+    /// <summary>
+    /// The images and tasks of an evaluation: a zoo's ID/OOD groups (on its validation split when it has one), another
+    /// dataset's photos of the shared classes with random lists of them, a prompts file's lists, or random tasks.
+    /// </summary>
+    private Scope OpenScope(EvaluationOptions options, Data.ImageDataset opened, CancellationToken cancel)
+    {
+        var arch = options.Arch.ToName();
+        var manifest = options.Zoo is null ? null : ZooManifest.Load(options.Zoo);
+        if (manifest is not null && (manifest.Dataset != opened.Name || manifest.Arch != arch))
+            throw new TinaException($"The zoo {options.Zoo} is {manifest.Dataset}/{manifest.Arch}, not {opened.Name}/{arch}.");
+        // A zoo built with a validation split is scored on it, like its fine-tuned p-Models: every method sees the
+        // same images, and TAPER-Mixer and image prompts train without them.
+        var dataset = manifest?.EvaluationData(opened) ?? opened;
+        var split = manifest?.Validation is null ? "test" : "validation";
+        if (options.CrossDataset is { } crossId)
+        {
+            var target = environment.OpenDataset(crossId, cancel);
+            var shared = CrossDataset.SharedClasses(opened, target);
+            dataset = new Data.ImageDataset(dataset.Name, dataset.ClassNames, dataset.Train, CrossDataset.Images(opened, target), dataset.SuperclassNames, dataset.ClassToSuperclass);
+            split = $"{target.Name} photos of {shared.Count} shared classes ({string.Join(", ", shared.Select(p => opened.ClassNames[p.Source]))}; {dataset.Test.Count} images)";
+            return new Scope(dataset, manifest, split, [new EvaluationGroup("cross", CrossDataset.Tasks(opened, shared, options.Tasks, 2, 10, options.Seed))]);
+        }
+        // The generator's class slots bound a prompt's length; without one, the dataset's class count does.
+        if (options.PromptsFile is not null)
+            return new Scope(dataset, manifest, split, [new EvaluationGroup("prompts", PromptFile.Read(options.PromptsFile, dataset, dataset.NumClasses))]);
+        return new Scope(dataset, manifest, split, manifest is null
+            ? [new EvaluationGroup("random", RandomTaskSampler.Sample(dataset, options.Tasks, options.ClassesPerTask, options.Seed))]
+            : EvaluationGroup.OfZoo(manifest, dataset, options.Tasks));
     }
 }
