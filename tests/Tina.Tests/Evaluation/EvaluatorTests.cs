@@ -26,6 +26,11 @@ public class EvaluatorTests
         });
         Assert.Equal(File.ReadAllText(json), report.ToJsonString());
         var doc = System.Text.Json.Nodes.JsonNode.Parse(report.ToJsonString())!;
+        // The shape result files and tina-plot read: run facts, then one object per zoo group with its methods.
+        Assert.Equal(["dataset", "arch", "split", "tasks", "taskSource", "genericTestAccuracy", "id", "ood"], doc.AsObject().Select(p => p.Key));
+        Assert.Equal(["tasks", "methods"], doc["id"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(["pAcc", "std"], doc["id"]!["methods"]!["tina"]!.AsObject().Select(p => p.Key));
+        Assert.Equal(Path.GetFullPath(zoo), (string)doc["taskSource"]!);
         Assert.Equal(["generic", "classifier-selection", "finetune", "tina", "body:classifier-selection+classifier:tina"],
             doc["id"]!["methods"]!.AsObject().Select(p => p.Key));
         Assert.Equal(2, (int)doc["ood"]!["tasks"]!);
