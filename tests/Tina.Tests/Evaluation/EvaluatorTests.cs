@@ -118,6 +118,36 @@ public class EvaluatorTests
         Assert.StartsWith(expected, e.Message);
     }
 
+    [Fact]
+    public void AZoosOodTasksAreGroupedByUnseenShareOrByHomeDataset()
+    {
+        var manifest = global::Tina.Zoo.ZooManifest.Load(GenerationFixture.ZooDir);
+        int ood = global::Tina.Zoo.FineTunedMethod.Tasks(manifest, "ood").Count;
+        Assert.True(ood >= 2);
+        // Held-out classes: one group per share of unseen classes, smallest first; every OOD task in one of them.
+        var unseen = manifest with
+        {
+            UnseenClasses = [0],
+            Tasks = manifest.Tasks.Select(t => t.Split == "ood" ? t with { UnseenRatio = t.Index % 2 == 0 ? 0.5 : 0.2 } : t).ToList(),
+        };
+        var groups = EvaluationGroup.OfZoo(unseen, Fixtures.Cifar);
+        Assert.Equal("ID", groups[0].Label);
+        Assert.Equal(ood, groups.Skip(1).Sum(g => g.Tasks.Count));
+        Assert.Equal(new[] { "ood-unseen-20", "ood-unseen-50" }.Where(k => groups.Any(g => g.JsonKey == k)), groups.Skip(1).Select(g => g.JsonKey));
+        Assert.Equal(2, EvaluationGroup.OfZoo(unseen, Fixtures.Cifar, maxTasks: 2)[0].Tasks.Count);
+
+        // One vocabulary: the lists of each home dataset's classes, then those that mix datasets.
+        var cifar = Fixtures.Cifar;
+        var merged = new global::Tina.Data.ImageDataset(cifar.Name, cifar.ClassNames, cifar.Train, cifar.Test)
+        {
+            ClassSources = Enumerable.Range(0, cifar.NumClasses).Select(c => (IReadOnlyList<string>)[c < 6 ? "cifar100" : "caltech101"]).ToList(),
+        };
+        groups = EvaluationGroup.OfZoo(manifest, merged);
+        Assert.Equal(ood, groups.Skip(1).Sum(g => g.Tasks.Count));
+        Assert.Equal(new[] { "OOD cifar100", "OOD caltech101", "OOD mixed" }.Where(l => groups.Any(g => g.Label == l)), groups.Skip(1).Select(g => g.Label));
+        Assert.All(groups.Single(g => g.Label == "OOD mixed").Tasks, t => Assert.True(t.Classes.Any(c => c < 6) && t.Classes.Any(c => c >= 6)));
+    }
+
     [Theory]
     [InlineData("ID", "id")]
     [InlineData("OOD", "ood")]
