@@ -85,9 +85,7 @@ internal static class ExportCommand
     private static PModel TextToRowsModel(ParseResult r, GenericModel generic, Tina.Data.ImageDataset data, IReadOnlyList<string> names)
     {
         using var text = TextCommands.Open(r);
-        var all = Enumerable.Range(0, data.NumClasses).ToList();
-        var map = TextToRows.Fit(generic, all, text.Encode(all.Select(c => data.ClassNames[c]).ToList()));
-        return map.Create(names, text.Encode(names));
+        return TextToRows.Fit(generic, data, Enumerable.Range(0, data.NumClasses).ToList(), text.Encode).Create(names, text.Encode(names));
     }
 
     /// <summary>

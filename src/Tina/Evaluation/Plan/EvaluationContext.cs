@@ -114,7 +114,7 @@ public sealed class EvaluationContext : IDisposable
             if (_textToRows is not null) return _textToRows;
             var seen = Zoo is null ? Enumerable.Range(0, Dataset.NumClasses).ToList()
                 : FineTunedMethod.Tasks(Zoo, "train").SelectMany(t => t.Classes).Distinct().Order().ToList();
-            _textToRows = TextToRows.Fit(Generic, seen, Embed(seen.Select(c => Dataset.ClassNames[c]).ToList()));
+            _textToRows = TextToRows.Fit(Generic, Dataset, seen, Embed);
             Note($"text-to-rows: ridge map from {TextEncoder.Id} to rows, fitted on {seen.Count} classes; λ {_textToRows.Lambda} chosen by 5-fold cross-validation over them (row error {_textToRows.ValidationError:G3}).");
             return _textToRows;
         }
