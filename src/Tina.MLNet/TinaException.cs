@@ -178,11 +178,28 @@ public sealed class ImageTooLargeException : TinaArgumentException
     private static string Describe(string source, ImageLimitKind limit, long maximum, long? actual, int width, int height) => limit switch
     {
         ImageLimitKind.Bytes => actual is { } n
-            ? $"{source} is too large: {Tina.MLNet.TinaImageLimits.FormatBytes(n)}, over the limit of {Tina.MLNet.TinaImageLimits.FormatBytes(maximum)} per image."
-            : $"{source} is too large: over the limit of {Tina.MLNet.TinaImageLimits.FormatBytes(maximum)} per image.",
+            ? $"{source} is too large: {ByteCount.Format(n)}, over the limit of {ByteCount.Format(maximum)} per image."
+            : $"{source} is too large: over the limit of {ByteCount.Format(maximum)} per image.",
         ImageLimitKind.Pixels => FormattableString.Invariant(
             $"{source} declares {width}×{height} pixels ({(double)width * height / 1e6:0.#} megapixels), over the limit of {maximum / 1e6:0.#} megapixels; it was not decoded."),
         _ => FormattableString.Invariant(
             $"{source} declares {width}×{height} pixels, a side over the limit of {maximum} pixels; it was not decoded."),
     };
+}
+
+/// <summary>
+/// A byte count in words (<see cref="Tina.MLNet.TinaImageLimits.FormatBytes"/>); here, beside the exceptions whose
+/// messages use it, so that the exceptions depend on nothing else of the package.
+/// </summary>
+internal static class ByteCount
+{
+    /// <summary>"20 MB", "3.4 MB", "64 KB", "900 bytes" (1 KB = 1,024 bytes).</summary>
+    public static string Format(long bytes)
+    {
+        const long KB = 1024, MB = 1024 * 1024;
+        var c = System.Globalization.CultureInfo.InvariantCulture;
+        if (bytes >= MB) return bytes % MB == 0 ? string.Create(c, $"{bytes / MB} MB") : string.Create(c, $"{(double)bytes / MB:0.0} MB");
+        if (bytes >= KB) return bytes % KB == 0 ? string.Create(c, $"{bytes / KB} KB") : string.Create(c, $"{(double)bytes / KB:0.0} KB");
+        return string.Create(c, $"{bytes} bytes");
+    }
 }

@@ -16,7 +16,7 @@ internal static class ImagePromptCommands
 
     public static readonly Option<string?> ProjectorOption = new("--projector") { Description = "Image-prompt projector (tina image-prompts fit); default: ARTIFACTS/image-prompts/DATASET-ARCH.safetensors." };
 
-    public static string DefaultPath(string artifacts, string dataset, string arch) => Path.Combine(artifacts, "image-prompts", $"{dataset}-{arch}.safetensors");
+    public static string DefaultPath(string artifacts, string dataset, string arch) => Tina.ImagePrompts.ImagePromptProjector.DefaultPath(artifacts, dataset, arch);
 
     public static Command Create()
     {

@@ -62,11 +62,5 @@ public sealed record TinaImageLimits
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{FormatBytes(MaxBytes)}, {MaxPixels / 1e6:0.#} megapixels, {MaxSide} pixels per side");
 
     /// <summary>A byte count in words: "20 MB", "3.4 MB", "64 KB", "900 bytes" (1 KB = 1,024 bytes).</summary>
-    public static string FormatBytes(long bytes)
-    {
-        const long KB = 1024, MB = 1024 * 1024;
-        if (bytes >= MB) return bytes % MB == 0 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / MB} MB") : string.Create(CultureInfo.InvariantCulture, $"{(double)bytes / MB:0.0} MB");
-        if (bytes >= KB) return bytes % KB == 0 ? string.Create(CultureInfo.InvariantCulture, $"{bytes / KB} KB") : string.Create(CultureInfo.InvariantCulture, $"{(double)bytes / KB:0.0} KB");
-        return string.Create(CultureInfo.InvariantCulture, $"{bytes} bytes");
-    }
+    public static string FormatBytes(long bytes) => ByteCount.Format(bytes);
 }

@@ -16,7 +16,7 @@ public static class TinaMLNetModel
     public static TransformerChain<ITransformer> Build(MLContext mlContext, TinaClassifierOptions options)
     {
         ArgumentNullException.ThrowIfNull(mlContext);
-        var estimator = mlContext.Transforms.ApplyTinaClassifier(options);
+        var estimator = new TinaClassifierEstimator(mlContext.Transforms, options);
         return estimator.Fit(EmptyInput(mlContext, options.InputColumnName));
     }
 

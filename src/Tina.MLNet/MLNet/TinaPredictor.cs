@@ -90,7 +90,7 @@ public sealed class TinaPredictor : IDisposable
         var info = TinaOnnxModelReader.Describe(proto, source);
         var resizing = OnnxResizePolicy.ParseMode(info.ResizeMode, source);
         var ml = mlContext ?? new MLContext(seed: 0);
-        var estimator = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions
+        var estimator = new TinaClassifierEstimator(ml.Transforms, new TinaClassifierOptions
         {
             OnnxModel = onnxModel,
             InputColumnName = TinaCatalog.Defaults.ImageColumnName,

@@ -1,5 +1,6 @@
 using Tina.Data;
 using Tina.Generic;
+using Tina.PModels;
 using Tina.Tasks;
 using static TorchSharp.torch;
 

@@ -122,7 +122,7 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
 
         // ResNet-18: the backbone runs once over the training images (cached by its feature service), then only the
         // head trains, on those features; no crop/flip augmentation (each augmented view is another backbone pass).
-        using var features = o.Arch == PModelArch.ResNet18 ? Evaluation.Accuracy.Features(net, train).to(device) : null;
+        using var features = o.Arch == PModelArch.ResNet18 ? Accuracy.Features(net, train).to(device) : null;
         var sw = Stopwatch.StartNew();
         using var lossFn = nn.CrossEntropyLoss();
         for (int epoch = startEpoch; epoch < o.Epochs; epoch++)
@@ -157,8 +157,8 @@ public sealed class GenericTrainer(GenericTrainingOptions options, string checkp
         }
 
         net.eval();
-        double acc = Evaluation.Accuracy.TopOne(net, dataset.Test, device);
-        double? validation = o.HoldoutFraction > 0 ? Math.Round(Evaluation.Accuracy.TopOne(net, dataset.WithValidationSplit(o.HoldoutFraction, o.HoldoutSeed).Test, device), 2) : null;
+        double acc = Accuracy.TopOne(net, dataset.Test, device);
+        double? validation = o.HoldoutFraction > 0 ? Math.Round(Accuracy.TopOne(net, dataset.WithValidationSplit(o.HoldoutFraction, o.HoldoutSeed).Test, device), 2) : null;
         progress?.Report(new TrainingProgress(o.Epochs, o.Epochs, steps, steps, 0, acc,
             $"test accuracy {acc:F2} %" + (validation is { } v ? $", held-out (validation) accuracy {v:F2} %" : "")));
         var card = new GenericModelCard

@@ -51,6 +51,20 @@ public sealed class TextToRows
     public double ValidationError { get; }
 
     /// <summary>
+    /// Fits the map on the rows of <paramref name="seenClasses"/> (labels of <paramref name="data"/>) of
+    /// <paramref name="generic"/>, their class names embedded by <paramref name="embed"/> (which may embed another text
+    /// per name, e.g. its description): how <c>tina eval</c> and <c>tina export --method text-to-rows</c> fit it.
+    /// </summary>
+    /// <exception cref="TinaException">The architecture generates more than a head, or too few classes.</exception>
+    public static TextToRows Fit(GenericModel generic, Data.ImageDataset data, IReadOnlyList<int> seenClasses, Func<IReadOnlyList<string>, float[][]> embed)
+    {
+        ArgumentNullException.ThrowIfNull(data);
+        ArgumentNullException.ThrowIfNull(seenClasses);
+        ArgumentNullException.ThrowIfNull(embed);
+        return Fit(generic, seenClasses, embed(seenClasses.Select(c => data.ClassNames[c]).ToList()));
+    }
+
+    /// <summary>
     /// Fits the map on the rows of <paramref name="seenClasses"/> of <paramref name="generic"/>, given the text
     /// embedding of each (<paramref name="texts"/>, same order).
     /// </summary>

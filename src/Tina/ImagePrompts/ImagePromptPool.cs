@@ -1,6 +1,6 @@
 using Tina.Data;
-using Tina.Evaluation;
 using Tina.Generic;
+using Tina.PModels;
 using Tina.Text;
 using static TorchSharp.torch;
 

@@ -1,5 +1,4 @@
 using Tina.Data;
-using Tina.Evaluation;
 using Tina.Generic;
 using Tina.IO;
 using Tina.PModels;
@@ -32,6 +31,9 @@ public sealed class ImagePromptProjector
         Arch = arch;
         GenericModel = genericModel;
     }
+
+    /// <summary>Where <c>tina image-prompts fit</c> writes the projector of a dataset and architecture: ARTIFACTS/image-prompts/DATASET-ARCH.safetensors.</summary>
+    public static string DefaultPath(string artifactsDir, string dataset, string arch) => Path.Combine(artifactsDir, "image-prompts", $"{dataset}-{arch}.safetensors");
 
     /// <summary>Length of the generic model's pooled features.</summary>
     public int FeatureDim { get; }

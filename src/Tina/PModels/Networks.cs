@@ -158,7 +158,7 @@ public sealed class ResNet20 : PModelNetwork
 /// and runs in ONNX Runtime, outside this module: <see cref="Features"/> computes its features through
 /// <see cref="Tina.Features.BackboneFeatures"/> (the 32×32 input resized to 224×224 inside the backbone's graph), and bulk
 /// feature extraction over a whole image set goes through the same service and its cache
-/// (<see cref="Evaluation.Accuracy.Features(PModelNetwork, Data.ImageSet, Device?)"/>). Only <see cref="PModelNetwork.fc"/>
+/// (<see cref="Accuracy.Features(PModelNetwork, Data.ImageSet, Device?)"/>). Only <see cref="PModelNetwork.fc"/>
 /// has parameters: 5,130 for C = 10.
 /// </summary>
 public sealed class ResNet18Head : PModelNetwork

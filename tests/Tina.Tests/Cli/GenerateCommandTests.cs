@@ -97,7 +97,7 @@ public class GenerateCommandTests
     /// classes, whose indices are the same in the full dataset, so a copy of its manifest that names cifar100 (changed by
     /// <paramref name="edit"/>) is a valid zoo. The generic CNN-5K is untrained (seed 1).
     /// </summary>
-    private static (string Artifacts, string Zoo) CifarEvalArtifacts(Func<ZooManifest, ZooManifest>? edit = null)
+    internal static (string Artifacts, string Zoo) CifarEvalArtifacts(Func<ZooManifest, ZooManifest>? edit = null)
     {
         var artifacts = TestData.TempDir();
         _ = Fixtures.Cifar;   // makes sure the shared decoded cache exists
@@ -177,6 +177,29 @@ public class GenerateCommandTests
         (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--ensemble", "20");
         Assert.Equal(2, code);
         Assert.Contains("--ensemble must be 1 to 16; got 20", output);
+    }
+
+    [Fact]
+    public void ExportMakesTextToRowsForAnyWordsAndSaysWhyEvalsOtherMethodsAreNotExported()
+    {
+        var (artifacts, _) = CifarEvalArtifacts();
+        using (var generic = new GenericModel(PModelNetwork.Create(PModelArch.ResNet20, 100, seed: 1),
+            new GenericModelCard { Arch = "resnet20", Dataset = "cifar100", Classes = Fixtures.Cifar.ClassNames, Epochs = 0, TestAccuracy = 0, Seed = 1, Optimizer = "none" }))
+            generic.Save(GenericModel.DefaultPath(artifacts, "cifar100", PModelArch.ResNet20));
+        var onnx = Path.Combine(artifacts, "t.onnx");
+        var (code, output) = TinaProcess.Run(artifacts, "export", "--method", "text-to-rows", "--arch", "resnet20", "--classes", "apple, zebra crossing", "--encoder", "minilm", "--out", onnx);
+        Assert.True(code == 0, output);
+        Assert.Equal(["apple", "zebra crossing"], TinaOnnxModelReader.Read(onnx).Labels);
+        foreach (var (method, expected) in new[]
+        {
+            ("tina-ens2", "'tina-ens2' p-Models are generated: tina generate"), ("finetune", "'finetune' is scored by tina eval but makes no p-Model"),
+            ("body:finetune+classifier:tina", "is scored by tina eval"), ("rows", "Unknown method 'rows'. Available: classifier-selection, text-to-rows."),
+        })
+        {
+            (code, output) = TinaProcess.Run(artifacts, "export", "--method", method, "--classes", "apple", "--out", onnx);
+            Assert.Equal(2, code);
+            Assert.Contains(expected, output.Replace("\n", " "));
+        }
     }
 
     [Fact]

@@ -405,7 +405,7 @@ public class TinaResNetGenerationTests
         var again = method.Predict(task, data.Test, indices);   // second call: cached features
 
         using var net = gen.Generate(task.Names, options).ToNetwork();
-        using var logits = Tina.Evaluation.Accuracy.Logits(net, data.Test);
+        using var logits = Tina.PModels.Accuracy.Logits(net, data.Test);
         using var argmax = logits.argmax(1);
         var all = argmax.data<long>().ToArray();
         var whole = indices.Select(i => (int)all[i]).ToArray();

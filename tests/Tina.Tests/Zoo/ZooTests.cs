@@ -121,7 +121,7 @@ public class ZooTests
         {
             Assert.Equal(3L * data.Train.Count, train.shape[0]);
             // Views are augmented: each differs from the others and from the plain images' features.
-            using var plain = Tina.Evaluation.Accuracy.Features(generic.Network, data.Train);
+            using var plain = Tina.PModels.Accuracy.Features(generic.Network, data.Train);
             var n = data.Train.Count;
             for (int v = 0; v < 3; v++)
                 Assert.True(train.narrow(0, (long)v * n, n).sub(plain).abs().max().item<float>() > 1e-3, $"view {v} equals the plain features");

@@ -1,8 +1,7 @@
 using Tina.Data;
-using Tina.PModels;
 using static TorchSharp.torch;
 
-namespace Tina.Evaluation;
+namespace Tina.PModels;
 
 /// <summary>Plain top-1 accuracy and batched feature extraction over a whole split.</summary>
 public static class Accuracy
