@@ -63,7 +63,7 @@ internal static class GenericCommands
                 new GenericTrainer(options, ckpt).Train(dataset, new Progress(p), cancel));
             model.Save(basePath);
             Directory.Delete(ckpt, recursive: true);
-            AnsiConsole.MarkupLine($"Saved [bold]{Markup.Escape(basePath)}.safetensors[/] + .json — test accuracy (100-way) [bold]{model.Card.TestAccuracy:F2} %[/] in {model.Card.TrainSeconds:F0} s.");
+            AnsiConsole.MarkupLine($"Saved [bold]{Markup.Escape(basePath)}.safetensors[/] + .json — test accuracy ({model.Card.Classes.Count}-way) [bold]{model.Card.TestAccuracy:F2} %[/] in {model.Card.TrainSeconds:F0} s.");
             return 0;
         }));
         return cmd;
