@@ -1,7 +1,5 @@
 using Tina.Diffusion;
-using Tina.Generation;
 using Tina.PModels;
-using Tina.Zoo;
 
 namespace Tina;
 
@@ -36,7 +34,7 @@ public sealed record ZooRecipe
 /// <summary>The stage-3 half of a <see cref="Recipe"/>: how the generator is trained and sampled.</summary>
 public sealed record GeneratorRecipe
 {
-    /// <summary>Transformer size preset (<see cref="TinaTrainingOptions.ConfigName"/>).</summary>
+    /// <summary>Transformer size preset (<c>TinaTrainingOptions.ConfigName</c>).</summary>
     public required string Config { get; init; }
 
     /// <summary>Epochs over the zoo's training p-Models.</summary>
@@ -57,36 +55,23 @@ public sealed record GeneratorRecipe
     /// <summary>How the classifier is cut into tokens.</summary>
     public required TokenLayout Tokens { get; init; }
 
-    /// <summary>DDIM steps when a generation leaves them unset (<see cref="TinaGenerator.DefaultDdimSteps"/>).</summary>
+    /// <summary>DDIM steps when a generation leaves them unset (<c>TinaGenerator.DefaultDdimSteps</c>).</summary>
     public required int DdimSteps { get; init; }
 }
 
 /// <summary>
 /// A complete, named set of zoo and generator settings for one p-Model architecture: what <c>tina zoo build</c> and
 /// <c>tina train</c> use unless an option overrides a value, recorded in the zoo's manifest and the generator's
-/// checkpoint. Each recipe is the set of settings whose result docs/RESULTS.md reports (<see cref="Recipes"/>).
+/// checkpoint (<c>ZooBuildOptions.FromRecipe</c>, <c>TinaTrainingOptions.FromRecipe</c>). The recipes are data on the
+/// lower layers' types only, so the zoo and the generator can read them without a cycle. Each recipe is the set of
+/// settings whose result docs/RESULTS.md reports (<see cref="Recipes"/>).
 /// </summary>
 /// <param name="Name">The recipe's name (<c>--recipe NAME</c>).</param>
 /// <param name="Arch">The p-Model architecture it is for.</param>
 /// <param name="Description">One line: what it is and the result it gave.</param>
 /// <param name="Zoo">Stage 2: the zoo.</param>
 /// <param name="Generator">Stage 3: the generator.</param>
-public sealed record Recipe(string Name, PModelArch Arch, string Description, ZooRecipe Zoo, GeneratorRecipe Generator)
-{
-    /// <summary>The zoo build options of this recipe (seed 0, no held-out classes, no validation split), naming it.</summary>
-    public ZooBuildOptions ZooOptions() => new()
-    {
-        Recipe = Name, TrainTasks = Zoo.TrainTasks, OodTasks = Zoo.OodTasks, ClassesPerTask = Zoo.MaxClasses, MinClassesPerTask = Zoo.MinClasses,
-        FineTune = new FineTuneOptions { Epochs = Zoo.Epochs, LearningRate = Zoo.LearningRate, BatchSize = Zoo.BatchSize, ModelsPerGroup = Zoo.ModelsPerGroup },
-    };
-
-    /// <summary>The generator training options of this recipe (seed 0, the paper's training tricks on), naming it.</summary>
-    public TinaTrainingOptions TrainingOptions() => new()
-    {
-        Recipe = Name, ConfigName = Generator.Config, Epochs = Generator.Epochs, BatchSize = Generator.BatchSize, LearningRate = Generator.LearningRate,
-        Normalization = Generator.Normalization, LossWeighting = Generator.LossWeighting, Tokens = Generator.Tokens,
-    };
-}
+public sealed record Recipe(string Name, PModelArch Arch, string Description, ZooRecipe Zoo, GeneratorRecipe Generator);
 
 /// <summary>The recipes owned by the library, by name and by architecture; the one place their defaults live.</summary>
 public static class Recipes

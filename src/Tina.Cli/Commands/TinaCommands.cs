@@ -74,7 +74,7 @@ internal static class TinaCommands
             if (recipe.Arch != arch)
                 throw new TinaException($"The recipe {recipe.Name} is for {recipe.Arch.ToName()} p-Models; the zoo {zooDir} holds {manifest.Arch} (its recipe: {Recipes.For(arch).Name}).");
             bool noPadding = ablations.Contains(Ablation.NoSequencePadding);
-            var defaults = recipe.TrainingOptions();
+            var defaults = TinaTrainingOptions.FromRecipe(recipe);
             var options = (defaults with
             {
                 ConfigName = r.GetValue(config) ?? defaults.ConfigName, Epochs = r.GetValue(epochs) ?? defaults.Epochs, BatchSize = r.GetValue(batch) ?? defaults.BatchSize,

@@ -90,7 +90,7 @@ internal static class ZooCommands
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
             var (minClasses, maxClasses) = r.GetValue(classes) is { } classText ? ParseClassRange(classText) : (z.MinClasses, z.MaxClasses);
-            var defaults = recipe.ZooOptions();
+            var defaults = ZooBuildOptions.FromRecipe(recipe);
             var options = defaults with
             {
                 TrainTasks = trainTasks, OodTasks = oodTasks, Seed = r.GetValue(seed),

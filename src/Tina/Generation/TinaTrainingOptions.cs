@@ -8,14 +8,26 @@ namespace Tina.Generation;
 /// Settings of Tina's diffusion training (§2.2, A.5; see docs/tina-facts.md "Training"): AdamW (0.9, 0.999), lr 1e-3 (paper 4e-4),
 /// weight decay 0.1 on matrices only, warm-up then cosine, global gradient-norm clipping 0.1, an EMA copy of the
 /// weights, classifier augmentation, and classification sequence padding with varying class counts. The settings a
-/// result was measured with are a recipe's (<see cref="Recipe.TrainingOptions"/>, e.g.
-/// <c>Recipes.For(arch).TrainingOptions()</c>), which <c>tina train</c> starts from; a bare record's values are the
+/// result was measured with are a recipe's (<see cref="FromRecipe"/>, e.g.
+/// <c>TinaTrainingOptions.FromRecipe(Recipes.For(arch))</c>), which <c>tina train</c> starts from; a bare record's values are the
 /// generic starting point below.
 /// </summary>
 public sealed record TinaTrainingOptions
 {
+    /// <summary>The generator training options of <paramref name="recipe"/> (seed 0, the paper's training tricks on), naming it.</summary>
+    public static TinaTrainingOptions FromRecipe(Recipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var g = recipe.Generator;
+        return new()
+        {
+            Recipe = recipe.Name, ConfigName = g.Config, Epochs = g.Epochs, BatchSize = g.BatchSize, LearningRate = g.LearningRate,
+            Normalization = g.Normalization, LossWeighting = g.LossWeighting, Tokens = g.Tokens,
+        };
+    }
+
     /// <summary>
-    /// The name of the <see cref="Tina.Recipe"/> these options come from (<see cref="Tina.Recipe.TrainingOptions"/>),
+    /// The name of the <see cref="Tina.Recipe"/> these options come from (<see cref="FromRecipe"/>),
     /// recorded in the checkpoint (<see cref="TinaCheckpointState.Recipe"/>); null: none. Not part of the run's identity.
     /// </summary>
     [JsonIgnore]

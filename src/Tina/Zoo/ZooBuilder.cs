@@ -12,6 +12,18 @@ namespace Tina.Zoo;
 /// <summary>What to build: how many tasks, of how many classes, from which seed, fine-tuned how.</summary>
 public sealed record ZooBuildOptions
 {
+    /// <summary>The zoo build options of <paramref name="recipe"/> (seed 0, no held-out classes, no validation split), naming it.</summary>
+    public static ZooBuildOptions FromRecipe(Recipe recipe)
+    {
+        ArgumentNullException.ThrowIfNull(recipe);
+        var zoo = recipe.Zoo;
+        return new()
+        {
+            Recipe = recipe.Name, TrainTasks = zoo.TrainTasks, OodTasks = zoo.OodTasks, ClassesPerTask = zoo.MaxClasses, MinClassesPerTask = zoo.MinClasses,
+            FineTune = new FineTuneOptions { Epochs = zoo.Epochs, LearningRate = zoo.LearningRate, BatchSize = zoo.BatchSize, ModelsPerGroup = zoo.ModelsPerGroup },
+        };
+    }
+
     /// <summary>Training (ID) tasks; the paper: 1,000.</summary>
     public int TrainTasks { get; init; } = 1000;
 

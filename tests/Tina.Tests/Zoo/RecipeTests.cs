@@ -29,11 +29,11 @@ public class RecipeTests
     {
         foreach (var recipe in Recipes.All)
         {
-            var training = recipe.TrainingOptions().Validate();
+            var training = TinaTrainingOptions.FromRecipe(recipe).Validate();
             Assert.Equal(recipe.Name, training.Recipe);
             Assert.Equal((recipe.Generator.Config, recipe.Generator.Epochs, recipe.Generator.BatchSize, recipe.Generator.LearningRate, recipe.Generator.Normalization, recipe.Generator.Tokens),
                 (training.ConfigName, training.Epochs, training.BatchSize, training.LearningRate, training.Normalization, training.Tokens));
-            var zoo = recipe.ZooOptions();
+            var zoo = ZooBuildOptions.FromRecipe(recipe);
             Assert.Equal(recipe.Name, zoo.Recipe);
             Assert.Equal((recipe.Zoo.TrainTasks, recipe.Zoo.OodTasks, recipe.Zoo.MinClasses, recipe.Zoo.MaxClasses), (zoo.TrainTasks, zoo.OodTasks, zoo.MinClassesPerTask!.Value, zoo.ClassesPerTask));
             Assert.Equal((recipe.Zoo.Epochs, recipe.Zoo.LearningRate, recipe.Zoo.BatchSize, recipe.Zoo.ModelsPerGroup), (zoo.FineTune.Epochs, zoo.FineTune.LearningRate!.Value, zoo.FineTune.BatchSize, zoo.FineTune.ModelsPerGroup));
@@ -50,10 +50,10 @@ public class RecipeTests
         var data = Fixtures.CifarSubset(classes: 12, perClass: 32, testPerClass: 10);
         using var generic = Fixtures.UntrainedGeneric(data, PModelArch.Cnn5k, seed: 11);
         var zoo = TestData.TempDir();
-        var options = Recipes.Cnn5k.ZooOptions() with
+        var options = ZooBuildOptions.FromRecipe(Recipes.Cnn5k) with
         {
             TrainTasks = 4, OodTasks = 0, ClassesPerTask = 4, MinClassesPerTask = 4, Seed = 3,
-            FineTune = Recipes.Cnn5k.ZooOptions().FineTune with { Epochs = 1, BatchSize = 16, ModelsPerGroup = 4 },
+            FineTune = ZooBuildOptions.FromRecipe(Recipes.Cnn5k).FineTune with { Epochs = 1, BatchSize = 16, ModelsPerGroup = 4 },
         };
         new ZooBuilder(generic, "generic", data, options).Build(zoo);
         Assert.Equal("cnn5k", ZooManifest.Load(zoo).Recipe);
