@@ -30,7 +30,9 @@ Tina.Runtime.TorchRuntime.DefaultThreads = CliContext.ThreadsFromEnvironment();
 using var cancel = new CancellationTokenSource();
 Console.CancelKeyPress += (_, e) => { e.Cancel = true; cancel.Cancel(); };
 Cli.Cancellation = cancel.Token;
-return root.Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0) return Cli.ParseErrors(parsed);
+return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
 
 namespace Tina.Cli
 {
@@ -38,6 +40,24 @@ namespace Tina.Cli
     internal static class Cli
     {
         public static CancellationToken Cancellation { get; set; }
+
+        /// <summary>
+        /// Command-line mistakes (an unknown option, a missing value) are user errors like the others: one red line
+        /// each and where to find the options, exit code 2 — not the whole help page.
+        /// </summary>
+        public static int ParseErrors(ParseResult parsed)
+        {
+            foreach (var error in parsed.Errors)
+            {
+                AnsiConsole.Markup("[red]error:[/] ");
+                AnsiConsole.Profile.Out.Writer.WriteLine(error.Message);
+            }
+            var names = new List<string>();
+            for (var c = parsed.CommandResult; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult)
+                if (c.Parent is not null) names.Insert(0, c.Command.Name);
+            AnsiConsole.Profile.Out.Writer.WriteLine($"Run 'tina {string.Join(' ', names.Append("--help"))}' for the options.");
+            return 2;
+        }
 
         public static Func<ParseResult, int> Run(Func<ParseResult, CancellationToken, int> body) => r =>
         {

@@ -190,7 +190,9 @@ public sealed class TinaGenerator : IDisposable
 
         TinaTransformer Build(IReadOnlyDictionary<string, NamedTensor> tensors)
         {
-            var m = new TinaTransformer(state.Config, tokenizer, 0);
+            // Its weights come from the checkpoint, but TorchSharp's layer constructors still draw from torch's
+            // process-wide generator: build it under the seed lock so it never interleaves with a seeded construction.
+            var m = Runtime.Seeds.WithGlobalSeed(0, () => new TinaTransformer(state.Config, tokenizer, 0));
             StateDict.Import(m, tensors, weightsPath);
             m.to(device);
             m.eval();

@@ -418,7 +418,10 @@ public sealed class TinaTrainer
         {
             Zoo = zoo;
             var layout = zoo.Padding.Layout;
-            Model = new TinaTransformer(zoo.Config, new ParameterTokenizer(layout, zoo.Config.ChunkSize, zoo.Config.ClassifierRowTokens), o.Seed);
+            // Under the seed lock: the layer constructors draw from torch's process-wide generator (the transformer then
+            // redraws its weights from its own seeded generator), and must not interleave with another thread's seeded
+            // network construction (Networks.Create).
+            Model = Seeds.WithGlobalSeed(o.Seed, () => new TinaTransformer(zoo.Config, new ParameterTokenizer(layout, zoo.Config.ChunkSize, zoo.Config.ClassifierRowTokens), o.Seed));
             Model.to(zoo.Device);
             var (decay, noDecay) = Model.ParameterGroups();
             Optimizer = new AdamW([new ParameterGroup(decay.ToArray(), TinaTrainingOptions.WeightDecay), new ParameterGroup(noDecay.ToArray(), 0.0)], o.LearningRate, beta1: 0.9, beta2: 0.999);

@@ -37,6 +37,9 @@ public class CliErrorTests
     [InlineData("'cifar100@x': after '@' give the training images per class", "features", "--dataset", "cifar100@x")]
     [InlineData("Unknown classifier format 'zip'", "export", "--arch", "resnet18", "--classes", "apple, pear", "--format", "zip", "--out", "/tmp/tina-cli-test.onnx")]
     [InlineData("--cross-dataset scores lists drawn from the shared classes, which have no fine-tuned p-Models", "eval", "--arch", "resnet18", "--methods", "finetune", "--zoo", "/nonexistent", "--cross-dataset", "caltech101")]
+    [InlineData("Unrecognized command or argument '--bogus'", "train", "--zoo", "/nonexistent", "--bogus")]
+    [InlineData("Run 'tina zoo build --help' for the options.", "zoo", "build", "--classs", "2-10")]
+    [InlineData("Unrecognized command or argument 'trian'", "trian")]
     public void UserErrorsAreOneClearLineWithExitCode2(string expected, params string[] args)
     {
         var (code, output) = Tina(args);
@@ -87,6 +90,43 @@ public class CliErrorTests
         var (code, output) = Tina("features", "--dataset", "cifar100@1+1", "--backbone", dir);
         Assert.Equal(2, code);
         Assert.Contains($"Corrupt or unreadable file {Path.Combine(dir, "ResNet18Onnx", "ResNet18.onnx")}", output.Replace("\n", ""));
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public void AnUnknownOptionIsNotAnsweredWithTheWholeHelpPage()
+    {
+        var (code, output) = Tina("train", "--zoo", "/nonexistent", "--text-noise", "0.3");   // an option that was removed
+        Assert.Equal(2, code);
+        Assert.Contains("error: Unrecognized command or argument '--text-noise'", output);
+        Assert.DoesNotContain("Options:", output);
+        Assert.True(output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length <= 4, output);
+    }
+
+    [Theory]
+    [InlineData("manifest")]
+    [InlineData("shard")]
+    public void ACorruptZooManifestOrShardIsOneLineNamingTheFile(string part)
+    {
+        // A copy of the fixture zoo with one file damaged: the manifest cut short, or a shard's bytes overwritten.
+        var zoo = Path.Combine(TestData.TempDir(), "zoo");
+        Directory.CreateDirectory(zoo);
+        foreach (var f in Directory.GetFiles(Generation.GenerationFixture.ZooDir)) File.Copy(f, Path.Combine(zoo, Path.GetFileName(f)));
+        string damaged;
+        if (part == "manifest")
+        {
+            damaged = Path.Combine(zoo, "manifest.json");
+            File.WriteAllText(damaged, File.ReadAllText(damaged)[..40]);
+        }
+        else
+        {
+            damaged = Directory.GetFiles(zoo, "shard-*.safetensors").Order(StringComparer.Ordinal).First();
+            File.WriteAllBytes(damaged, [.. File.ReadAllBytes(damaged).Take(100), .. new byte[50]]);
+        }
+        var (code, output) = Tina("train", "--zoo", zoo, "--epochs", "1", "--out", Path.Combine(zoo, "..", "tina"));
+        Assert.Equal(2, code);
+        Assert.Contains("Corrupt or unreadable file", output);
+        Assert.Contains(Path.GetFileName(damaged), output);
         Assert.DoesNotContain("   at ", output);
     }
 

@@ -33,7 +33,8 @@ public class RealPipelineTests(ITestOutputHelper output)
         output.WriteLine($"generic top-1 {F.Generic.Card.TestAccuracy:F2} % ({RealFixture.Classes}-way); zoo mean p-Acc {F.Entries.Average(e => e.PAcc):F2} %");
         // The generic model learned something (20-way chance is 5 %) and the zoo has every class count 2…5.
         Assert.True(F.Generic.Card.TestAccuracy > 10, $"generic top-1 {F.Generic.Card.TestAccuracy}");
-        Assert.All(F.Entries, e => Assert.InRange(e.PAcc, 0, 100));
+        double zooMean = F.Entries.Average(e => e.PAcc), chance = F.Entries.Average(e => 100.0 / e.Task.Names.Length);
+        Assert.True(zooMean > chance + 12, $"zoo p-Acc {zooMean:F2} vs chance {chance:F2}");
         Assert.Equal([2, 3, 4, 5], F.Manifest.ClassCounts());
         Assert.True(F.Generator.State.Config.SharedSlots);
     }
