@@ -80,7 +80,7 @@ internal static class TinaServer
             }
             catch (OperationCanceledException) when (!aborted.IsCancellationRequested)
             {
-                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds:F0} s.");
+                return Problem(StatusCodes.Status504GatewayTimeout, $"Generation did not finish within {requestTimeout.TotalSeconds.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)} s.");
             }
         }
         // Every request at Debug (off by default: the minimum level is Warning; Logging__LogLevel__Tina=Debug shows them).
