@@ -99,13 +99,7 @@ public static class TinaImages
     /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
     public static byte[] ReadFile(string path, TinaImageLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        limits ??= TinaImageLimits.Default;
-        var file = new FileInfo(path);
-        if (!file.Exists)
-            throw new TinaFileNotFoundException(path, "Expected an image file (PNG, JPEG, BMP, WebP, …).");
-        if (file.Length > limits.MaxBytes)
-            throw new ImageTooLargeException(path, ImageLimitKind.Bytes, limits.MaxBytes, file.Length);
+        limits = CheckFileBeforeReading(path, limits);
         byte[] bytes;
         try
         {
@@ -120,12 +114,8 @@ public static class TinaImages
         return bytes;
     }
 
-    /// <summary>As <see cref="ReadFile"/>, reading the file asynchronously.</summary>
-    /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="ImageTooLargeException">The file has too many bytes (checked before it is read), or its header declares too many pixels.</exception>
-    /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
-    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
-    public static async Task<byte[]> ReadFileAsync(string path, TinaImageLimits? limits = null, CancellationToken cancellationToken = default)
+    /// <summary>The checks before a file is read (it exists, its size is within the limit); returns the limits in use.</summary>
+    private static TinaImageLimits CheckFileBeforeReading(string path, TinaImageLimits? limits)
     {
         ArgumentNullException.ThrowIfNull(path);
         limits ??= TinaImageLimits.Default;
@@ -134,6 +124,17 @@ public static class TinaImages
             throw new TinaFileNotFoundException(path, "Expected an image file (PNG, JPEG, BMP, WebP, …).");
         if (file.Length > limits.MaxBytes)
             throw new ImageTooLargeException(path, ImageLimitKind.Bytes, limits.MaxBytes, file.Length);
+        return limits;
+    }
+
+    /// <summary>As <see cref="ReadFile"/>, reading the file asynchronously.</summary>
+    /// <exception cref="TinaFileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="ImageTooLargeException">The file has too many bytes (checked before it is read), or its header declares too many pixels.</exception>
+    /// <exception cref="CorruptFileException">The file is not a readable image.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static async Task<byte[]> ReadFileAsync(string path, TinaImageLimits? limits = null, CancellationToken cancellationToken = default)
+    {
+        limits = CheckFileBeforeReading(path, limits);
         byte[] bytes;
         try
         {
