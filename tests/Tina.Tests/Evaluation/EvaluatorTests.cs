@@ -146,6 +146,14 @@ public class EvaluatorTests
         Assert.Equal(ood, groups.Skip(1).Sum(g => g.Tasks.Count));
         Assert.Equal(new[] { "OOD cifar100", "OOD caltech101", "OOD mixed" }.Where(l => groups.Any(g => g.Label == l)), groups.Skip(1).Select(g => g.Label));
         Assert.All(groups.Single(g => g.Label == "OOD mixed").Tasks, t => Assert.True(t.Classes.Any(c => c < 6) && t.Classes.Any(c => c >= 6)));
+
+        // Both: a one-vocabulary zoo with held-out classes is seen by unseen share, then by home dataset (two views of
+        // the same lists, so each OOD task is counted twice).
+        groups = EvaluationGroup.OfZoo(unseen, merged);
+        var keys = groups.Skip(1).Select(g => g.JsonKey).ToList();
+        Assert.Equal(new[] { "ood-unseen-20", "ood-unseen-50" }.Where(k => keys.Contains(k)), keys.TakeWhile(k => k.StartsWith("ood-unseen-", StringComparison.Ordinal)));
+        Assert.Contains("ood-mixed", keys);
+        Assert.Equal(2 * ood, groups.Skip(1).Sum(g => g.Tasks.Count));
     }
 
     [Theory]

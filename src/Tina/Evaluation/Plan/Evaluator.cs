@@ -45,24 +45,22 @@ public sealed record EvaluationGroup(string Label, IReadOnlyList<Personalization
     private static IEnumerable<(string Label, string Split, Func<ZooTask, bool>? Where)> Splits(ZooManifest manifest, Data.ImageDataset data)
     {
         yield return ("ID", "train", null);
+        // A zoo with held-out classes: its OOD lists by their share of unseen classes (the paper's Table 3).
+        var ratios = manifest.UnseenClasses is null ? [] :
+            manifest.Tasks.Where(t => t.Split == "ood" && t.UnseenRatio is not null).Select(t => t.UnseenRatio!.Value).Distinct().Order().ToList();
+        foreach (var ratio in ratios)
+            yield return ($"OOD {ratio * 100:0}% unseen", "ood", t => t.UnseenRatio == ratio);
         if (data.ClassSources is { } sources)
         {
             // One vocabulary: the held-out lists of one dataset's classes (each class's home, the first dataset that
-            // has it), then the lists that mix datasets.
+            // has it), then the lists that mix datasets (with held-out classes, a second view of the same lists).
             string Home(int c) => sources[c][0];
             foreach (var home in sources.Select(x => x[0]).Distinct())
                 yield return ($"OOD {home}", "ood", t => t.Classes.All(c => Home(c) == home));
             yield return ("OOD mixed", "ood", t => t.Classes.Select(Home).Distinct().Count() > 1);
-            yield break;
         }
-        var ratios = manifest.Tasks.Where(t => t.Split == "ood" && t.UnseenRatio is not null).Select(t => t.UnseenRatio!.Value).Distinct().Order().ToList();
-        if (manifest.UnseenClasses is null || ratios.Count == 0)
-        {
+        else if (ratios.Count == 0)
             yield return ("OOD", "ood", null);
-            yield break;
-        }
-        foreach (var ratio in ratios)
-            yield return ($"OOD {ratio * 100:0}% unseen", "ood", t => t.UnseenRatio == ratio);
     }
 }
 
