@@ -54,9 +54,10 @@ internal static class TinaCommands
         var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
         var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
+        var start = new Option<string?>("--start") { Hidden = true, Description = "Experiment: generate rows relative to text-to-rows (text-to-rows, text-to-rows-in-sample)." };
         var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill).")
         {
-            zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, start, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -88,6 +89,13 @@ internal static class TinaCommands
                 WarmupEpochs = r.GetValue(warmup), InitFrom = r.GetValue(init) is { } from ? Path.GetFullPath(from) : null,
                 ImagePromptShots = r.GetValue(imageShots), ImagePromptShare = r.GetValue(imageShare),
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
+                Start = r.GetValue(start)?.Trim().ToLowerInvariant() switch
+                {
+                    null or "none" => RowStart.None,
+                    "text-to-rows" => RowStart.TextToRows,
+                    "text-to-rows-in-sample" => RowStart.TextToRowsInSample,
+                    var other => throw new TinaException($"Unknown --start '{other}'."),
+                },
                 Device = device,
             }).Validate();
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));

@@ -103,13 +103,18 @@ public sealed record TinaCheckpointState
 /// <param name="Ema">The EMA weights: the same names and shapes as <paramref name="Model"/>.</param>
 /// <param name="TextEmbeddings">The text table, shape [text names, text dimension].</param>
 /// <param name="Frozen">The frozen backbone of ResNet-20 p-Models by state-dict name; null for CNN-5K.</param>
+/// <param name="StartMap">With <see cref="TinaTrainingOptions.Start"/>, the text-to-rows map (<c>start.map</c>); null otherwise.</param>
+/// <param name="StartTable">With <see cref="TinaTrainingOptions.Start"/>, the stored texts' starts (<c>start.table</c>); null otherwise.</param>
 public sealed record TinaWeights(
     IReadOnlyDictionary<string, NamedTensor> Model,
     IReadOnlyDictionary<string, NamedTensor> Ema,
     NamedTensor TextEmbeddings,
-    IReadOnlyDictionary<string, NamedTensor>? Frozen)
+    IReadOnlyDictionary<string, NamedTensor>? Frozen,
+    NamedTensor? StartMap = null,
+    NamedTensor? StartTable = null)
 {
-    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.";
+    private const string ModelPrefix = "model.", EmaPrefix = "ema.", TextEmbeddingsName = "text.embeddings", FrozenPrefix = "frozen.",
+        StartMapName = "start.map", StartTableName = "start.table";
 
     /// <summary>Reads and checks the weights file of the checkpoint in <paramref name="checkpointDir"/> whose state is <paramref name="state"/>.</summary>
     /// <exception cref="TinaFileNotFoundException">The state names a weights file that is missing.</exception>
@@ -145,7 +150,15 @@ public sealed record TinaWeights(
         if (!needsFrozen && frozen.Count > 0)
             throw new CorruptFileException(path, $"a {state.Arch} generator has no frozen backbone, but the file holds '{FrozenPrefix}*' tensors");
 
-        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null);
+        bool needsStart = state.Options.Start != RowStart.None;
+        tensors.TryGetValue(StartMapName, out var startMap);
+        tensors.TryGetValue(StartTableName, out var startTable);
+        if (needsStart && (startMap is null || startTable is null || startTable.Shape.Length != 2 || startTable.Shape[0] != rows - 1))
+            throw new CorruptFileException(path, $"a generator of rows relative to text-to-rows needs '{StartMapName}' and a '{StartTableName}' of {rows - 1} rows");
+        if (!needsStart && (startMap is not null || startTable is not null))
+            throw new CorruptFileException(path, $"the file holds '{StartMapName}' or '{StartTableName}', but the state says the rows have no start");
+
+        return new TinaWeights(model, ema, table, needsFrozen ? frozen : null, startMap, startTable);
     }
 
     /// <summary>Writes the weights file named by <paramref name="state"/> into <paramref name="checkpointDir"/>, atomically.</summary>
@@ -157,6 +170,8 @@ public sealed record TinaWeights(
         tensors.Add(new(TextEmbeddingsName, TextEmbeddings));
         if (Frozen is not null)
             foreach (var (k, v) in Frozen) tensors.Add(new(FrozenPrefix + k, v));
+        if (StartMap is not null) tensors.Add(new(StartMapName, StartMap));
+        if (StartTable is not null) tensors.Add(new(StartTableName, StartTable));
         SafeTensors.Save(Path.Combine(checkpointDir, state.WeightsFile), tensors, new Dictionary<string, string>
         {
             ["format"] = TinaCheckpoint.FormatName, ["arch"] = state.Arch,

@@ -82,12 +82,14 @@ public sealed class TinaGenerator : IDisposable
     private bool _ownsEncoder;
     private readonly Lock _encoderLock = new();
     private readonly Dictionary<string, string> _storedByKey = new(StringComparer.Ordinal);
+    private readonly TextToRowsStart? _start;
 
     private TinaGenerator(TinaCheckpointState state, string dir, Lazy<TinaTransformer> raw, TinaTransformer ema, ParameterNormalizer normalizer,
         SequencePadding padding, IReadOnlyDictionary<string, NamedTensor>? frozen, ConcurrentDictionary<string, float[]> embeddings,
-        float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device)
+        float[] pad, ITextEncoder? encoder, Func<string, ITextEncoder>? openEncoder, Device device, TextToRowsStart? start)
     {
         _openEncoder = openEncoder;
+        _start = start;
         State = state;
         CheckpointDir = dir;
         _raw = raw;
@@ -208,7 +210,8 @@ public sealed class TinaGenerator : IDisposable
         for (int i = 0; i < state.TextNames.Length - 1; i++)
             embeddings[state.TextNames[i]] = table.AsSpan(i * d, d).ToArray();
         var pad = table.AsSpan((state.TextNames.Length - 1) * d, d).ToArray();
-        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, openEncoder, device);
+        var start = weights.StartMap is { } map ? new TextToRowsStart(map, weights.StartTable!, state.TextNames[..^1]) : null;
+        return new TinaGenerator(state, checkpointDir, raw, ema, normalizer, padding, weights.Frozen, embeddings, pad, encoder, openEncoder, device, start);
     }
 
     /// <summary>
@@ -428,7 +431,19 @@ public sealed class TinaGenerator : IDisposable
         {
             foreach (var g in generators) g.Dispose();
         }
-        return Enumerable.Range(0, r).Select(i => _padding.ToPModel(result.AsSpan(i * p, p).ToArray(), rows[i].Select(c => c.Label).ToArray(), _frozen)).ToArray();
+        return Enumerable.Range(0, r).Select(i =>
+        {
+            var padded = result.AsSpan(i * p, p).ToArray();
+            // Rows relative to text-to-rows: add back each class's start (a stored name's is the one it was trained against).
+            if (_start is { } start)
+                for (int s = 0; s < rows[i].Length; s++)
+                {
+                    var c = rows[i][s];
+                    string? stored = c.Embedding is null && _storedByKey.TryGetValue(ClassList.Key(c.Text), out var name) ? name : null;
+                    TextToRowsStart.Add(padded, _padding.Layout, s, start.For(stored, vectors[i][s]), 1f);
+                }
+            return _padding.ToPModel(padded, rows[i].Select(c => c.Label).ToArray(), _frozen);
+        }).ToArray();
     }
 
     /// <summary>The names of <paramref name="classes"/> that need the text encoder (not stored with the checkpoint and not encoded yet).</summary>

@@ -141,6 +141,18 @@ public sealed class TinaTrainer
             frozen.Remove("fc.bias");
         }
 
+        // Rows relative to text-to-rows: each seen class's start, subtracted from its rows before normalising.
+        TextToRowsStart? start = null;
+        if (o.Start != RowStart.None)
+        {
+            if (!arch.IsHeadOnly()) throw new TinaException($"Rows relative to text-to-rows need a head-only zoo; {zooDir} holds {arch.ToName()} p-Models.");
+            var labelOf = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var e in entries)
+                for (int c = 0; c < e.Task.Names.Length; c++) labelOf[e.Task.Names[c]] = e.Task.Classes[c];
+            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; rows relative to text-to-rows need its rows."));
+            start = TextToRowsStart.Fit(generic, texts, texts.Select(t => labelOf[t]).ToList(), texts.Select(t => TokenOf(t, false)).ToList(), o.Start);
+        }
+
         // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].
         int n = entries.Count, p = padding.Layout.Count, k = o.MaxClasses;
         var zooData = new float[(long)n * p];
@@ -149,7 +161,11 @@ public sealed class TinaTrainer
         var descriptionData = o.Prompts == PromptKind.Mixed ? new float[(long)n * k * textDim] : null;
         for (int i = 0; i < n; i++)
         {
-            padding.Pad(entries[i].Parameters, entryClasses[i]).CopyTo(zooData, (long)i * p);
+            var padded = padding.Pad(entries[i].Parameters, entryClasses[i]);
+            if (start is not null)
+                for (int s = 0; s < entryClasses[i]; s++)
+                    TextToRowsStart.Add(padded, padding.Layout, s, start.For(entries[i].Task.Names[s], TokenOf(entries[i].Task.Names[s], false)), -1f);
+            padded.CopyTo(zooData, (long)i * p);
             for (int s = 0; s < k; s++)
             {
                 var name = s < entryClasses[i] ? entries[i].Task.Names[s] : null;
@@ -180,7 +196,7 @@ public sealed class TinaTrainer
             // The pretrained backbone's identity (resnet18), read from the generic model's card once, not at every checkpoint.
             Backbone = arch == PModelArch.ResNet18 && genericPath is { } card ? GenericModel.ReadCard(card).Backbone : null,
             Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
-            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Normalizer = normalizer,
+            TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Start = start, Normalizer = normalizer,
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),
             Tokens = tensor(tokenData, [n, k, textDim]).to(device),
             DescriptionTokens = descriptionData is null ? null : tensor(descriptionData, [n, k, textDim]).to(device),
@@ -333,7 +349,8 @@ public sealed class TinaTrainer
             using var c = average.detach().cpu().contiguous();
             ema[name] = new NamedTensor(c.shape.ToArray(), c.data<float>().ToArray());
         }
-        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen);
+        var weights = new TinaWeights(StateDict.Export(run.Model), ema, new NamedTensor([zoo.TextNames.Length, zoo.TextDim], zoo.TextTable), zoo.Frozen,
+            zoo.Start?.Map, zoo.Start?.Table);
         TinaCheckpoint.Commit(dir, new TinaCheckpointState
         {
             Epoch = epochs, Epochs = _options.Epochs, StepsPerEpoch = run.StepsPerEpoch, Arch = zoo.Arch.ToName(), Config = zoo.Config,
@@ -387,6 +404,8 @@ public sealed class TinaTrainer
         public required float[] TextTable { get; init; }
         public required bool PadFromEncoder { get; init; }
         public required Dictionary<string, NamedTensor>? Frozen { get; init; }
+        /// <summary>With <see cref="TinaTrainingOptions.Start"/>: the rows' starts (stored with every checkpoint).</summary>
+        public required TextToRowsStart? Start { get; init; }
         public required ParameterNormalizer Normalizer { get; init; }
         /// <summary>Padded, normalised parameter vectors [N, P].</summary>
         public required Tensor Parameters { get; init; }

@@ -156,6 +156,12 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public LossWeighting LossWeighting { get; init; } = LossWeighting.Classifier;
 
+    /// <summary>
+    /// What the diffusion generates a head's rows from (the paper: the rows themselves). Head-only architectures and
+    /// name prompts only.
+    /// </summary>
+    public RowStart Start { get; init; } = RowStart.None;
+
     /// <summary>Class slots of the prompt (the paper: 10); must be at least the zoo's classes per task.</summary>
     public int MaxClasses { get; init; } = SequencePadding.DefaultMaxClasses;
 
@@ -207,6 +213,8 @@ public sealed record TinaTrainingOptions
         if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
+        if (Start != RowStart.None && (Prompts != PromptKind.Names || ImagePromptShots > 0))
+            throw new TinaException("Rows relative to text-to-rows are trained on class-name prompts only (no descriptions, no image prompts).");
         ResolveConfig(1);
         return this;
     }

@@ -21,9 +21,10 @@ public sealed class TextToRows
     private readonly double[] _w; // [textDim + 1, featureDim + 1]: text (plus a constant 1) → row and bias
     private readonly int _textDim, _featureDim;
 
-    private TextToRows(double[] w, int textDim, int featureDim, PModelArch arch, double lambda, double validationError, GenericModel generic)
+    private TextToRows(double[] w, int textDim, int featureDim, PModelArch arch, double lambda, double validationError, GenericModel generic, double[] heldOut)
     {
         _w = w;
+        _heldOut = heldOut;
         _textDim = textDim;
         _featureDim = featureDim;
         Arch = arch;
@@ -40,6 +41,32 @@ public sealed class TextToRows
     }
 
     private readonly IReadOnlyDictionary<string, NamedTensor>? _frozen;
+    private readonly double[] _heldOut; // [seen classes, featureDim + 1]: each predicted by the fold that did not see it
+
+    /// <summary>The text embedding's length.</summary>
+    public int TextDim => _textDim;
+
+    /// <summary>The classifier row's length (the backbone's feature count).</summary>
+    public int FeatureDim => _featureDim;
+
+    /// <summary>
+    /// The map as numbers [<see cref="TextDim"/> + 1, <see cref="FeatureDim"/> + 1]: text (then a constant 1) → row
+    /// (then bias), row-major.
+    /// </summary>
+    public float[] Weights() => _w.Select(v => (float)v).ToArray();
+
+    /// <summary>
+    /// The row and bias of the <paramref name="seenIndex"/>-th seen class (in the order given to <see cref="Fit(GenericModel, IReadOnlyList{int}, IReadOnlyList{float[]}, int, int)"/>)
+    /// as predicted by the cross-validation fold that held it out, at <see cref="Lambda"/>: what the map makes of a
+    /// class it never saw, for a class whose true row is known. [<see cref="FeatureDim"/> + 1], the bias last.
+    /// </summary>
+    public float[] HeldOutPrediction(int seenIndex)
+    {
+        int q = _featureDim + 1;
+        ArgumentOutOfRangeException.ThrowIfNegative(seenIndex);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(seenIndex, _heldOut.Length / q);
+        return _heldOut.AsSpan(seenIndex * q, q).ToArray().Select(v => (float)v).ToArray();
+    }
 
     /// <summary>The architecture of the p-Models it makes (a head-only one: ResNet-20 or ResNet-18).</summary>
     public PModelArch Arch { get; }
@@ -114,8 +141,15 @@ public sealed class TextToRows
             error /= (double)n * (featureDim + 1);
             if (error < bestError) (bestError, bestLambda) = (error, lambda);
         }
+        var heldOut = new double[n * (featureDim + 1)];
+        for (int f = 0; f < folds; f++)
+        {
+            var held = Enumerable.Range(0, n).Where(i => fold[i] == f).ToArray();
+            var wf = Solve(x, y, Enumerable.Range(0, n).Where(i => fold[i] != f).ToArray(), textDim + 1, featureDim + 1, bestLambda * scale);
+            foreach (var i in held) Multiply(x, wf, i, textDim + 1, featureDim + 1, heldOut.AsSpan(i * (featureDim + 1), featureDim + 1));
+        }
         var all = Solve(x, y, Enumerable.Range(0, n).ToArray(), textDim + 1, featureDim + 1, bestLambda * scale);
-        return new TextToRows(all, textDim, featureDim, generic.Arch, bestLambda, bestError, generic);
+        return new TextToRows(all, textDim, featureDim, generic.Arch, bestLambda, bestError, generic, heldOut);
     }
 
     /// <summary>The predicted classifier row and bias of a class with text embedding <paramref name="text"/>.</summary>
@@ -170,14 +204,27 @@ public sealed class TextToRows
     private static double SquaredError(double[] x, double[] y, double[] w, int[] held, int p, int q)
     {
         double sum = 0;
+        var v = new double[q];
         foreach (var i in held)
+        {
+            Multiply(x, w, i, p, q, v);
             for (int j = 0; j < q; j++)
             {
-                double v = 0;
-                for (int k = 0; k < p; k++) v += x[i * p + k] * w[k * q + j];
-                double d = v - y[i * q + j];
+                double d = v[j] - y[i * q + j];
                 sum += d * d;
             }
+        }
         return sum;
+    }
+
+    /// <summary>Row <paramref name="i"/> of X [n, p] times W [p, q], into <paramref name="into"/> [q].</summary>
+    private static void Multiply(double[] x, double[] w, int i, int p, int q, Span<double> into)
+    {
+        for (int j = 0; j < q; j++)
+        {
+            double v = 0;
+            for (int k = 0; k < p; k++) v += x[i * p + k] * w[k * q + j];
+            into[j] = v;
+        }
     }
 }
