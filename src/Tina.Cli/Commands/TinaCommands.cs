@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Cli.Console;
@@ -7,6 +6,7 @@ using Tina.Diffusion;
 using Tina.Generation;
 using Tina.IO;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Benchmarks;
 using Tina.MLNet;
 using Tina.MLNet.Text;
 using Tina.PModels;
@@ -67,14 +67,10 @@ internal static class TinaCommands
             var prompts = ParsePromptKind(r.GetValue(promptKind)!);
             var device = CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
-            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
-            var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
-            var arch = PModelArchNames.Parse(manifest.Arch);
-            var recipe = r.GetValue(ZooCommands.RecipeOption) is { } recipeName ? Recipes.Get(recipeName) : Recipes.Recorded(manifest.Recipe, arch);
-            if (recipe.Arch != arch)
-                throw new TinaException($"The recipe {recipe.Name} is for {recipe.Arch.ToName()} p-Models; the zoo {zooDir} holds {manifest.Arch} (its recipe: {Recipes.For(arch).Name}).");
+            using var setup = TinaTrainingSetup.Open(r.GetValue(zoo)!, r.GetValue(ZooCommands.RecipeOption));
+            var (zooDir, manifest, recipe) = (setup.ZooDir, setup.Manifest, setup.Recipe);
             bool noPadding = ablations.Contains(Ablation.NoSequencePadding);
-            var defaults = TinaTrainingOptions.FromRecipe(recipe);
+            var defaults = setup.Defaults;
             var options = (defaults with
             {
                 ConfigName = r.GetValue(config) ?? defaults.ConfigName, Epochs = r.GetValue(epochs) ?? defaults.Epochs, BatchSize = r.GetValue(batch) ?? defaults.BatchSize,
@@ -93,20 +89,16 @@ internal static class TinaCommands
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
-            Tina.ImagePrompts.ImagePromptPool? pool = null;
             if (options.ImagePromptShots > 0)
             {
-                var projectorPath = Path.GetFullPath(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch));
-                var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath).RequireEncoder(encoder.Id, "this training run");
-                options = options with { ImagePromptProjector = projectorPath };
+                var projectorPath = r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch);
                 var data = Datasets.Open(r, manifest.Dataset);
-                using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
-                pool = ProgressView.Run("project images", _ => Tina.ImagePrompts.ImagePromptPool.Build(projector, generic, data));
+                ProgressView.Run("project images", _ => setup.LoadImagePrompts(projectorPath, encoder.Id, data));
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
             AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
-            var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache, pool).Train(zooDir, dir, new Sink(p), cancel));
+            var result = ProgressView.Run("tina train", p => setup.Train(options, encoder, cache, dir, new Sink(p), cancel));
             var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
             var losses = result.EpochLoss;
             foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
@@ -281,44 +273,20 @@ internal static class TinaCommands
             var ddimSteps = CliContext.ParsePositiveInts(r.GetValue(steps), "--steps");
             var given = r.GetValue(prompt) is { } p ? ClassList.Parse(p) : null;
             var device = CliContext.TorchDevice(r);
-            var ckpt = RequireGenerator(r);
-            var state = TinaCheckpoint.Load(ckpt);
+            using var gen = OpenGenerator(r, RequireGenerator(r), r.GetValue(TextCommands.ClipModelOption), device);
+            var state = gen.State;
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
-            using var gen = OpenGenerator(r, ckpt, r.GetValue(TextCommands.ClipModelOption), device);
+            var result = GenerationBenchmark.Run(gen, classes, new GenerationBenchmarkOptions { DdimSteps = ddimSteps, DdimRuns = r.GetValue(runs), DdpmRuns = r.GetValue(ddpmRuns), EnsembleSize = k }, cancel);
             // Two short lines, not one long title: Spectre wraps a title wider than the console mid-phrase.
             var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}")
                 .Caption($"generator {state.Config.HiddenSize}-d × {state.Config.Layers} layers on {device}")
                 .AddColumn("sampler").AddColumn("output").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("floor ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
-            // The floor: every denoising step's transformer forward pass (K ensemble members in one batch) at the
-            // measured matrix-product speed; sampling noise, token coders and the ONNX export come on top.
-            double flops = Tina.Zoo.ComputeFloor.MeasureMatmulFlops(TimeSpan.FromSeconds(1));
-            double stepFlops = k * state.Config.ForwardFlops(gen.SequenceLength);
-            var formats = gen.Arch == PModelArch.ResNet18 ? new[] { ClassifierFormat.Head, ClassifierFormat.OneFile } : [ClassifierFormat.OneFile];
-            void Measure(GenerateOptions o, int n, bool warmUp)
-            {
-                if (n <= 0) return;
-                foreach (var format in formats)
-                {
-                    int bytes = 0;
-                    if (warmUp) bytes = TinaGeneratedClassifier.Generate(gen, classes, o, format).Onnx.Length;
-                    var times = new List<double>();
-                    for (int i = 0; i < n; i++)
-                    {
-                        cancel.ThrowIfCancellationRequested();
-                        var sw = Stopwatch.StartNew();
-                        bytes = TinaGeneratedClassifier.Generate(gen, classes, o with { Seed = i }, format).Onnx.Length;
-                        times.Add(sw.Elapsed.TotalMilliseconds);
-                    }
-                    table.AddRow($"{o.Sampler.ToString().ToUpperInvariant()}-{o.ResolvedSteps}", format == ClassifierFormat.Head ? "head" : "one file", n.ToString(),
-                        $"{Percentile(times, 0.5):F1}", $"{Percentile(times, 0.9):F1}", $"{1000 * o.ResolvedSteps * stepFlops / flops:F2}", bytes.ToString("N0"));
-                }
-            }
-            foreach (var n in ddimSteps)
-                Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = n, EnsembleSize = k }, r.GetValue(runs), warmUp: true);
-            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000, EnsembleSize = k }, r.GetValue(ddpmRuns), warmUp: false);
+            foreach (var row in result.Rows)
+                table.AddRow($"{row.Sampler.ToString().ToUpperInvariant()}-{row.Steps}", row.Format == ClassifierFormat.Head ? "head" : "one file", row.Runs.ToString(),
+                    $"{row.P50Milliseconds:F1}", $"{row.P90Milliseconds:F1}", $"{row.FloorMilliseconds:F2}", row.OnnxBytes.ToString("N0"));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({stepFlops / 1e6:F1} MFLOP per step) at {flops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores.");
+            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({result.StepFlops / 1e6:F1} MFLOP per step) at {result.MatmulFlops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores.");
             return 0;
         }));
         return cmd;
@@ -391,12 +359,6 @@ internal static class TinaCommands
     /// </summary>
     public static TinaGenerator OpenGenerator(ParseResult r, string checkpointDir, string? clipModel, TorchSharp.torch.Device device) =>
         TinaGenerator.Load(checkpointDir, TextEncoders.Opener(CliContext.EncoderOptions(r, clipModel)), device);
-
-    private static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 
     private sealed class Sink(IProgress<Step> p) : IProgress<TinaTrainingProgress>
     {
