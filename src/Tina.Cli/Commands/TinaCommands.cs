@@ -31,6 +31,9 @@ internal static class TinaCommands
         bench.Subcommands.Add(BenchGenerate());
     }
 
+    /// <summary>The <c>tina train</c> options hidden from its help (research settings a recipe sets), with their values, as its description names them.</summary>
+    public const string HiddenTrainOptions = "--normalize none|global|per-tensor, --loss-weighting uniform|per-tensor|classifier, --vary-classes P (default 0.5), --warmup-epochs N (5), --checkpoint-every N (1), --image-share S (0.5, with --image-shots)";
+
     public static string DefaultDir(string artifacts, string zooDir, string config) =>
         Path.Combine(artifacts, "tina", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(zooDir)))}-{config.ToLowerInvariant()}");
 
@@ -42,19 +45,21 @@ internal static class TinaCommands
         var batch = new Option<int?>("--batch-size") { Description = "p-Models per step (default: the recipe's)." };
         var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4; default: the recipe's)." };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff) (default: the recipe's)." };
-        var weighting = new Option<string?>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (other tensors weigh 0.01 per number) (default: the recipe's)." };
+        var norm = new Option<string?>("--normalize") { Hidden = true, Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff) (default: the recipe's)." };
+        var weighting = new Option<string?>("--loss-weighting") { Hidden = true, Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (other tensors weigh 0.01 per number) (default: the recipe's)." };
         var ablation = new Option<string?>("--ablation") { Description = $"The paper's ablations, comma-separated: {string.Join(", ", Ablations.Select(a => $"{a.Name} ({a.Description})"))}." };
-        var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --ablation no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
+        var vary = new Option<double>("--vary-classes") { Hidden = true, Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --ablation no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
         var init = new Option<string?>("--init") { Description = "Start from this generator's (EMA) weights instead of a fresh initialisation: a short fine-tune, e.g. with --image-shots." };
         var imageShots = new Option<int>("--image-shots") { Description = "Few-shot image prompts: condition a share of the class slots on K of the class's training images (through --projector) instead of its name; 0 = text only.", DefaultValueFactory = _ => 0 };
-        var imageShare = new Option<double>("--image-share") { Description = "Share of class slots shown by images with --image-shots.", DefaultValueFactory = _ => 0.5 };
-        var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
-        var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
+        var imageShare = new Option<double>("--image-share") { Hidden = true, Description = "Share of class slots shown by images with --image-shots.", DefaultValueFactory = _ => 0.5 };
+        var warmup = new Option<int>("--warmup-epochs") { Hidden = true, Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
+        var every = new Option<int>("--checkpoint-every") { Hidden = true, Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
-        var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill).")
+        // Research settings that the recipe sets are hidden from --help (which fits one screen) but still accepted; the
+        // description names them.
+        var cmd = new Command("train", $"Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill). Research settings, not listed below, default to the recipe's: {HiddenTrainOptions}.")
         {
             zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
