@@ -1,13 +1,11 @@
 using System.CommandLine;
-using System.Diagnostics;
-using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Tina.Cli.Serving;
+using Tina.MLNet.Generation.Benchmarks;
 using Tina.MLNet.Serving;
 
 namespace Tina.Cli.Commands;
@@ -44,26 +42,16 @@ internal static class BenchServeCommand
             try
             {
                 var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-                var names = generator.StoredClassNames;
+                var rows = ServeBenchmark.Run(new Uri(address), generator.StoredClassNames,
+                    new ServeBenchmarkOptions { Clients = counts, Requests = r.GetValue(requests), CachedRequests = r.GetValue(cached), Steps = r.GetValue(steps) }, cancel);
                 var table = new Table().Title($"tina serve on 127.0.0.1, {generator.Arch.ToString().ToLowerInvariant()}, DDIM-{r.GetValue(steps)}, max batch {r.GetValue(maxBatch)}, {r.GetValue(workers)} worker(s) × {TorchSharp.torch.get_num_threads()} thread(s), {Environment.ProcessorCount} cores")
                     .AddColumn("requests").AddColumn(new TableColumn("clients").RightAligned()).AddColumn(new TableColumn("sent").RightAligned())
                     .AddColumn(new TableColumn("per second").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned()).AddColumn(new TableColumn("p99 ms").RightAligned())
                     .AddColumn(new TableColumn("429").RightAligned()).AddColumn(new TableColumn("errors").RightAligned());
-                long seed = 1_000_000;
-                foreach (var n in counts)
-                {
-                    // Distinct: a new seed (and rotating classes) per request, so every one is generated.
-                    var distinct = Run(address, n, r.GetValue(requests), i => new
-                    {
-                        classes = new[] { names[i % names.Count], names[(i + 7) % names.Count], names[(i + 31) % names.Count] },
-                        seed = Interlocked.Increment(ref seed), steps = r.GetValue(steps),
-                    }, cancel);
-                    table.AddRow("distinct (generated)", n.ToString(), distinct.Sent.ToString(), $"{distinct.PerSecond:F1}", $"{distinct.P50:F0}", $"{distinct.P99:F0}", distinct.Busy.ToString(), distinct.Errors.ToString());
-                    var same = new { classes = new[] { names[0], names[1], names[2] }, seed = 7L, steps = r.GetValue(steps) };
-                    Run(address, 1, 1, _ => same, cancel);   // warm the cache
-                    var hits = Run(address, n, r.GetValue(cached), _ => same, cancel);
-                    table.AddRow("repeated (cache hits)", n.ToString(), hits.Sent.ToString(), $"{hits.PerSecond:F0}", $"{hits.P50:F1}", $"{hits.P99:F1}", hits.Busy.ToString(), hits.Errors.ToString());
-                }
+                foreach (var row in rows)
+                    table.AddRow(row.Cached
+                        ? ["repeated (cache hits)", row.Clients.ToString(), row.Sent.ToString(), $"{row.PerSecond:F0}", $"{row.P50Milliseconds:F1}", $"{row.P99Milliseconds:F1}", row.Busy.ToString(), row.Errors.ToString()]
+                        : ["distinct (generated)", row.Clients.ToString(), row.Sent.ToString(), $"{row.PerSecond:F1}", $"{row.P50Milliseconds:F0}", $"{row.P99Milliseconds:F0}", row.Busy.ToString(), row.Errors.ToString()]);
                 AnsiConsole.Write(table);
             }
             finally
@@ -73,35 +61,5 @@ internal static class BenchServeCommand
             return 0;
         }));
         return cmd;
-    }
-
-    private sealed record Load(int Sent, double PerSecond, double P50, double P99, int Busy, int Errors);
-
-    private static Load Run(string address, int clients, int total, Func<int, object> body, CancellationToken cancel)
-    {
-        using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = clients }) { BaseAddress = new Uri(address), Timeout = TimeSpan.FromMinutes(5) };
-        var latencies = new List<double>();
-        int next = -1, busy = 0, errors = 0;
-        var sw = Stopwatch.StartNew();
-        var workers = Enumerable.Range(0, clients).Select(_ => Task.Run(async () =>
-        {
-            int i;
-            while ((i = Interlocked.Increment(ref next)) < total)
-            {
-                cancel.ThrowIfCancellationRequested();
-                var t = Stopwatch.StartNew();
-                using var response = await http.PostAsJsonAsync("/v1/classifiers", body(i), cancel);
-                await response.Content.ReadAsByteArrayAsync(cancel);
-                var ms = t.Elapsed.TotalMilliseconds;
-                if (response.StatusCode == HttpStatusCode.TooManyRequests) Interlocked.Increment(ref busy);
-                else if (!response.IsSuccessStatusCode) Interlocked.Increment(ref errors);
-                else lock (latencies) latencies.Add(ms);
-            }
-        })).ToArray();
-        Task.WaitAll(workers, cancel);
-        var seconds = sw.Elapsed.TotalSeconds;
-        latencies.Sort();
-        double Pct(double q) => latencies.Count == 0 ? double.NaN : latencies[Math.Clamp((int)Math.Ceiling(q * latencies.Count) - 1, 0, latencies.Count - 1)];
-        return new Load(total, latencies.Count / seconds, Pct(0.5), Pct(0.99), busy, errors);
     }
 }

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Cli.Console;
@@ -7,6 +6,7 @@ using Tina.Diffusion;
 using Tina.Generation;
 using Tina.IO;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Benchmarks;
 using Tina.MLNet;
 using Tina.MLNet.Text;
 using Tina.PModels;
@@ -31,6 +31,9 @@ internal static class TinaCommands
         bench.Subcommands.Add(BenchGenerate());
     }
 
+    /// <summary>The <c>tina train</c> options hidden from its help (research settings a recipe sets), with their values, as its description names them.</summary>
+    public const string HiddenTrainOptions = "--normalize none|global|per-tensor, --loss-weighting uniform|per-tensor|classifier, --vary-classes P (default 0.5), --warmup-epochs N (5), --checkpoint-every N (1), --image-share S (0.5, with --image-shots)";
+
     public static string DefaultDir(string artifacts, string zooDir, string config) =>
         Path.Combine(artifacts, "tina", $"{Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(zooDir)))}-{config.ToLowerInvariant()}");
 
@@ -42,20 +45,22 @@ internal static class TinaCommands
         var batch = new Option<int?>("--batch-size") { Description = "p-Models per step (default: the recipe's)." };
         var lr = new Option<double?>("--lr") { Description = "Peak AdamW learning rate (the paper: 4e-4; default: the recipe's)." };
         var seed = new Option<int>("--seed") { Description = "Seed; the same seed gives the same weights.", DefaultValueFactory = _ => 0 };
-        var norm = new Option<string?>("--normalize") { Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff) (default: the recipe's)." };
-        var weighting = new Option<string?>("--loss-weighting") { Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (other tensors weigh 0.01 per number) (default: the recipe's)." };
+        var norm = new Option<string?>("--normalize") { Hidden = true, Description = "Parameter normalisation: none (released code), global (G.pt) or per-tensor (p-diff) (default: the recipe's)." };
+        var weighting = new Option<string?>("--loss-weighting") { Hidden = true, Description = "uniform (the paper: plain MSE over all parameters), per-tensor (every tensor the same share of the loss) or classifier (other tensors weigh 0.01 per number) (default: the recipe's)." };
         var ablation = new Option<string?>("--ablation") { Description = $"The paper's ablations, comma-separated: {string.Join(", ", Ablations.Select(a => $"{a.Name} ({a.Description})"))}." };
-        var vary = new Option<double>("--vary-classes") { Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --ablation no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
+        var vary = new Option<double>("--vary-classes") { Hidden = true, Description = "Probability of training a sample on a random prefix of its classes (sequence padding; default 0.5, 0 with --ablation no-sequence-padding).", DefaultValueFactory = _ => 0.5 };
         var promptKind = PromptKindOption("What the class tokens are conditioned on while training: names (default), descriptions (the dataset's built-in class descriptions, data/descriptions) or mixed (either, at random per class and step).");
         var trainTexts = new Option<string?>("--class-texts") { Description = "Encode some class names through other words: a file of 'class<TAB>text' lines (e.g. 'gerenuk<TAB>long-necked antelope' for a name the text encoder does not know); prompts keep using the names." };
         var init = new Option<string?>("--init") { Description = "Start from this generator's (EMA) weights instead of a fresh initialisation: a short fine-tune, e.g. with --image-shots." };
         var imageShots = new Option<int>("--image-shots") { Description = "Few-shot image prompts: condition a share of the class slots on K of the class's training images (through --projector) instead of its name; 0 = text only.", DefaultValueFactory = _ => 0 };
-        var imageShare = new Option<double>("--image-share") { Description = "Share of class slots shown by images with --image-shots.", DefaultValueFactory = _ => 0.5 };
-        var warmup = new Option<int>("--warmup-epochs") { Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
-        var every = new Option<int>("--checkpoint-every") { Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
+        var imageShare = new Option<double>("--image-share") { Hidden = true, Description = "Share of class slots shown by images with --image-shots.", DefaultValueFactory = _ => 0.5 };
+        var warmup = new Option<int>("--warmup-epochs") { Hidden = true, Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
+        var every = new Option<int>("--checkpoint-every") { Hidden = true, Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
         var start = new Option<string?>("--start") { Hidden = true, Description = "Experiment: generate rows relative to text-to-rows (text-to-rows, text-to-rows-in-sample)." };
-        var cmd = new Command("train", "Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill).")
+        // Research settings that the recipe sets are hidden from --help (which fits one screen) but still accepted; the
+        // description names them.
+        var cmd = new Command("train", $"Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill). Research settings, not listed below, default to the recipe's: {HiddenTrainOptions}.")
         {
             zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, start, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
@@ -68,14 +73,10 @@ internal static class TinaCommands
             var prompts = ParsePromptKind(r.GetValue(promptKind)!);
             var device = CliContext.TorchDevice(r);
             var artifacts = CliContext.ArtifactsDir(r);
-            var zooDir = Path.GetFullPath(r.GetValue(zoo)!);
-            var manifest = Tina.Zoo.ZooManifest.Load(zooDir);
-            var arch = PModelArchNames.Parse(manifest.Arch);
-            var recipe = r.GetValue(ZooCommands.RecipeOption) is { } recipeName ? Recipes.Get(recipeName) : Recipes.Recorded(manifest.Recipe, arch);
-            if (recipe.Arch != arch)
-                throw new TinaException($"The recipe {recipe.Name} is for {recipe.Arch.ToName()} p-Models; the zoo {zooDir} holds {manifest.Arch} (its recipe: {Recipes.For(arch).Name}).");
+            using var setup = TinaTrainingSetup.Open(r.GetValue(zoo)!, r.GetValue(ZooCommands.RecipeOption));
+            var (zooDir, manifest, recipe) = (setup.ZooDir, setup.Manifest, setup.Recipe);
             bool noPadding = ablations.Contains(Ablation.NoSequencePadding);
-            var defaults = TinaTrainingOptions.FromRecipe(recipe);
+            var defaults = setup.Defaults;
             var options = (defaults with
             {
                 ConfigName = r.GetValue(config) ?? defaults.ConfigName, Epochs = r.GetValue(epochs) ?? defaults.Epochs, BatchSize = r.GetValue(batch) ?? defaults.BatchSize,
@@ -101,20 +102,16 @@ internal static class TinaCommands
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
-            Tina.ImagePrompts.ImagePromptPool? pool = null;
             if (options.ImagePromptShots > 0)
             {
-                var projectorPath = Path.GetFullPath(r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch));
-                var projector = Tina.ImagePrompts.ImagePromptProjector.Load(projectorPath).RequireEncoder(encoder.Id, "this training run");
-                options = options with { ImagePromptProjector = projectorPath };
+                var projectorPath = r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch);
                 var data = Datasets.Open(r, manifest.Dataset);
-                using var generic = Tina.Generic.GenericModel.Load(projector.GenericModel);
-                pool = ProgressView.Run("project images", _ => Tina.ImagePrompts.ImagePromptPool.Build(projector, generic, data));
+                ProgressView.Run("project images", _ => setup.LoadImagePrompts(projectorPath, encoder.Id, data));
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
             AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
-            var result = ProgressView.Run("tina train", p => new TinaTrainer(options, encoder, cache, pool).Train(zooDir, dir, new Sink(p), cancel));
+            var result = ProgressView.Run("tina train", p => setup.Train(options, encoder, cache, dir, new Sink(p), cancel));
             var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
             var losses = result.EpochLoss;
             foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
@@ -289,44 +286,20 @@ internal static class TinaCommands
             var ddimSteps = CliContext.ParsePositiveInts(r.GetValue(steps), "--steps");
             var given = r.GetValue(prompt) is { } p ? ClassList.Parse(p) : null;
             var device = CliContext.TorchDevice(r);
-            var ckpt = RequireGenerator(r);
-            var state = TinaCheckpoint.Load(ckpt);
+            using var gen = OpenGenerator(r, RequireGenerator(r), r.GetValue(TextCommands.ClipModelOption), device);
+            var state = gen.State;
             IReadOnlyList<string> classes = given ?? ClassList.Parse(state.TextNames[..^1].Take(state.Config.MaxClasses));
-            using var gen = OpenGenerator(r, ckpt, r.GetValue(TextCommands.ClipModelOption), device);
+            var result = GenerationBenchmark.Run(gen, classes, new GenerationBenchmarkOptions { DdimSteps = ddimSteps, DdimRuns = r.GetValue(runs), DdpmRuns = r.GetValue(ddpmRuns), EnsembleSize = k }, cancel);
             // Two short lines, not one long title: Spectre wraps a title wider than the console mid-phrase.
             var table = new Table().Title($"Tina prompt → ONNX bytes, {state.Arch}, {classes.Count} classes{(k == 1 ? "" : $", ensemble of {k}")}")
                 .Caption($"generator {state.Config.HiddenSize}-d × {state.Config.Layers} layers on {device}")
                 .AddColumn("sampler").AddColumn("output").AddColumn(new TableColumn("runs").RightAligned()).AddColumn(new TableColumn("p50 ms").RightAligned())
                 .AddColumn(new TableColumn("p90 ms").RightAligned()).AddColumn(new TableColumn("floor ms").RightAligned()).AddColumn(new TableColumn("ONNX bytes").RightAligned());
-            // The floor: every denoising step's transformer forward pass (K ensemble members in one batch) at the
-            // measured matrix-product speed; sampling noise, token coders and the ONNX export come on top.
-            double flops = Tina.Zoo.ComputeFloor.MeasureMatmulFlops(TimeSpan.FromSeconds(1));
-            double stepFlops = k * state.Config.ForwardFlops(gen.SequenceLength);
-            var formats = gen.Arch == PModelArch.ResNet18 ? new[] { ClassifierFormat.Head, ClassifierFormat.OneFile } : [ClassifierFormat.OneFile];
-            void Measure(GenerateOptions o, int n, bool warmUp)
-            {
-                if (n <= 0) return;
-                foreach (var format in formats)
-                {
-                    int bytes = 0;
-                    if (warmUp) bytes = TinaGeneratedClassifier.Generate(gen, classes, o, format).Onnx.Length;
-                    var times = new List<double>();
-                    for (int i = 0; i < n; i++)
-                    {
-                        cancel.ThrowIfCancellationRequested();
-                        var sw = Stopwatch.StartNew();
-                        bytes = TinaGeneratedClassifier.Generate(gen, classes, o with { Seed = i }, format).Onnx.Length;
-                        times.Add(sw.Elapsed.TotalMilliseconds);
-                    }
-                    table.AddRow($"{o.Sampler.ToString().ToUpperInvariant()}-{o.ResolvedSteps}", format == ClassifierFormat.Head ? "head" : "one file", n.ToString(),
-                        $"{Percentile(times, 0.5):F1}", $"{Percentile(times, 0.9):F1}", $"{1000 * o.ResolvedSteps * stepFlops / flops:F2}", bytes.ToString("N0"));
-                }
-            }
-            foreach (var n in ddimSteps)
-                Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddim, Steps = n, EnsembleSize = k }, r.GetValue(runs), warmUp: true);
-            Measure(new GenerateOptions { Sampler = DiffusionSampler.Ddpm, Steps = 1000, EnsembleSize = k }, r.GetValue(ddpmRuns), warmUp: false);
+            foreach (var row in result.Rows)
+                table.AddRow($"{row.Sampler.ToString().ToUpperInvariant()}-{row.Steps}", row.Format == ClassifierFormat.Head ? "head" : "one file", row.Runs.ToString(),
+                    $"{row.P50Milliseconds:F1}", $"{row.P90Milliseconds:F1}", $"{row.FloorMilliseconds:F2}", row.OnnxBytes.ToString("N0"));
             AnsiConsole.Write(table);
-            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({stepFlops / 1e6:F1} MFLOP per step) at {flops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores.");
+            AnsiConsole.MarkupLine($"Floor: the transformer's forward passes only ({result.StepFlops / 1e6:F1} MFLOP per step) at {result.MatmulFlops / 1e9:F0} GFLOP/s measured on 512×512 float matrix products; {Tina.Runtime.TorchRuntime.Threads} threads on {Environment.ProcessorCount} cores.");
             return 0;
         }));
         return cmd;
@@ -399,12 +372,6 @@ internal static class TinaCommands
     /// </summary>
     public static TinaGenerator OpenGenerator(ParseResult r, string checkpointDir, string? clipModel, TorchSharp.torch.Device device) =>
         TinaGenerator.Load(checkpointDir, TextEncoders.Opener(CliContext.EncoderOptions(r, clipModel)), device);
-
-    private static double Percentile(List<double> values, double q)
-    {
-        var sorted = values.OrderBy(v => v).ToList();
-        return sorted[Math.Clamp((int)Math.Ceiling(q * sorted.Count) - 1, 0, sorted.Count - 1)];
-    }
 
     private sealed class Sink(IProgress<Step> p) : IProgress<TinaTrainingProgress>
     {

@@ -58,11 +58,20 @@ public sealed class TinaTrainer
 
     /// <summary>Trains (or resumes training) on the zoo in <paramref name="zooDir"/>, writing checkpoints to <paramref name="checkpointDir"/>.</summary>
     /// <exception cref="TinaException">The zoo has no training p-Models, or the folder holds a checkpoint made with other settings.</exception>
-    public TinaTrainingResult Train(string zooDir, string checkpointDir, IProgress<TinaTrainingProgress>? progress = null, CancellationToken cancel = default)
+    public TinaTrainingResult Train(string zooDir, string checkpointDir, IProgress<TinaTrainingProgress>? progress = null, CancellationToken cancel = default) =>
+        Train(Path.GetFullPath(zooDir), ZooManifest.Load(zooDir), null, checkpointDir, progress, cancel);
+
+    /// <summary>
+    /// <see cref="Train(string, string, IProgress{TinaTrainingProgress}?, CancellationToken)"/> on a zoo whose manifest is
+    /// already read; <paramref name="generic"/>, when it is already loaded from the file the zoo names, is used (not owned)
+    /// instead of reading that file again.
+    /// </summary>
+    internal TinaTrainingResult Train(string zooDir, ZooManifest manifest, (string Path, GenericModel Model)? generic, string checkpointDir,
+        IProgress<TinaTrainingProgress>? progress, CancellationToken cancel)
     {
         var o = _options;
         checkpointDir = Path.GetFullPath(checkpointDir);
-        using var zoo = Prepare(Path.GetFullPath(zooDir));
+        using var zoo = Prepare(Path.GetFullPath(zooDir), manifest, generic);
         Directory.CreateDirectory(checkpointDir);
         using var run = new TrainingRun(o, zoo);
         if (TinaCheckpoint.Exists(checkpointDir)) Resume(run, checkpointDir, progress);
@@ -81,11 +90,11 @@ public sealed class TinaTrainer
     /// class slots and normalised, one text token per slot (the class's embedding, '&lt;-&gt;' after the last class),
     /// the text table stored with every checkpoint and, for ResNet-20, the generic model's frozen backbone.
     /// </summary>
-    private PreparedZoo Prepare(string zooDir)
+    private PreparedZoo Prepare(string zooDir, ZooManifest manifest, (string Path, GenericModel Model)? loaded)
     {
         var o = _options;
         var device = o.Device ?? CPU;
-        var entries = ZooReader.ReadAll(zooDir, out var manifest).Where(e => e.Task.Split == "train").ToList();
+        var entries = ZooReader.ReadAll(zooDir, manifest).Where(e => e.Task.Split == "train").ToList();
         if (o.NeuronPermutation && PModelArchNames.Parse(manifest.Arch) != PModelArch.Cnn5k)
             throw new TinaException($"Neuron-permutation augmentation needs a CNN-5K zoo; the {manifest.Arch} heads of {zooDir} have no hidden neurons to permute.");
         if (entries.Count == 0) throw new TinaException($"The zoo {zooDir} has no finished training p-Models yet; build it first (tina zoo build).");
@@ -133,9 +142,12 @@ public sealed class TinaTrainer
         // Frozen backbone of ResNet-20 p-Models, stored in every checkpoint so generation needs only the checkpoint.
         Dictionary<string, NamedTensor>? frozen = null;
         string? genericPath = string.IsNullOrEmpty(manifest.GenericModel) ? null : Path.GetFullPath(manifest.GenericModel);
+        // The generic model the caller already loaded, when it is the zoo's.
+        var given = loaded is { } l && genericPath is not null && GenericModel.StripExtension(Path.GetFullPath(l.Path)) == GenericModel.StripExtension(genericPath) ? l.Model : null;
         if (arch == PModelArch.ResNet20)
         {
-            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; a ResNet-20 generator needs its backbone."));
+            using var owned = given is null ? GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; a ResNet-20 generator needs its backbone.")) : null;
+            var generic = given ?? owned!;
             frozen = StateDict.Export(generic.Network);
             frozen.Remove("fc.weight");
             frozen.Remove("fc.bias");
@@ -149,8 +161,8 @@ public sealed class TinaTrainer
             var labelOf = new Dictionary<string, int>(StringComparer.Ordinal);
             foreach (var e in entries)
                 for (int c = 0; c < e.Task.Names.Length; c++) labelOf[e.Task.Names[c]] = e.Task.Classes[c];
-            using var generic = GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; rows relative to text-to-rows need its rows."));
-            start = TextToRowsStart.Fit(generic, texts, texts.Select(t => labelOf[t]).ToList(), texts.Select(t => TokenOf(t, false)).ToList(), o.Start);
+            using var owned = given is null ? GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; rows relative to text-to-rows need its rows.")) : null;
+            start = TextToRowsStart.Fit(given ?? owned!, texts, texts.Select(t => labelOf[t]).ToList(), texts.Select(t => TokenOf(t, false)).ToList(), o.Start);
         }
 
         // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].
@@ -194,7 +206,7 @@ public sealed class TinaTrainer
         {
             ZooDir = zooDir, Dataset = manifest.Dataset, ZooClasses = zooClasses, GenericPath = genericPath, Arch = arch,
             // The pretrained backbone's identity (resnet18), read from the generic model's card once, not at every checkpoint.
-            Backbone = arch == PModelArch.ResNet18 && genericPath is { } card ? GenericModel.ReadCard(card).Backbone : null,
+            Backbone = arch == PModelArch.ResNet18 && genericPath is { } card ? (given?.Card ?? GenericModel.ReadCard(card)).Backbone : null,
             Device = device, Config = config, Padding = padding, EntryClasses = entryClasses,
             TextNames = textNames, TextTable = table, PadFromEncoder = padFromEncoder, Frozen = frozen, Start = start, Normalizer = normalizer,
             Parameters = normalizer.Normalize(rawZoo, baseMask).to(device),

@@ -24,6 +24,14 @@ public static class ZooReader
     public static IReadOnlyList<ZooEntry> ReadAll(string dir, out ZooManifest manifest)
     {
         manifest = ZooManifest.Load(dir);
+        return ReadAll(dir, manifest);
+    }
+
+    /// <summary>All finished p-Models of the zoo in <paramref name="dir"/> whose manifest, <paramref name="manifest"/>, was already read.</summary>
+    /// <exception cref="CorruptFileException">A shard does not match the manifest.</exception>
+    public static IReadOnlyList<ZooEntry> ReadAll(string dir, ZooManifest manifest)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
         var entries = new List<ZooEntry>();
         var stored = PModels.ParameterLayout.For(PModels.PModelArchNames.Parse(manifest.Arch), manifest.ClassesPerTask);
         if (stored.Count != manifest.ParameterCount) throw new CorruptFileException(Path.Combine(dir, ZooManifest.FileName), $"a {manifest.ClassesPerTask}-class {manifest.Arch} p-Model has {stored.Count} parameters, not {manifest.ParameterCount}");

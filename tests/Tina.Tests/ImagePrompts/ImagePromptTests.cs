@@ -113,4 +113,32 @@ public class ImagePromptTests
         var e = Assert.Throws<TinaException>(() => new TinaTrainer(options with { ConfigName = "small", InitFrom = real.CheckpointDir }, text).Train(real.ZooDir, Path.Combine(TestData.TempDir(), "other")));
         Assert.Contains("Cannot start from", e.Message);
     }
+
+    [Fact]
+    public void TrainingSetupReadsTheZooAndTheProjectorOnceAndTrainsAsTheTrainerDoes()
+    {
+        var real = RealFixture.Value;
+        using var text = new HashTextEncoder();
+        var projectorPath = Path.Combine(TestData.TempDir(), "projector.safetensors");
+        ImagePromptProjector.Fit(real.Generic, real.Manifest.GenericModel, real.Data, text).Save(projectorPath);
+
+        using var setup = TinaTrainingSetup.Open(real.ZooDir);
+        Assert.Equal((real.Manifest.Arch, real.Manifest.Tasks.Count), (setup.Manifest.Arch, setup.Manifest.Tasks.Count));
+        Assert.Equal(Recipes.Recorded(real.Manifest.Recipe, setup.Arch), setup.Recipe);
+        var pool = setup.LoadImagePrompts(projectorPath, text.Id, real.Data);
+        Assert.Same(pool, setup.ImagePrompts);
+        Assert.Equal(Path.GetFullPath(projectorPath), setup.ImagePromptProjector);
+
+        var options = new TinaTrainingOptions { ConfigName = "tiny", Epochs = 1, BatchSize = 16, WarmupEpochs = 0, Seed = 9, ImagePromptShots = 2 };
+        var viaSetup = setup.Train(options, text, null, Path.Combine(TestData.TempDir(), "setup"));
+        var direct = new TinaTrainer(options with { ImagePromptProjector = Path.GetFullPath(projectorPath) }, text, imagePrompts: pool)
+            .Train(real.ZooDir, Path.Combine(TestData.TempDir(), "direct"));
+        Assert.Equal(direct.EpochLoss, viaSetup.EpochLoss);
+        Assert.Equal(Path.GetFullPath(projectorPath), TinaCheckpoint.Load(viaSetup.CheckpointDir).Options.ImagePromptProjector);
+
+        // A recipe of another architecture than the zoo's is refused before anything else is read.
+        var other = Recipes.All.First(r => r.Arch != setup.Arch);
+        var e = Assert.Throws<TinaException>(() => TinaTrainingSetup.Open(real.ZooDir, other.Name));
+        Assert.Contains($"The recipe {other.Name} is for", e.Message);
+    }
 }
