@@ -57,12 +57,11 @@ internal static class TinaCommands
         var warmup = new Option<int>("--warmup-epochs") { Hidden = true, Description = "Epochs of linear learning-rate warm-up before the cosine decay.", DefaultValueFactory = _ => 5 };
         var every = new Option<int>("--checkpoint-every") { Hidden = true, Description = "Commit a checkpoint every N epochs (and after the last).", DefaultValueFactory = _ => 1 };
         var outDir = new Option<string?>("--out") { Description = "Checkpoint folder (default: ARTIFACTS/tina/ZOO-CONFIG); rerun the same command to resume." };
-        var start = new Option<string?>("--start") { Hidden = true, Description = "Experiment: generate rows relative to text-to-rows (text-to-rows, text-to-rows-in-sample)." };
         // Research settings that the recipe sets are hidden from --help (which fits one screen) but still accepted; the
         // description names them.
         var cmd = new Command("train", $"Train Tina's text-conditioned diffusion transformer on a zoo with a recipe's settings; resumable (rerun to continue after a crash or kill). Research settings, not listed below, default to the recipe's: {HiddenTrainOptions}.")
         {
-            zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, start, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
+            zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
         cmd.SetAction(Cli.Run((r, cancel) =>
         {
@@ -90,13 +89,8 @@ internal static class TinaCommands
                 WarmupEpochs = r.GetValue(warmup), InitFrom = r.GetValue(init) is { } from ? Path.GetFullPath(from) : null,
                 ImagePromptShots = r.GetValue(imageShots), ImagePromptShare = r.GetValue(imageShare),
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
-                Start = r.GetValue(start)?.Trim().ToLowerInvariant() switch
-                {
-                    null or "none" => RowStart.None,
-                    "text-to-rows" => RowStart.TextToRows,
-                    "text-to-rows-in-sample" => RowStart.TextToRowsInSample,
-                    var other => throw new TinaException($"Unknown --start '{other}'."),
-                },
+                // The recipe's start applies to class-name prompts; descriptions and image prompts generate the rows themselves.
+                Start = ablations.Contains(Ablation.NoStart) || prompts != PromptKind.Names || r.GetValue(imageShots) > 0 ? RowStart.None : defaults.Start,
                 Device = device,
             }).Validate();
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
@@ -110,7 +104,7 @@ internal static class TinaCommands
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
-            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
+            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens{(options.Start == RowStart.TextToRows ? ", rows from text-to-rows" : "")}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
             var result = ProgressView.Run("tina train", p => setup.Train(options, encoder, cache, dir, new Sink(p), cancel));
             var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
             var losses = result.EpochLoss;
@@ -173,7 +167,7 @@ internal static class TinaCommands
     }
 
     /// <summary>The paper's ablations that <c>tina train --ablation</c> takes.</summary>
-    private enum Ablation { NoAugmentation, NeuronPermutation, NoSequencePadding, MergedTextToken, Rows, Chunks }
+    private enum Ablation { NoAugmentation, NeuronPermutation, NoSequencePadding, MergedTextToken, Rows, Chunks, NoStart }
 
     private static readonly (Ablation Value, string Name, string Description)[] Ablations =
     [
@@ -183,6 +177,7 @@ internal static class TinaCommands
         (Ablation.MergedTextToken, "merged-text-token", "TAPER's design: one text token, the mean of the class embeddings, on the rows layout (or chunks)"),
         (Ablation.Rows, "rows", "the paper's per-slot layout: one token per classifier row with its own coders, separate class tokens"),
         (Ablation.Chunks, "chunks", "the paper's tokenization: fc.weight in chunks like every tensor"),
+        (Ablation.NoStart, "no-start", "generate the rows themselves, as the paper does, not their difference from text-to-rows"),
     ];
 
     private static HashSet<Ablation> ParseAblations(string? text)

@@ -162,7 +162,7 @@ public sealed class TinaTrainer
             foreach (var e in entries)
                 for (int c = 0; c < e.Task.Names.Length; c++) labelOf[e.Task.Names[c]] = e.Task.Classes[c];
             using var owned = given is null ? GenericModel.Load(genericPath ?? throw new TinaException($"The zoo {zooDir} names no generic model; rows relative to text-to-rows need its rows.")) : null;
-            start = TextToRowsStart.Fit(given ?? owned!, texts, texts.Select(t => labelOf[t]).ToList(), texts.Select(t => TokenOf(t, false)).ToList(), o.Start);
+            start = TextToRowsStart.Fit(given ?? owned!, texts, texts.Select(t => labelOf[t]).ToList(), texts.Select(t => TokenOf(t, false)).ToList());
         }
 
         // The zoo as padded, normalised vectors [N, P] and class tokens [N, K, D].

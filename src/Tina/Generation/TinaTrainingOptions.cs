@@ -22,7 +22,7 @@ public sealed record TinaTrainingOptions
         return new()
         {
             Recipe = recipe.Name, ConfigName = g.Config, Epochs = g.Epochs, BatchSize = g.BatchSize, LearningRate = g.LearningRate,
-            Normalization = g.Normalization, LossWeighting = g.LossWeighting, Tokens = g.Tokens,
+            Normalization = g.Normalization, LossWeighting = g.LossWeighting, Tokens = g.Tokens, Start = g.Start,
         };
     }
 

@@ -42,6 +42,16 @@ public class TextToRowsTests
             for (int j = 0; j < featureDim; j += 37) Assert.Equal(Target(unseen, j), row[j], 0.02);
             Assert.Equal(Target(unseen, featureDim), b, 0.02);
         }
+        // Each seen class's held-out prediction comes from the fold that never saw it: as exact as an unseen class's,
+        // and not the class's own row copied (the rows of other classes are far from it).
+        for (int i = 0; i < seen.Length; i += 7)
+        {
+            var heldOut = map.HeldOutPrediction(i);
+            Assert.Equal(featureDim + 1, heldOut.Length);
+            for (int j = 0; j < featureDim; j += 37) Assert.Equal(Target(seen[i], j), heldOut[j], 0.02);
+            Assert.Equal(Target(seen[i], featureDim), heldOut[featureDim], 0.02);
+        }
+        Assert.Throws<ArgumentOutOfRangeException>(() => map.HeldOutPrediction(seen.Length));
         var pmodel = map.Create(["x", "y"], [texts[31], texts[35]]);
         Assert.Equal(PModelArch.ResNet18, pmodel.Arch);
         Assert.Equal(["x", "y"], pmodel.Labels);
@@ -58,7 +68,20 @@ public class TextToRowsTests
         var texts = Enumerable.Range(0, classes).Select(_ => Enumerable.Range(0, textDim).Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray()).ToArray();
         var map = TextToRows.Fit(generic, Enumerable.Range(0, classes).ToArray(), texts);
         Assert.True(map.Lambda >= 1, $"λ {map.Lambda}: rows that no text explains should be shrunk towards their mean");
+        // Held out, a random row is predicted by the others' mean, nowhere near itself: the rows a generator with a
+        // text-to-rows start learns to add are as large as an unseen word's.
+        var rows = StateDictRows(generic, 0);
+        var heldOut = map.HeldOutPrediction(0);
+        double own = rows.Zip(heldOut).Sum(p => (p.First - p.Second) * (double)(p.First - p.Second));
+        Assert.True(own > 0.5 * rows.Sum(v => (double)v * v), $"held-out prediction of class 0 is too close to its own row ({own})");
         using var cnn = Fixtures.UntrainedGeneric(data, PModelArch.Cnn5k, seed: 2);
         Assert.Throws<TinaException>(() => TextToRows.Fit(cnn, Enumerable.Range(0, classes).ToArray(), texts));
+    }
+
+    private static float[] StateDictRows(GenericModel generic, int c)
+    {
+        var state = StateDict.Export(generic.Network);
+        int f = (int)state["fc.weight"].Shape[1];
+        return [.. state["fc.weight"].Data.AsSpan(c * f, f).ToArray(), state["fc.bias"].Data[c]];
     }
 }
