@@ -1,13 +1,16 @@
 using System.CommandLine;
 using System.Reflection;
-using Tina.IO;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Cli.Projects;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
+using Tina.MLNet.IO;
 using Tina.PModels;
 using Tina.Tasks;
 

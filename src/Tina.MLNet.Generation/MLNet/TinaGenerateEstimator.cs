@@ -1,10 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.Generation;
-using Tina.MLNet.Export;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 
-namespace Tina.MLNet;
+namespace Tina.MLNet.Generation;
 
 /// <summary>
 /// Text-to-model in an ML.NET pipeline: <see cref="Fit"/> generates the personalized classifier of the prompt with a

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
 
 namespace Tina.MLNet;

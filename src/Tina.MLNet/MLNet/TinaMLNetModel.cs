@@ -1,8 +1,9 @@
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Tina.IO;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.IO;
 
 namespace Tina.MLNet;
 

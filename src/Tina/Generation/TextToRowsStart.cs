@@ -1,5 +1,4 @@
 using Tina.Generic;
-using Tina.IO;
 using Tina.PModels;
 
 namespace Tina.Generation;

@@ -4,6 +4,7 @@ using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
 using Tina.MLNet;
 using Xunit.Abstractions;
+using Tina.MLNet.Generation.Export;
 using static Tina.Tests.Export.OnnxTestSupport;
 
 namespace Tina.Tests.MLNet;
@@ -119,7 +120,7 @@ public class TinaClassifierPipelineTests(ITestOutputHelper output)
         var ml = new MLContext(seed: 1);
         var options = new TinaClassifierOptions
         {
-            OnnxModel = Tina.MLNet.Export.OnnxExporter.Export(f.Model, "three things", "classifier-selection"),
+            OnnxModel = Tina.MLNet.Generation.Export.OnnxExporter.Export(f.Model, "three things", "classifier-selection"),
             InputColumnName = "File", ImageFolder = f.ImageDir,
             PredictedLabelColumnName = "Label", ScoreColumnName = "scores", ClassIndexColumnName = "Index",
         };

@@ -1,6 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
 using Tina.Tests.Generation;
 using Tina.Zoo;
 using Tina.Generation;
