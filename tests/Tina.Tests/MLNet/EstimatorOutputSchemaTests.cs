@@ -2,6 +2,8 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.MLNet;
 using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
+using Tina.PModels;
 
 namespace Tina.Tests.MLNet;
 
@@ -58,6 +60,35 @@ public class EstimatorOutputSchemaTests
     }
 
     [Fact]
+    public void AHeadsChainKeepsAndDropsItsOwnIntermediateColumnsAndTheSchemaFollows()
+    {
+        var f = ResNet18Fixture.Instance;
+        var head = OnnxExporter.ExportHead(new PModelEnsemble([f.Model]), f.Task.Prompt, "classifier-selection");
+        var ml = new MLContext(seed: 0);
+        // Input columns named as intermediate columns: the head's chain drops 'features' (the backbone's output) and
+        // keeps 'image' (the one-file chain's ONNX input), the one-file chain the other way round.
+        var input = ml.Data.LoadFromEnumerable(Array.Empty<HeadInput>());
+        var options = new TinaClassifierOptions { OnnxModel = head, InputColumnName = nameof(HeadInput.ImagePath) };
+        var estimator = new TinaClassifierEstimator(ml.Transforms, options);
+        using var fitted = estimator.Fit(input);
+        var expected = fitted.GetOutputSchema(input.Schema);
+        Assert.Null(expected.GetColumnOrNull("features"));
+        Assert.NotNull(expected.GetColumnOrNull("image"));
+        var inputShape = SchemaShapes.Of(input.Schema);
+        int classes = f.Model.Labels.Count;
+        AssertSameShape(expected, estimator.GetOutputSchema(inputShape));
+        AssertSameShape(expected, TinaClassifierEstimator.GetOutputSchema(inputShape, options, classes, ClassifierFormat.Head));
+        var oneFile = TinaClassifierEstimator.GetOutputSchema(inputShape, options, classes);
+        Assert.Contains(oneFile, c => c.Name == "features");
+        Assert.DoesNotContain(oneFile, c => c.Name == "image");
+        var generate = ml.Transforms.TinaGenerate(new TinaGenerateOptions
+        {
+            GeneratorPath = "not loaded", Classes = [.. f.Model.Labels], InputColumnName = nameof(HeadInput.ImagePath), Format = ClassifierFormat.Head,
+        });
+        AssertSameShape(expected, generate.GetOutputSchema(inputShape));
+    }
+
+    [Fact]
     public void AMissingOrWrongImageColumnIsRefusedAsByTheFittedChain()
     {
         var ml = new MLContext(seed: 0);
@@ -110,6 +141,15 @@ public class EstimatorOutputSchemaTests
         string Text(Dictionary<string, string> d) => string.Join("\n", d.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => $"  {p.Key}: {p.Value}"));
         Assert.True(expected.Count == got.Count && expected.All(p => got.TryGetValue(p.Key, out var g) && g == p.Value),
             $"fitted chain:\n{Text(expected)}\nestimator:\n{Text(got)}");
+    }
+
+    private sealed class HeadInput
+    {
+        public string ImagePath { get; set; } = "";
+        [ColumnName("features")]
+        public float Features { get; set; }
+        [ColumnName("image")]
+        public float Image { get; set; }
     }
 
     private sealed class Crowded
