@@ -52,7 +52,7 @@ public static class TinaMLNetModel
     {
         ArgumentNullException.ThrowIfNull(onnx);
         var ml = new MLContext(seed: 0);
-        using var chain = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
+        using var chain = new TinaClassifierEstimator(ml.Transforms, new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
             .Fit(EmptyImageInput(ml));
         return ToBytes(ml, chain, null);
     }
