@@ -9,8 +9,9 @@
 // Class names outside the training zoo need the generator's text encoder, which it opens by itself: set TINA_ARTIFACTS
 // to the artifacts folder holding the GloVe vectors (tina text similarity sets them up).
 using Microsoft.ML;
-using Tina;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
 using Tina.Tasks;
 
 if (args.Length < 2)

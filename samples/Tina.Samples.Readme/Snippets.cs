@@ -9,7 +9,9 @@ using Microsoft.ML;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.MLNet;
-using Tina.MLNet.Export;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 using Tina.Tasks;
 
@@ -39,7 +41,7 @@ public static class Snippets
     public static void TwoFormats()
     {
         // README: a resnet18 classifier in one file or as the head alone
-        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener());
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Generation.Text.TextEncoders.Opener());
         var whole = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear"), new GenerateOptions { Seed = 1 });                      // ResNet-18 + head: one 64 MB ONNX file
         var head = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear"), new GenerateOptions { Seed = 1 }, ClassifierFormat.Head); // the head alone: a few KB
         var ml = new MLContext();
@@ -128,7 +130,7 @@ public static class Snippets
     public static void GenerateOnce()
     {
         // README: one generation path
-        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Text.TextEncoders.Opener("artifacts"));   // the encoder the checkpoint names: MiniLM from its package (GloVe from artifacts/text/glove)
+        using var generator = TinaGenerator.Load("artifacts/quickstart/tina", Tina.MLNet.Generation.Text.TextEncoders.Opener("artifacts"));   // the encoder the checkpoint names: MiniLM from its package (GloVe from artifacts/text/glove)
         var generated = TinaGeneratedClassifier.Generate(generator, ClassList.Parse("apple, pear, orange"), new GenerateOptions { Seed = 1 });
         File.WriteAllBytes("fruit.onnx", generated.Onnx);                // what tina generate writes
         var ml = new MLContext();

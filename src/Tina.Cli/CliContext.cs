@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Tina.MLNet.Errors;
 using Tina.Runtime;
 
 namespace Tina.Cli;
@@ -49,7 +50,7 @@ internal static class CliContext
     /// missing (the command says so on standard error; <c>tina text fetch glove</c> does it up front), MiniLM with
     /// <c>TINA_THREADS</c> threads.
     /// </summary>
-    public static Tina.MLNet.Text.TextEncoderOptions EncoderOptions(ParseResult r, string? clipModel = null, string? clipMerges = null) => new()
+    public static Tina.MLNet.Generation.Text.TextEncoderOptions EncoderOptions(ParseResult r, string? clipModel = null, string? clipMerges = null) => new()
     {
         DataDirectory = ArtifactsDir(r),
         AllowDownload = true,

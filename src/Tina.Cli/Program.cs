@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
-using Tina;
 using Tina.Cli;
 using Tina.Cli.Commands;
+using Tina.MLNet.Errors;
 
 var root = new RootCommand("Tina: text-to-model generation of personalized image classifiers for .NET (ONNX + ML.NET).");
 root.Options.Add(CliContext.Artifacts);

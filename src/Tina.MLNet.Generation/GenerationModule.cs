@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 
-namespace Tina.MLNet;
+namespace Tina.MLNet.Generation;
 
 /// <summary>Opts out of ONNX Runtime's telemetry (<see cref="OnnxRuntimeTelemetry"/>) before the CLIP and MiniLM encoders of this assembly can start ONNX Runtime.</summary>
 internal static class TinaGenerationModule

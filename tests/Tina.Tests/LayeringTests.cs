@@ -5,6 +5,7 @@ using System.Reflection.Metadata;
 using System.Reflection.Metadata.Ecma335;
 using System.Reflection.PortableExecutable;
 using System.Text;
+using Tina.MLNet.Errors;
 
 namespace Tina.Tests;
 
@@ -34,6 +35,39 @@ public class LayeringTests
         var graph = NamespaceGraph.Read([typeof(LayeringTests).Assembly.Location], include: t => t == typeof(LayeringBodyOnly).FullName, alsoUsed: ["Tina"]);
         Assert.Equal([("Tina.Tests", "Tina.Data")], graph.Edges.Keys);
     }
+
+    [Fact]
+    public void EachNamespaceIsDeclaredByOneProductAssembly()
+    {
+        var assemblies = new[] { typeof(global::Tina.Recipe).Assembly, typeof(global::Tina.MLNet.Errors.TinaException).Assembly,
+            typeof(global::Tina.MLNet.Generation.TinaGenerateOptions).Assembly, typeof(global::Tina.Cli.CliContext).Assembly };
+        var declared = assemblies.ToDictionary(a => a.GetName().Name!, DeclaredNamespaces);
+        Assert.Equal(["Tina", "Tina.Cli", "Tina.MLNet", "Tina.MLNet.Generation"], declared.Keys.Order(StringComparer.Ordinal));
+        var shared = declared.SelectMany(d => d.Value.Select(ns => (Namespace: ns, Assembly: d.Key)))
+            .GroupBy(x => x.Namespace).Where(g => g.Count() > 1)
+            .Select(g => $"{g.Key}: {string.Join(", ", g.Select(x => x.Assembly))}").ToList();
+        Assert.True(shared.Count == 0, $"Namespaces declared by two product assemblies:\n{string.Join("\n", shared)}");
+        // And each assembly's namespaces are its own: Tina.MLNet.* for the inference package, Tina.MLNet.Generation.*
+        // for the generation package, Tina.* but no Tina.MLNet* for the core, Tina.Cli.* for the CLI.
+        static bool Under(string ns, string root) => ns == root || ns.StartsWith(root + ".", StringComparison.Ordinal);
+        Assert.All(declared["Tina.MLNet"], ns => Assert.True(Under(ns, "Tina.MLNet") && !Under(ns, "Tina.MLNet.Generation"), ns));
+        Assert.All(declared["Tina.MLNet.Generation"], ns => Assert.True(Under(ns, "Tina.MLNet.Generation"), ns));
+        Assert.All(declared["Tina"], ns => Assert.True(Under(ns, "Tina") && !Under(ns, "Tina.MLNet") && !Under(ns, "Tina.Cli"), ns));
+        Assert.All(declared["Tina.Cli"], ns => Assert.True(Under(ns, "Tina.Cli"), ns));
+    }
+
+    /// <summary>
+    /// The namespaces of <paramref name="assembly"/>'s types, less those of compiler-generated types (embedded attributes,
+    /// source-generated regexes) and the extension namespaces that follow ML.NET's and ASP.NET Core's convention
+    /// (<c>Microsoft.ML</c> catalogs, <c>Microsoft.Extensions.DependencyInjection</c> registrations). Read from the
+    /// net10.0 build the tests run against (the net8.0 build adds internal polyfills in <c>System</c> namespaces).
+    /// </summary>
+    private static HashSet<string> DeclaredNamespaces(Assembly assembly) => assembly.GetTypes()
+        .Where(t => t.Namespace is { Length: > 0 } && !t.IsDefined(typeof(System.Runtime.CompilerServices.CompilerGeneratedAttribute), false)
+            && !t.IsDefined(typeof(System.CodeDom.Compiler.GeneratedCodeAttribute), false) && !t.Name.StartsWith('<'))
+        .Select(t => t.Namespace!)
+        .Where(ns => ns is not ("Microsoft.ML" or "Microsoft.Extensions.DependencyInjection"))
+        .ToHashSet(StringComparer.Ordinal);
 
     [Fact]
     public void TheInferencePackageDoesNotReferenceTorchSharp()
@@ -78,8 +112,8 @@ internal sealed class NamespaceGraph
     {
         var graph = new NamespaceGraph();
         var names = assemblyPaths.Select(p => AssemblyName.GetAssemblyName(p).Name!).Concat(alsoUsed ?? []).ToHashSet(StringComparer.Ordinal);
-        // A namespace that two assemblies define is two folders (src/Tina's Tina and src/Tina.MLNet's Tina): it is
-        // named with its assembly.
+        // A namespace that two assemblies define would be two folders: it is named with its assembly (the product
+        // assemblies share none, EachNamespaceIsDeclaredByOneProductAssembly).
         var shared = assemblyPaths.SelectMany(p =>
             {
                 using var pe = new PEReader(File.OpenRead(p));

@@ -1,3 +1,5 @@
+using Tina.MLNet.Errors;
+
 namespace Tina.Tests;
 
 /// <summary>Assertions on Tina's user errors, which share the marker <see cref="ITinaError"/> rather than a base class.</summary>

@@ -3,6 +3,7 @@ using System.Globalization;
 using Spectre.Console;
 using Tina.Benchmarks;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Zoo;

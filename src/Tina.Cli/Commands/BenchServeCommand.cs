@@ -5,8 +5,9 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using Spectre.Console;
 using Tina.Cli.Serving;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Generation.Benchmarks;
-using Tina.MLNet.Serving;
+using Tina.MLNet.Generation.Serving;
 
 namespace Tina.Cli.Commands;
 

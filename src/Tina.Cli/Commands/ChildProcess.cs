@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Reflection;
+using Tina.MLNet.Errors;
 
 namespace Tina.Cli.Commands;
 

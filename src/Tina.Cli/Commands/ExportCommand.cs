@@ -4,9 +4,10 @@ using Spectre.Console;
 using Tina.Evaluation;
 using Tina.Evaluation.Plan;
 using Tina.Generic;
-using Tina.IO;
-using Tina.MLNet.Export;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation.Export;
+using Tina.MLNet.IO;
 using Tina.PModels;
 using Tina.Tasks;
 

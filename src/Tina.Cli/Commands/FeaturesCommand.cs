@@ -3,6 +3,7 @@ using System.Diagnostics;
 using Spectre.Console;
 using Tina.Cli.Console;
 using Tina.Features;
+using Tina.MLNet.Errors;
 
 namespace Tina.Cli.Commands;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using Tina.Cli.Console;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 
 namespace Tina.Cli.Commands;

@@ -4,6 +4,7 @@ using Tina.Data;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.ImagePrompts;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Tasks;
 

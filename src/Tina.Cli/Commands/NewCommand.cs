@@ -1,13 +1,16 @@
 using System.CommandLine;
 using System.Reflection;
-using Tina.IO;
 using Microsoft.ML;
 using Spectre.Console;
 using Tina.Cli.Projects;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
+using Tina.MLNet.IO;
 using Tina.PModels;
 using Tina.Tasks;
 
@@ -41,66 +44,58 @@ internal static class NewCommand
         };
         cmd.SetAction(Cli.Run((r, _) =>
         {
-            TinaProjectSpec spec;
-            string baseDir = Environment.CurrentDirectory;
-            TinaProjectSpec? previous = null;
-            if (r.GetValue(from) is { } specPath)
-            {
-                previous = TinaProjectSpec.Load(Path.GetFullPath(specPath));
-                spec = previous with { WebApi = previous.WebApi || r.GetValue(webapi) };
-                baseDir = Path.GetDirectoryName(Path.GetFullPath(specPath))!;
-            }
-            else
-            {
-                var given = r.GetValue(TinaCommands.GeneratorOption);
-                var m = (r.GetValue(method) ?? (given is null ? "" : "tina")).Trim().ToLowerInvariant();
-                if (m.Length == 0) throw new TinaException("Give a trained generator (--generator DIR) or --method classifier-selection --arch cnn5k|resnet20.");
-                spec = new TinaProjectSpec
-                {
-                    Name = r.GetValue(name) ?? throw new TinaException("Give the project name: --name FruitClassifier."),
-                    Classes = [.. ClassList.Parse(r.GetValue(classes) ?? throw new TinaException("Give the classes: --classes \"apple, pear, orange\"."))],
-                    Method = m,
-                    Generator = given is null ? null : Path.GetFullPath(given),
-                    Sampler = r.GetValue(sampler)!.Trim().ToLowerInvariant(),
-                    Steps = r.GetValue(steps),
-                    Seed = r.GetValue(seed),
-                    Ensemble = r.GetValue(ensemble),
-                    Dataset = m == "classifier-selection" ? r.GetValue(Datasets.DatasetOption) : null,
-                    Arch = m == "classifier-selection" ? r.GetValue(GenericCommands.ArchOption) : null,
-                    WebApi = r.GetValue(webapi),
-                    ClassifierFormat = r.GetResult(TinaCommands.FormatOption) is { Implicit: false } ? r.GetValue(TinaCommands.FormatOption)!.Trim().ToLowerInvariant() : null,
-                };
-            }
+            var (spec, previous, baseDir) = ReadSpec(r);
             if (!ProjectWriter.IsValidName(spec.Name))
                 throw new TinaException($"--name '{spec.Name}' cannot name a C# project and class: use letters, digits and '_', starting with a letter (e.g. FruitClassifier).");
-
-            var (onnx, generatorId) = Model(r, spec, baseDir);
-            if (previous?.GeneratorId is { } was && generatorId is { } now && was != now)
+            var model = Model(r, spec, baseDir);
+            if (previous?.GeneratorId is { } was && model.GeneratorId is { } now && was != now)
                 throw new TinaException($"The generator in {spec.Generator} is not the one {spec.Name}.tina.json was made with (weights {now}, recorded {was}).");
-            var ml = new MLContext(seed: 0);
-            var chain = ml.Transforms.ApplyTinaClassifier(new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
-                .Fit(TinaMLNetModel.EmptyImageInput(ml));
-            var mlnet = TinaMLNetModel.ToBytes(ml, chain, null);
-            var modelHash = ContentHash.Of(onnx);
-            spec = spec with { GeneratorId = generatorId, OnnxSha256 = modelHash, TinaVersion = OnnxExporter.ProducerVersion };
-
-            var outDir = Path.GetFullPath(r.GetValue(output)!);
-            var folders = ProjectWriter.Write(outDir, spec, mlnet, Packages(), r.GetValue(force));
-            var info = TinaOnnxModelReader.Read(onnx, "generated model");
-            AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[0])}[/]: {Markup.Escape(spec.Name)}.mlnet ({mlnet.Length / 1024.0:F1} KB, {info.Arch}, {info.NumClasses} classes: {Markup.Escape(string.Join(", ", info.Labels))}; {Markup.Escape(info.Method ?? spec.Method)}), {Markup.Escape(spec.Name)}.consumption.cs, Program.cs, {Markup.Escape(spec.Name)}.tina.json");
+            spec = spec with { GeneratorId = model.GeneratorId, OnnxSha256 = model.OnnxSha256, TinaVersion = OnnxExporter.ProducerVersion };
+            var folders = ProjectWriter.Write(Path.GetFullPath(r.GetValue(output)!), spec, model.MLNetModel, Packages(), r.GetValue(force));
+            var info = model.Info;
+            AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[0])}[/]: {Markup.Escape(spec.Name)}.mlnet ({model.MLNetModel.Length / 1024.0:F1} KB, {info.Arch}, {info.NumClasses} classes: {Markup.Escape(string.Join(", ", info.Labels))}; {Markup.Escape(info.Method ?? spec.Method)}), {Markup.Escape(spec.Name)}.consumption.cs, Program.cs, {Markup.Escape(spec.Name)}.tina.json");
             if (folders.Count > 1) AnsiConsole.MarkupLine($"Created [bold]{Markup.Escape(folders[1])}[/]: POST /predict with an image body");
             if (previous?.OnnxSha256 is { } recorded)
-                AnsiConsole.MarkupLine(recorded == modelHash
+                AnsiConsole.MarkupLine(recorded == model.OnnxSha256
                     ? "Regenerated the same model: its ONNX bytes match the recorded SHA-256."
                     : $"[yellow]The model's ONNX bytes differ from the recorded {Markup.Escape(recorded)}[/] (generation is bit-exact only with the same thread count: set TINA_THREADS as when it was made).");
             AnsiConsole.MarkupLine($"Run it: [bold]dotnet run --project {Markup.Escape(folders[0])} -- IMAGE...[/]");
             return 0;
         }));
         return cmd;
+
+        // The spec: read from --from (a NAME.tina.json, paths relative to it) or made from the options.
+        (TinaProjectSpec Spec, TinaProjectSpec? Previous, string BaseDir) ReadSpec(ParseResult r)
+        {
+            if (r.GetValue(from) is { } specPath)
+            {
+                var previous = TinaProjectSpec.Load(Path.GetFullPath(specPath));
+                return (previous with { WebApi = previous.WebApi || r.GetValue(webapi) }, previous, Path.GetDirectoryName(Path.GetFullPath(specPath))!);
+            }
+            var given = r.GetValue(TinaCommands.GeneratorOption);
+            var m = (r.GetValue(method) ?? (given is null ? "" : "tina")).Trim().ToLowerInvariant();
+            if (m.Length == 0) throw new TinaException("Give a trained generator (--generator DIR) or --method classifier-selection --arch cnn5k|resnet20.");
+            var spec = new TinaProjectSpec
+            {
+                Name = r.GetValue(name) ?? throw new TinaException("Give the project name: --name FruitClassifier."),
+                Classes = [.. ClassList.Parse(r.GetValue(classes) ?? throw new TinaException("Give the classes: --classes \"apple, pear, orange\"."))],
+                Method = m,
+                Generator = given is null ? null : Path.GetFullPath(given),
+                Sampler = r.GetValue(sampler)!.Trim().ToLowerInvariant(),
+                Steps = r.GetValue(steps),
+                Seed = r.GetValue(seed),
+                Ensemble = r.GetValue(ensemble),
+                Dataset = m == "classifier-selection" ? r.GetValue(Datasets.DatasetOption) : null,
+                Arch = m == "classifier-selection" ? r.GetValue(GenericCommands.ArchOption) : null,
+                WebApi = r.GetValue(webapi),
+                ClassifierFormat = r.GetResult(TinaCommands.FormatOption) is { Implicit: false } ? r.GetValue(TinaCommands.FormatOption)!.Trim().ToLowerInvariant() : null,
+            };
+            return (spec, null, Environment.CurrentDirectory);
+        }
     }
 
-    /// <summary>The ONNX bytes of the spec's model, and the generator's id (method tina).</summary>
-    private static (byte[] Onnx, string? GeneratorId) Model(ParseResult r, TinaProjectSpec spec, string baseDir)
+    /// <summary>The spec's model (<see cref="TinaProjectModel"/>): the generator or the generic model and dataset are opened as the options say.</summary>
+    private static TinaProjectModel Model(ParseResult r, TinaProjectSpec spec, string baseDir)
     {
         var device = CliContext.TorchDevice(r);
         switch (spec.Method)
@@ -113,7 +108,7 @@ internal static class NewCommand
                 {
                     Sampler = TinaCommands.ParseSampler(spec.Sampler), Steps = spec.Steps, Seed = spec.Seed, EnsembleSize = TinaCommands.CheckEnsemble(spec.Ensemble),
                 };
-                return (TinaGeneratedClassifier.Generate(gen, spec.Classes, options, Format(spec)).Onnx, gen.WeightsSha256);
+                return TinaProjectModel.Generate(gen, spec.Classes, options, Format(spec));
             }
             case "classifier-selection":
             {
@@ -121,9 +116,7 @@ internal static class NewCommand
                 var data = Datasets.Open(r, spec.Dataset ?? "cifar100");
                 var task = ExportCommand.ClassifierSelectionTask(data, spec.Classes);
                 using var generic = GenericModel.Load(GenericModel.DefaultPath(CliContext.ArtifactsDir(r), data.Name, arch));
-                var pmodel = ClassifierSelection.Create(generic, task);
-                return (Format(spec) == ClassifierFormat.Head ? OnnxExporter.ExportHead(new PModelEnsemble([pmodel]), task.Prompt, "classifier-selection")
-                    : OnnxExporter.Export(pmodel, task.Prompt, "classifier-selection"), null);
+                return TinaProjectModel.SelectClassifier(generic, task, Format(spec));
             }
             default:
                 throw new TinaException($"Unknown method '{spec.Method}'. Use tina (with --generator) or classifier-selection.");

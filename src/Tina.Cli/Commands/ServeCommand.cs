@@ -1,7 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
 using Tina.Cli.Serving;
-using Tina.MLNet.Serving;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation.Serving;
 using Tina.PModels;
 
 namespace Tina.Cli.Commands;

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Spectre.Console;
-using Tina.MLNet.Text;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Text;
 using Tina.Text;
 
 namespace Tina.Cli.Commands;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Spectre.Console;
 using Tina.Cli.Console;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Zoo;
 
@@ -75,13 +76,13 @@ internal static class ZooCommands
             var arch = recipe.Arch;
             var slice = r.GetValue(shard) is { } sliceText ? ZooSlice.Parse(sliceText) : null;
             // Bad options fail before anything is loaded.
-            var z = recipe.Zoo;
-            int trainTasks = r.GetValue(tasks) ?? z.TrainTasks, oodTasks = r.GetValue(ood) ?? z.OodTasks, fineTuneEpochs = r.GetValue(epochs) ?? z.Epochs, batch = r.GetValue(batchSize) ?? z.BatchSize;
-            if (r.GetValue(unseen) is < 0 or >= 1 || double.IsNaN(r.GetValue(unseen))) throw new TinaException($"--unseen-classes must be at least 0 and below 1; got {r.GetValue(unseen)}.");
-            if (trainTasks < 1 || oodTasks < 0 || fineTuneEpochs < 1 || r.GetValue(views) < 0 || batch < 1) throw new TinaException("--tasks, --epochs and --batch-size must be ≥ 1, --ood and --augmented-views ≥ 0.");
-            if (r.GetValue(l2sp) < 0 || double.IsNaN(r.GetValue(l2sp))) throw new TinaException($"--l2-sp must be 0 or more; got {r.GetValue(l2sp)}.");
-            if (!(r.GetValue(bodyLr) >= 0)) throw new TinaException($"--body-lr-scale must be 0 or more; got {r.GetValue(bodyLr)}.");
-            if (r.GetValue(valFraction) is < 0 or >= 1 || double.IsNaN(r.GetValue(valFraction))) throw new TinaException($"--val-fraction must be at least 0 and below 1; got {r.GetValue(valFraction)}.");
+            var options = new ZooBuildSettings
+            {
+                TrainTasks = r.GetValue(tasks), OodTasks = r.GetValue(ood), Epochs = r.GetValue(epochs), BatchSize = r.GetValue(batchSize), ModelsPerGroup = r.GetValue(group),
+                LearningRate = r.GetValue(lr), ClassesPerTask = r.GetValue(classes) is { } classText ? ParseClassRange(classText) : null, Seed = r.GetValue(seed),
+                LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr), AugmentedViews = r.GetValue(views),
+                UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction), Slice = slice,
+            }.ToOptions(recipe);
             if (r.GetValue(processes) < 1) throw new TinaException($"--processes must be at least 1; got {r.GetValue(processes)}.");
             if (r.GetValue(processes) > 1 && slice is not null) throw new TinaException("--processes splits the build into slices itself; it cannot be combined with --shard.");
             CliContext.TorchDevice(r);
@@ -89,19 +90,7 @@ internal static class ZooCommands
             var data = Datasets.Open(r, r.GetValue(Datasets.DatasetOption)!);
             var genericPath = GenericModel.DefaultPath(artifacts, data.Name, arch);
             using var generic = GenericModel.Load(genericPath);
-            var (minClasses, maxClasses) = r.GetValue(classes) is { } classText ? ParseClassRange(classText) : (z.MinClasses, z.MaxClasses);
-            var defaults = ZooBuildOptions.FromRecipe(recipe);
-            var options = defaults with
-            {
-                TrainTasks = trainTasks, OodTasks = oodTasks, Seed = r.GetValue(seed),
-                ClassesPerTask = maxClasses, MinClassesPerTask = minClasses,
-                FineTune = defaults.FineTune with
-                {
-                    Epochs = fineTuneEpochs, BatchSize = batch, LearningRate = r.GetValue(lr) ?? z.LearningRate, LabelSmoothing = r.GetValue(smoothing), L2SP = r.GetValue(l2sp), BodyLearningRateScale = r.GetValue(bodyLr),
-                    ModelsPerGroup = r.GetValue(group) ?? z.ModelsPerGroup, AugmentedViews = r.GetValue(views),
-                },
-                Slice = slice, UnseenClassFraction = r.GetValue(unseen), ValidationFraction = r.GetValue(valFraction),
-            };
+            int minClasses = options.MinClassesPerTask ?? options.ClassesPerTask, maxClasses = options.ClassesPerTask;
             var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, data.Name, arch) + (slice is null ? "" : $"-slice{slice.Index}of{slice.Count}"));
             var counts = minClasses == maxClasses ? $"{maxClasses} classes" : $"{minClasses}-{maxClasses} classes";
             AnsiConsole.MarkupLine($"Building zoo [bold]{Markup.Escape(dir)}[/] (recipe {Markup.Escape(recipe.Name)}): {options.TrainTasks} train + {options.OodTasks} OOD tasks of {counts}, {arch.ToName()}, {options.FineTune.Epochs} epochs, {options.FineTune.ModelsPerGroup} at once{(slice is null ? "" : $"; slice {slice} of the task groups")}.");

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
 using Tina.Cli.Console;
+using Tina.MLNet.Errors;
 using Tina.Zoo;
 
 namespace Tina.Cli.Commands;

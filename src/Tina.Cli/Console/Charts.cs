@@ -3,7 +3,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using ScottPlot;
 using Spectre.Console;
-using Tina.IO;
+using Tina.MLNet.Errors;
+using Tina.MLNet.IO;
 
 namespace Tina.Cli.Console;
 

@@ -1,6 +1,6 @@
 using System.Reflection;
 using System.Text;
-using Tina.IO;
+using Tina.MLNet.Errors;
 
 namespace Tina.Cli.Projects;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Tina.IO;
+using Tina.MLNet.Errors;
 
 namespace Tina.Cli.Projects;
 

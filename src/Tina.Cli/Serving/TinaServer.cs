@@ -8,7 +8,9 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Tina.Diffusion;
 using Tina.MLNet;
-using Tina.MLNet.Serving;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation.Serving;
+using Tina.MLNet.IO;
 using Tina.Tasks;
 
 namespace Tina.Cli.Serving;
@@ -284,7 +286,7 @@ internal static class TinaServer
         /// <summary>Runs <paramref name="use"/> with the predictor of <paramref name="model"/>.</summary>
         public T Use<T>(TinaGeneratedModel model, Func<TinaPredictor, T> use)
         {
-            var key = Tina.IO.ContentHash.Of(model.Bytes);
+            var key = Tina.MLNet.IO.ContentHash.Of(model.Bytes);
             Entry entry;
             lock (_lock)
             {

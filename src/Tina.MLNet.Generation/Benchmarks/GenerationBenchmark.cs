@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Tina.Diffusion;
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Zoo;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
+using Tina.MLNet.Errors;
 
 namespace Tina.MLNet.Generation.Benchmarks;
 

@@ -1,12 +1,14 @@
 using System.Reflection;
 using System.Text.Json;
 using Google.Protobuf;
-using Tina.IO;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Export;
+using Tina.MLNet.IO;
 using Tina.MLNet.Onnx.Proto;
 using Tina.PModels;
 using static Tina.MLNet.Export.OnnxGraphBuilder;
 
-namespace Tina.MLNet.Export;
+namespace Tina.MLNet.Generation.Export;
 
 /// <summary>
 /// Exports a <see cref="PModel"/> to a self-contained ONNX classifier (IR 8, opset 17): input <c>image</c> float

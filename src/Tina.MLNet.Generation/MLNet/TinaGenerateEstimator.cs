@@ -1,10 +1,10 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.Generation;
-using Tina.MLNet.Export;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 
-namespace Tina.MLNet;
+namespace Tina.MLNet.Generation;
 
 /// <summary>
 /// Text-to-model in an ML.NET pipeline: <see cref="Fit"/> generates the personalized classifier of the prompt with a
@@ -120,15 +120,13 @@ public sealed class TinaGenerateEstimator : IEstimator<TransformerChain<ITransfo
 
     /// <summary>
     /// The schema after the transformers: the input columns plus the label, score and class-index columns. Computed
-    /// from the class list alone (a placeholder model of the same class count), without loading the generator.
+    /// from the column options and the number of classes alone
+    /// (<see cref="TinaClassifierEstimator.GetOutputSchema(SchemaShape, TinaClassifierOptions, int, ClassifierFormat)"/>):
+    /// no generator is loaded and no model is made.
     /// </summary>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
-    {
-        var placeholder = new PModel(PModelArch.Cnn5k, [.. _classes], new float[ParameterLayout.For(PModelArch.Cnn5k, _classes.Count).Count]);
-        var o = ColumnOptions();
-        o.OnnxModel = OnnxExporter.Export(placeholder);
-        return new TinaClassifierEstimator(_catalog, o).GetOutputSchema(inputSchema);
-    }
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text, bytes nor an image.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        TinaClassifierEstimator.GetOutputSchema(inputSchema, ColumnOptions(), _classes.Count, _options.Format);
 
     private TinaClassifierOptions ColumnOptions() => new()
     {

@@ -2,10 +2,11 @@ using Microsoft.ML;
 using Microsoft.ML.Transforms.Image;
 using Tina.Diffusion;
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.Tasks;
 using Tina.Text;
 
-namespace Tina.MLNet;
+namespace Tina.MLNet.Generation;
 
 /// <summary>
 /// Options of <see cref="TinaGenerateEstimator"/> (<c>mlContext.Transforms.TinaGenerate(options)</c>): which trained

@@ -3,10 +3,12 @@ using Google.Protobuf;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 
-namespace Tina.MLNet;
+namespace Tina.MLNet.Generation;
 
 /// <summary>
 /// A classifier generated from a class list: the p-Model (or seed ensemble), its ONNX bytes, and what produced it.

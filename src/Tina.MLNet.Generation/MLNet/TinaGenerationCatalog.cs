@@ -1,5 +1,6 @@
-using Tina;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
 
 namespace Microsoft.ML;
 

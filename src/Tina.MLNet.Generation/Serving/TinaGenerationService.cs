@@ -5,11 +5,11 @@ using System.Threading.Channels;
 using Microsoft.ML;
 using Tina.Diffusion;
 using Tina.Generation;
-using Tina.MLNet.Export;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Tasks;
 
-namespace Tina.MLNet.Serving;
+namespace Tina.MLNet.Generation.Serving;
 
 /// <summary>What a client asks the generation service for.</summary>
 /// <param name="Classes">The parsed class list (<see cref="ClassList"/>).</param>

@@ -1,9 +1,10 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 using Tina.Data;
+using Tina.MLNet.Errors;
 using Tina.Text;
 
-namespace Tina.MLNet.Text;
+namespace Tina.MLNet.Generation.Text;
 
 /// <summary>
 /// CLIP's image tower run with ONNX Runtime on an export the user provides, so that a generator trained on CLIP text

@@ -1,7 +1,8 @@
 using System.Security.Cryptography;
 using Microsoft.ML.OnnxRuntime;
+using Tina.MLNet.Errors;
 
-namespace Tina.MLNet.Text;
+namespace Tina.MLNet.Generation.Text;
 
 /// <summary>What CLIP's two ONNX towers (<see cref="ClipTextEncoder"/>, <see cref="ClipImageEncoder"/>) share: opening a user-supplied export with typed errors, describing its signature, naming it by content.</summary>
 internal static class ClipOnnx

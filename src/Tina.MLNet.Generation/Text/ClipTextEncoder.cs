@@ -1,8 +1,9 @@
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
+using Tina.MLNet.Errors;
 using Tina.Text;
 
-namespace Tina.MLNet.Text;
+namespace Tina.MLNet.Generation.Text;
 
 /// <summary>
 /// CLIP's text encoder (the paper's ViT-B/32 text tower) run with ONNX Runtime on an ONNX export the user provides

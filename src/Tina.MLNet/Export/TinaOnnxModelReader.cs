@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Google.Protobuf;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Onnx.Proto;
 
 namespace Tina.MLNet.Export;

@@ -1,4 +1,4 @@
-namespace Tina.IO;
+namespace Tina.MLNet.IO;
 
 /// <summary>
 /// Writes files so that a reader (or a rerun after a crash or <c>kill -9</c>) sees either the old file or the complete

@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Tina.IO;
+namespace Tina.MLNet.IO;
 
 /// <summary>
 /// The <c>sha256:…</c> identity of content, as Tina records it (zoo manifests, <c>.tina.json</c> specs, the served

@@ -1,4 +1,4 @@
-namespace Tina.IO;
+namespace Tina.MLNet.IO;
 
 /// <summary>A named float32 tensor: its shape and its values in row-major order.</summary>
 /// <param name="Shape">Dimensions, outermost first.</param>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Tina.MLNet.Errors;
 
 namespace Tina.MLNet;
 

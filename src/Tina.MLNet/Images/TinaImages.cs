@@ -1,5 +1,6 @@
 using Microsoft.ML.Data;
 using SkiaSharp;
+using Tina.MLNet.Errors;
 
 namespace Tina.MLNet;
 

@@ -1,6 +1,6 @@
 using Microsoft.ML.Transforms.Image;
-using Tina;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
 
 namespace Microsoft.ML;

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
 
 namespace Tina.MLNet;
@@ -78,7 +79,7 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     {
         ArgumentNullException.ThrowIfNull(input);
         var col = input.Schema.GetColumnOrNull(_options.InputColumnName);
-        var kind = CheckInputColumn(col is null ? null : (col.Value.Type is VectorDataViewType v ? v.ItemType : col.Value.Type, col.Value.Type is not VectorDataViewType));
+        var kind = CheckInputColumn(_options.InputColumnName, col is null ? null : (col.Value.Type is VectorDataViewType v ? v.ItemType : col.Value.Type, col.Value.Type is not VectorDataViewType));
         var modelFile = TinaTempFiles.Write(_embedded);
         try
         {
@@ -99,24 +100,66 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     /// </summary>
     internal string? FittedModelFile { get; private set; }
 
-    /// <summary>The schema after the transformers: the input columns plus the label, score and class-index columns.</summary>
+    /// <summary>
+    /// The schema after the transformers: the input columns plus the label, score and class-index columns, less the
+    /// input columns the chain replaces or uses internally. Computed from the options and the model's class count
+    /// (<see cref="GetOutputSchema(SchemaShape, TinaClassifierOptions, int, ClassifierFormat)"/>), without opening the model.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text, bytes nor an image.</exception>
-    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema) =>
+        GetOutputSchema(inputSchema, _options, ModelInfo.Labels.Count, ModelInfo.HeadOnly ? ClassifierFormat.Head : ClassifierFormat.OneFile);
+
+    /// <summary>
+    /// The schema after the transformers of a Tina classifier of <paramref name="classCount"/> classes in
+    /// <paramref name="format"/>, as the fitted chain gives it, computed from the column names of
+    /// <paramref name="columns"/> alone (its <see cref="TinaClassifierOptions.OnnxModel"/> is not read, and may be
+    /// null): the input columns, less those the chain replaces or uses internally, plus
+    /// <see cref="TinaClassifierOptions.PredictedLabelColumnName"/> (a text vector of unknown length),
+    /// <see cref="TinaClassifierOptions.ScoreColumnName"/> (a vector of <paramref name="classCount"/> floats) and
+    /// <see cref="TinaClassifierOptions.ClassIndexColumnName"/> (an int64 vector of one element). For estimators
+    /// that know the class list before they have a model, such as the generating one.
+    /// </summary>
+    /// <param name="inputSchema">The shape of the input; it must hold the image column.</param>
+    /// <param name="columns">The column names (and nothing else) of the options the chain would be built with.</param>
+    /// <param name="classCount">How many classes the model has (1 or more).</param>
+    /// <param name="format">Whether the model is one file or a head run after ML.NET's ResNet-18 (it uses more intermediate columns).</param>
+    /// <exception cref="ArgumentOutOfRangeException">The image column is missing or is neither text, bytes nor an image; or <paramref name="classCount"/> is under 1.</exception>
+    /// <exception cref="ArgumentException">The column names are empty, repeated or reserved.</exception>
+    public static SchemaShape GetOutputSchema(SchemaShape inputSchema, TinaClassifierOptions columns, int classCount, ClassifierFormat format = ClassifierFormat.OneFile)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        var matches = inputSchema.Where(c => c.Name == _options.InputColumnName).ToList();
-        var kind = CheckInputColumn(matches.Count == 0 ? null
+        ArgumentNullException.ThrowIfNull(columns);
+        ArgumentOutOfRangeException.ThrowIfLessThan(classCount, 1);
+        CheckColumnNames(columns);
+        var matches = inputSchema.Where(c => c.Name == columns.InputColumnName).ToList();
+        var kind = CheckInputColumn(columns.InputColumnName, matches.Count == 0 ? null
             : (matches[^1].ItemType, matches[^1].Kind == SchemaShape.Column.VectorKind.Scalar));
-        // ML.NET's ONNX estimator opens the model as soon as it is created; the file is only needed for the schema.
-        var modelFile = TinaTempFiles.Write(_embedded);
-        try
-        {
-            return BuildChain(kind, modelFile).GetOutputSchema(inputSchema);
-        }
-        finally
-        {
-            TinaTempFiles.Delete(modelFile);
-        }
+        // The columns the chain adds, with the types ML.NET's transformers give them: MapValue's label vector of
+        // undeclared length, the ONNX outputs with their batch dimension dropped. None carries annotations.
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(columns.PredictedLabelColumnName, new VectorDataViewType(TextDataViewType.Instance));
+        builder.AddColumn(columns.ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, classCount));
+        builder.AddColumn(columns.ClassIndexColumnName, new VectorDataViewType(NumberDataViewType.Int64, 1));
+        var added = SchemaShapes.Of(builder.ToSchema());
+        var gone = Intermediate(kind, format == ClassifierFormat.Head, columns).Concat(added.Select(c => c.Name)).ToHashSet(StringComparer.Ordinal);
+        return new SchemaShape(inputSchema.Where(c => !gone.Contains(c.Name)).Concat(added));
+    }
+
+    /// <summary>
+    /// The intermediate columns the chain writes and drops at its end (an input column of one of these names is
+    /// dropped too): the loaded or decoded and the resized image, the ONNX input (or the backbone's columns for a head),
+    /// and the ONNX outputs when the options name the outputs otherwise.
+    /// </summary>
+    private static List<string> Intermediate(InputKind inputKind, bool headOnly, TinaClassifierOptions o)
+    {
+        var drop = new List<string> { ResizedImageColumn };
+        if (inputKind == InputKind.Path) drop.Add(LoadedImageColumn);
+        else if (inputKind == InputKind.Bytes) drop.AddRange([TinaImageDecodingFactory.InputColumnName, TinaImageDecodingFactory.OutputColumnName]);
+        if (headOnly) drop.AddRange([PrepInput, PrepOutput, BackboneInput, BackboneOutput, TinaOnnxSchema.FeaturesInputName]);
+        else drop.Add(TinaOnnxSchema.InputName);
+        if (o.ScoreColumnName != TinaOnnxSchema.ScoresName) drop.Add(TinaOnnxSchema.ScoresName);
+        if (o.ClassIndexColumnName != TinaOnnxSchema.ClassIndexName) drop.Add(TinaOnnxSchema.ClassIndexName);
+        return drop;
     }
 
     /// <summary>
@@ -129,14 +172,12 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         var o = _options;
         var labels = ModelInfo.Labels.Select((label, i) => new KeyValuePair<long, string>(i, label)).ToArray();
         int size = ModelInfo.ImageSize;
-        var drop = new List<string> { ResizedImageColumn, TinaOnnxSchema.InputName };
         var chain = new EstimatorChain<ITransformer>();
         string image = o.InputColumnName;
         if (inputKind == InputKind.Path)
         {
             chain = chain.Append<ITransformer>(_catalog.LoadImages(LoadedImageColumn, o.ImageFolder, o.InputColumnName));
             image = LoadedImageColumn;
-            drop.Add(LoadedImageColumn);
         }
         else if (inputKind == InputKind.Bytes)
         {
@@ -146,7 +187,6 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                 .Append<ITransformer>(_catalog.CopyColumns(TinaImageDecodingFactory.InputColumnName, o.InputColumnName))
                 .Append<ITransformer>(_catalog.CustomMapping<TinaEncodedImageRow, TinaDecodedImageRow>(TinaImageDecodingFactory.Decode, TinaImageDecodingFactory.ContractName));
             image = TinaImageDecodingFactory.OutputColumnName;
-            drop.AddRange([TinaImageDecodingFactory.InputColumnName, TinaImageDecodingFactory.OutputColumnName]);
         }
         chain = chain.Append<ITransformer>(_catalog.ResizeImages(ResizedImageColumn, size, size, image, o.Resizing));
         if (_backboneDirectory is { } models)
@@ -165,8 +205,6 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
                 .Append<ITransformer>(_catalog.CopyColumns(TinaOnnxSchema.FeaturesInputName, BackboneOutput))
                 .Append<ITransformer>(_catalog.ApplyOnnxModel([TinaOnnxSchema.ScoresName, TinaOnnxSchema.ClassIndexName],
                     [TinaOnnxSchema.FeaturesInputName], modelFile));
-            drop.AddRange([PrepInput, PrepOutput, BackboneInput, BackboneOutput, TinaOnnxSchema.FeaturesInputName]);
-            drop.Remove(TinaOnnxSchema.InputName);
         }
         else
         {
@@ -182,14 +220,12 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
         if (o.ScoreColumnName != TinaOnnxSchema.ScoresName)
         {
             chain = chain.Append<ITransformer>(_catalog.CopyColumns(o.ScoreColumnName, TinaOnnxSchema.ScoresName));
-            drop.Add(TinaOnnxSchema.ScoresName);
         }
         if (o.ClassIndexColumnName != TinaOnnxSchema.ClassIndexName)
         {
             chain = chain.Append<ITransformer>(_catalog.CopyColumns(o.ClassIndexColumnName, TinaOnnxSchema.ClassIndexName));
-            drop.Add(TinaOnnxSchema.ClassIndexName);
         }
-        return chain.Append<ITransformer>(_catalog.DropColumns(drop.ToArray()));
+        return chain.Append<ITransformer>(_catalog.DropColumns([.. Intermediate(inputKind, _backboneDirectory is not null, o)]));
     }
 
     /// <summary>What the input column holds.</summary>
@@ -204,9 +240,8 @@ public sealed class TinaClassifierEstimator : IEstimator<TransformerChain<ITrans
     /// Throws unless the image column was found (<paramref name="found"/>: its item type, and whether it is a scalar)
     /// and is a scalar text or image column or a vector of bytes; returns which.
     /// </summary>
-    private InputKind CheckInputColumn((DataViewType ItemType, bool IsScalar)? found)
+    private static InputKind CheckInputColumn(string name, (DataViewType ItemType, bool IsScalar)? found)
     {
-        var name = _options.InputColumnName;
         if (found is null)
             throw new ArgumentOutOfRangeException("inputSchema", $"Schema mismatch for input column '{name}': column not found (expected image file paths, of type String; encoded images, of type Vector<Byte> (byte[]); or in-memory images, of type Image).");
         var (type, scalar) = found.Value;

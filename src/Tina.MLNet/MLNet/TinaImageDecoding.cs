@@ -3,6 +3,7 @@ using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms.Image;
 using Microsoft.ML.Transforms;
+using Tina.MLNet.Errors;
 
 namespace Tina.MLNet;
 

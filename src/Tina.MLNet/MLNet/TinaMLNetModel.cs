@@ -1,8 +1,9 @@
 using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
-using Tina.IO;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.IO;
 
 namespace Tina.MLNet;
 
@@ -36,6 +37,24 @@ public static class TinaMLNetModel
         var definition = SchemaDefinition.Create(typeof(TinaInMemoryImageInput));
         definition[0].ColumnName = imageColumnName;
         return mlContext.Data.LoadFromEnumerable(Array.Empty<TinaInMemoryImageInput>(), definition);
+    }
+
+    /// <summary>
+    /// The ML.NET model of the ONNX classifier <paramref name="onnx"/> over in-memory images, as the bytes of its zip:
+    /// the chain of <see cref="TinaClassifierEstimator"/> on the image column
+    /// <see cref="TinaCatalog.Defaults.ImageColumnName"/>, saved without an input schema (ML.NET cannot save an image
+    /// column's; <see cref="Save"/>) and with fixed entry times (<see cref="ToBytes"/>). What <c>tina new</c> writes as
+    /// <c>NAME.mlnet</c>: the app that loads it needs ML.NET and ONNX Runtime alone.
+    /// </summary>
+    /// <exception cref="InvalidModelException">The bytes are not a Tina classifier.</exception>
+    /// <exception cref="CorruptFileException">The bytes are not an ONNX model.</exception>
+    public static byte[] InMemoryImageModelBytes(byte[] onnx)
+    {
+        ArgumentNullException.ThrowIfNull(onnx);
+        var ml = new MLContext(seed: 0);
+        using var chain = new TinaClassifierEstimator(ml.Transforms, new TinaClassifierOptions { OnnxModel = onnx, InputColumnName = TinaCatalog.Defaults.ImageColumnName })
+            .Fit(EmptyImageInput(ml));
+        return ToBytes(ml, chain, null);
     }
 
     /// <summary>An empty data view with a single column <paramref name="imageBytesColumnName"/> of encoded images (<c>byte[]</c>): the input of a pipeline over image bytes (<see cref="TinaImageBytesInput"/>).</summary>

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
 
 namespace Tina.MLNet;

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Text.Json;
 using Tina.Data;
 using Tina.Generic;
-using Tina.IO;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Tasks;

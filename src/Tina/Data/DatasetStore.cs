@@ -1,6 +1,5 @@
 using System.IO.Compression;
 using System.Net.Sockets;
-using Tina.IO;
 
 namespace Tina.Data;
 

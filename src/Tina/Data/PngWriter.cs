@@ -18,6 +18,6 @@ public static class PngWriter
                 bitmap.SetPixel(x, y, new SKColor(chw[i], chw[plane + i], chw[2 * plane + i]));
             }
         using var data = bitmap.Encode(SKEncodedImageFormat.Png, 100);
-        IO.AtomicFile.WriteAllBytes(path, data.AsSpan());
+        AtomicFile.WriteAllBytes(path, data.AsSpan());
     }
 }

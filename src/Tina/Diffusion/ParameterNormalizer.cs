@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tina.IO;
 using Tina.PModels;
 using static TorchSharp.torch;
 using Tina.Runtime;

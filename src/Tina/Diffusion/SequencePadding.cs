@@ -107,7 +107,7 @@ public sealed class SequencePadding
     }
 
     /// <summary>Builds the C-class p-Model of a generated max-class vector (padded rows dropped).</summary>
-    public PModel ToPModel(float[] padded, IReadOnlyList<string> labels, IReadOnlyDictionary<string, IO.NamedTensor>? frozen = null) =>
+    public PModel ToPModel(float[] padded, IReadOnlyList<string> labels, IReadOnlyDictionary<string, NamedTensor>? frozen = null) =>
         new(Arch, labels, Unpad(padded, labels.Count), frozen);
 
     /// <summary>The layout of a <paramref name="numClasses"/>-class p-Model (checked against the maximum).</summary>

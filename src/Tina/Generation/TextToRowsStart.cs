@@ -1,6 +1,5 @@
 using Tina.Diffusion;
 using Tina.Generic;
-using Tina.IO;
 using Tina.PModels;
 
 namespace Tina.Generation;

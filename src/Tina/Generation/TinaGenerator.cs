@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using Tina.Diffusion;
-using Tina.IO;
 using Tina.PModels;
 using Tina.Tasks;
 using Tina.Text;

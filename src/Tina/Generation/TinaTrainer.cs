@@ -3,7 +3,6 @@ using System.Text.Json;
 using Tina.Diffusion;
 using Tina.Generic;
 using Tina.ImagePrompts;
-using Tina.IO;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Runtime.Optim;

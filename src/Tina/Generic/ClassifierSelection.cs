@@ -1,4 +1,3 @@
-using Tina.IO;
 using Tina.PModels;
 using Tina.Tasks;
 

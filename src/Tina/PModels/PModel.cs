@@ -1,4 +1,3 @@
-using Tina.IO;
 
 namespace Tina.PModels;
 

@@ -1,4 +1,3 @@
-using Tina.IO;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Tina.Generic;
-using Tina.IO;
 
 namespace Tina.Zoo;
 

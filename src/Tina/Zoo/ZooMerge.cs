@@ -66,6 +66,6 @@ public static class ZooMerge
     public static string? GenericModelHash(string genericPath)
     {
         var file = genericPath + ".safetensors";
-        return File.Exists(file) ? IO.ContentHash.OfFile(file) : null;
+        return File.Exists(file) ? ContentHash.OfFile(file) : null;
     }
 }

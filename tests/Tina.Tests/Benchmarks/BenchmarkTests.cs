@@ -1,5 +1,6 @@
 using Tina.Benchmarks;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Generation.Benchmarks;
 
 namespace Tina.Tests.Benchmarks;

@@ -3,6 +3,7 @@ using Tina.Generation;
 using Tina.Generic;
 using Tina.MLNet.Export;
 using Tina.MLNet;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 using Tina.Tests.Data;
 using Tina.Tests.Generation;

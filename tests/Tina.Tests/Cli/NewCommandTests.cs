@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net.Http;
 using System.Text.Json;
 using Tina.MLNet;
+using Tina.MLNet.Generation;
 using Tina.Tests.MLNet;
 using Tina.Tests.Generation;
 

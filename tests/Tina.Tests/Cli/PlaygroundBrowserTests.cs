@@ -7,7 +7,8 @@ using OpenQA.Selenium.Support.UI;
 using Tina.Cli.Serving;
 using Tina.Generation;
 using Tina.MLNet;
-using Tina.MLNet.Serving;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Serving;
 using Tina.Tests.Generation;
 
 namespace Tina.Tests.Cli;

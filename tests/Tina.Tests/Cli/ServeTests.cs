@@ -10,7 +10,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Tina.Cli.Serving;
 using Tina.Generation;
 using Tina.MLNet;
-using Tina.MLNet.Serving;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Serving;
 using Tina.Tests.Generation;
 
 namespace Tina.Tests.Cli;

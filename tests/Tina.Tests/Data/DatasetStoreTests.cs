@@ -2,6 +2,7 @@ using System.IO.Compression;
 using System.Net;
 using System.Net.Sockets;
 using Tina.Data;
+using Tina.MLNet.Errors;
 
 namespace Tina.Tests.Data;
 

@@ -1,4 +1,5 @@
 using Tina.Data;
+using Tina.MLNet.Errors;
 using Tina.Tasks;
 
 namespace Tina.Tests.Data;

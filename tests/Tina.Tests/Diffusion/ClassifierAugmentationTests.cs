@@ -1,4 +1,5 @@
 using Tina.Diffusion;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Runtime;
 using static Tina.Tests.Diffusion.DiffusionTestUtil;

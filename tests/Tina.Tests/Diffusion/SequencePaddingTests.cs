@@ -1,4 +1,5 @@
 using Tina.Diffusion;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using static Tina.Tests.Diffusion.DiffusionTestUtil;
 using static TorchSharp.torch;

@@ -1,5 +1,6 @@
 using Tina.Data;
 using Tina.Evaluation;
+using Tina.MLNet.Errors;
 using Tina.Tests.Data;
 
 namespace Tina.Tests.Evaluation;

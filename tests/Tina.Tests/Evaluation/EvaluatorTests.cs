@@ -1,4 +1,5 @@
 using Tina.Evaluation.Plan;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Tests.Cli;
 using Tina.Tests.Generation;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.ML.OnnxRuntime;
-using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.Tests.MLNet;
 using static Tina.Tests.Export.OnnxTestSupport;
 

@@ -1,5 +1,7 @@
 using Microsoft.ML.OnnxRuntime;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 using Xunit.Abstractions;
 using static Tina.Tests.Export.OnnxTestSupport;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.MLNet.Onnx.Proto;
 using Tina.PModels;
 using Xunit.Abstractions;

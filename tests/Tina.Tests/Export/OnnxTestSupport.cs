@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
 using Tina.Data;
-using Tina.IO;
 using Tina.MLNet.Export;
 using Tina.PModels;
 using Tina.Runtime;

@@ -1,4 +1,5 @@
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.Tasks;
 using Tina.Text;
 

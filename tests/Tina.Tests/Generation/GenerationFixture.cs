@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Tina.Generation;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Text;
 using Tina.Zoo;

@@ -3,6 +3,7 @@ using Tina.Diffusion;
 using Tina.Evaluation;
 using Tina.Generation;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 using Tina.Tests.Export;
 using Tina.Zoo;

@@ -3,6 +3,9 @@ using Tina.Evaluation;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.IO;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation.Export;
+using Tina.MLNet.IO;
 using Tina.PModels;
 using Tina.Zoo;
 using Xunit.Abstractions;
@@ -394,7 +397,7 @@ public class TinaResNetGenerationTests
         Assert.DoesNotContain(m.Frozen.Keys, k => k.StartsWith("fc.", StringComparison.Ordinal));
         using var net = m.ToNetwork();
         Assert.Equal(2, net.NumClasses);
-        var onnx = Tina.MLNet.Export.OnnxExporter.Export(m, "apple, bear", "tina");
+        var onnx = Tina.MLNet.Generation.Export.OnnxExporter.Export(m, "apple, bear", "tina");
         Assert.True(onnx.Length > 200_000, $"ONNX of a ResNet-20 has the backbone: {onnx.Length} bytes");
     }
 

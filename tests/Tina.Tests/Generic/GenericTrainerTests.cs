@@ -1,5 +1,5 @@
 using Tina.Generic;
-using Tina.IO;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 
 namespace Tina.Tests.Generic;

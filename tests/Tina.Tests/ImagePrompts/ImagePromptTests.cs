@@ -1,6 +1,7 @@
 using Tina.Data;
 using Tina.Generation;
 using Tina.ImagePrompts;
+using Tina.MLNet.Errors;
 using Tina.Tests.Generation;
 using Tina.Tests.Proof;
 using Tina.Text;

@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Tina.Generation;
 using Tina.MLNet;
+using Tina.MLNet.Generation;
 using Tina.Tests.Generation;
 
 namespace Tina.Tests.MLNet;

@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
 
 namespace Tina.Tests.MLNet;
 
@@ -97,7 +99,7 @@ public class DotNetExceptionTests
     [Fact]
     public void EveryTinaErrorTypeIsMarked()
     {
-        var types = typeof(ITinaError).Assembly.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t) && t.Namespace == "Tina").ToList();
+        var types = typeof(ITinaError).Assembly.GetExportedTypes().Where(t => typeof(Exception).IsAssignableFrom(t) && t.Namespace == typeof(ITinaError).Namespace).ToList();
         Assert.Contains(typeof(TinaFileNotFoundException), types);
         Assert.All(types, t => Assert.True(typeof(ITinaError).IsAssignableFrom(t), $"{t} is not an ITinaError"));
     }

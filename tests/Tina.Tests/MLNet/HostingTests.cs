@@ -9,6 +9,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 
 namespace Tina.Tests.MLNet;
 

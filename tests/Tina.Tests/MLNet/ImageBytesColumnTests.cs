@@ -1,6 +1,7 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 
 namespace Tina.Tests.MLNet;
 

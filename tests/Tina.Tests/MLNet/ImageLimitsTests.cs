@@ -3,6 +3,7 @@ using Microsoft.ML.Data;
 using SkiaSharp;
 using Tina.Data;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 
 namespace Tina.Tests.MLNet;
 

@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Microsoft.ML;
 using Tina.Generation;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
 using Tina.Tests.Generation;
 
 namespace Tina.Tests.MLNet;

@@ -1,7 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Export;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 
 namespace Tina.Tests.MLNet;

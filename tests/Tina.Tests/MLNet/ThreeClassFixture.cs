@@ -1,6 +1,6 @@
 using Tina.Data;
-using Tina.MLNet.Export;
 using Tina.MLNet;
+using Tina.MLNet.Generation.Export;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Tests.Export;

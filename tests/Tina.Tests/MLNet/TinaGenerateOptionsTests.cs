@@ -1,5 +1,7 @@
 using Microsoft.ML;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
 
 namespace Tina.Tests.MLNet;
 

@@ -1,6 +1,9 @@
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.OnnxRuntime;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation;
+using Tina.MLNet.Generation.Export;
 using Tina.Tests.Generation;
 using Tina.Zoo;
 using Tina.Generation;
@@ -151,9 +154,7 @@ public class TinaGeneratePipelineTests
         public void Dispose() { }
     }
 
-    private static SchemaShape SchemaShapeOf(DataViewSchema schema) =>
-        (SchemaShape)typeof(SchemaShape).GetMethod("Create", System.Reflection.BindingFlags.Static | System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.NonPublic)!
-            .Invoke(null, [schema])!;
+    private static SchemaShape SchemaShapeOf(DataViewSchema schema) => SchemaShapes.Of(schema);
 
     [Fact]
     public void EnsembleOptionEmbedsTheEnsembleOnnx()

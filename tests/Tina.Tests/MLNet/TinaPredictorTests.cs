@@ -2,6 +2,7 @@ using System.IO.Compression;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Tina.MLNet;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 
 namespace Tina.Tests.MLNet;

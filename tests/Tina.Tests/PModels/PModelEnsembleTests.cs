@@ -1,3 +1,4 @@
+using Tina.MLNet.IO;
 using Tina.PModels;
 
 namespace Tina.Tests.PModels;
@@ -23,7 +24,7 @@ public class PModelEnsembleTests
         var count = Assert.Throws<ArgumentException>(() => new PModelEnsemble([a, a, Cnn("apple", "pear", "plum")]));
         Assert.Contains("member 2", count.Message);
 
-        var frozen = new Dictionary<string, Tina.IO.NamedTensor> { ["conv1.weight"] = new([1], [0f]) };
+        var frozen = new Dictionary<string, Tina.MLNet.IO.NamedTensor> { ["conv1.weight"] = new([1], [0f]) };
         var resnet = new PModel(PModelArch.ResNet20, ["apple", "pear"], new float[ParameterLayout.For(PModelArch.ResNet20, 2).Count], frozen);
         var arch = Assert.Throws<ArgumentException>(() => new PModelEnsemble([a, resnet]));
         Assert.Contains("resnet20", arch.Message);

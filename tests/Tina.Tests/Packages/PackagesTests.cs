@@ -8,6 +8,7 @@ using System.Text.RegularExpressions;
 using Microsoft.ML;
 using SkiaSharp;
 using Tina.MLNet;
+using Tina.MLNet.Generation;
 using Tina.Tests.Generation;
 using Tina.Tests.MLNet;
 
@@ -94,7 +95,7 @@ public partial class PackagesTests
 
             // 2. An ASP.NET Core app (.NET 8): the README's block, with the appsettings.json of `dotnet new web` plus the Tina section.
             var web = App(work, "WebApp", feed, "Tina.MLNet", version, "Microsoft.NET.Sdk.Web",
-                "using Tina;\nusing Tina.MLNet;\n\n" + Block("// An ASP.NET Core app:"));
+                "using Tina.MLNet;\nusing Tina.MLNet.Errors;\n\n" + Block("// An ASP.NET Core app:"));
             File.Copy(zipModel, Path.Combine(web.Dir, "fruit.zip"));
             File.WriteAllText(Path.Combine(web.Dir, "appsettings.json"), """
                 {
@@ -109,6 +110,7 @@ public partial class PackagesTests
             var generate = App(work, "GenerateApp", feed, "Tina.MLNet.Generation", version, "Microsoft.NET.Sdk", """
                 using Microsoft.ML;
                 using Tina.MLNet;
+                using Tina.MLNet.Generation;
                 var ml = new MLContext(seed: 0);
                 var model = ml.Transforms.TinaGenerate(new TinaGenerateOptions { GeneratorPath = args[0], Prompt = "apple, bear, bicycle" })
                     .Fit(TinaMLNetModel.EmptyInput(ml));

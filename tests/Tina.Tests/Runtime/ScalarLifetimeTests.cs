@@ -1,3 +1,4 @@
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Runtime;
 using Tina.Runtime.Optim;

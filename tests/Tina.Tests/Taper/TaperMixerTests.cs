@@ -1,6 +1,7 @@
 using Tina.Data;
 using Tina.Evaluation;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Taper;
 using Tina.Tasks;

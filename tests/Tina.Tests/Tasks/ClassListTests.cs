@@ -1,3 +1,4 @@
+using Tina.MLNet.Errors;
 using Tina.Tasks;
 
 namespace Tina.Tests.Tasks;

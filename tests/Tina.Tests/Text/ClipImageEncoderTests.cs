@@ -1,7 +1,8 @@
 using Tina.Data;
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Onnx.Proto;
-using Tina.MLNet.Text;
+using Tina.MLNet.Generation.Text;
 using Tina.Tests.Generation;
 using Tina.Text;
 using static Tina.Tests.Text.SyntheticOnnx;

@@ -1,6 +1,7 @@
 using Google.Protobuf;
+using Tina.MLNet.Errors;
 using Tina.MLNet.Onnx.Proto;
-using Tina.MLNet.Text;
+using Tina.MLNet.Generation.Text;
 using Tina.Text;
 
 using static Tina.Tests.Text.SyntheticOnnx;

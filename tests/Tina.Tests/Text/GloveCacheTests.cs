@@ -1,4 +1,5 @@
 using System.Text;
+using Tina.MLNet.Errors;
 using Tina.Text;
 
 namespace Tina.Tests.Text;

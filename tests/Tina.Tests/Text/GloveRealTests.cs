@@ -1,3 +1,4 @@
+using Tina.MLNet.Errors;
 using Tina.Text;
 
 namespace Tina.Tests.Text;

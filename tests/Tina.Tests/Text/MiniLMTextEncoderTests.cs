@@ -1,5 +1,6 @@
 using Tina.Generation;
-using Tina.MLNet.Text;
+using Tina.MLNet.Errors;
+using Tina.MLNet.Generation.Text;
 using Tina.PModels;
 using Tina.Tests.Generation;
 using Tina.Text;

@@ -1,5 +1,6 @@
 using Tina.Diffusion;
 using Tina.Generation;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Tests.Generation;
 using Tina.Zoo;

@@ -1,4 +1,5 @@
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Zoo;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Tina.Generic;
+using Tina.MLNet.Errors;
 using Tina.PModels;
 using Tina.Zoo;
 

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using Tina.Data;
 using Tina.Generic;
 using Tina.IO;
+using Tina.MLNet.Errors;
+using Tina.MLNet.IO;
 using Tina.PModels;
 using Tina.Tasks;
 using Tina.Zoo;

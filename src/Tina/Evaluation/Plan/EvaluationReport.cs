@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Tina.IO;
 using Tina.Zoo;
 
 namespace Tina.Evaluation.Plan;

@@ -4,6 +4,7 @@ using System.IO.Compression;
 using System.Text;
 using System.Text.RegularExpressions;
 using Tina.Data;
+using Tina.MLNet.Errors;
 using Tina.Text;
 
 namespace Tina.Tests.Text.Descriptions;

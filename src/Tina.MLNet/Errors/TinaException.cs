@@ -1,4 +1,4 @@
-namespace Tina;
+namespace Tina.MLNet.Errors;
 
 /// <summary>
 /// Marks every error caused by the caller's input or environment (a bad prompt, a missing or corrupt file, an unknown
