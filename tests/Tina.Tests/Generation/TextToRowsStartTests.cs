@@ -1,6 +1,8 @@
 using Tina.Diffusion;
 using Tina.Generation;
 using Tina.IO;
+using Tina.MLNet.Errors;
+using Tina.MLNet.IO;
 using Tina.PModels;
 
 namespace Tina.Tests.Generation;
