@@ -64,23 +64,18 @@ internal static class TinaCommands
         {
             zoo, ZooCommands.RecipeOption, config, epochs, batch, lr, seed, norm, weighting, ablation, vary, promptKind, trainTexts, init, imageShots, imageShare, ImagePromptCommands.ProjectorOption, warmup, every, outDir, TextCommands.EncoderOption, TextCommands.ClipModelOption, TextCommands.MergesOption,
         };
-        cmd.SetAction(Cli.Run((r, cancel) =>
+        // The options laid over the recipe's (bad values fail before anything is read).
+        TinaTrainingOptions OptionsOf(ParseResult r, TinaTrainingOptions defaults)
         {
-            // Bad options fail before anything is read.
             var ablations = ParseAblations(r.GetValue(ablation));
-            var normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : (ParameterNormalization?)null;
-            var lossWeighting = r.GetValue(weighting) is { } weightingName ? ParseLossWeighting(weightingName) : (LossWeighting?)null;
             var prompts = ParsePromptKind(r.GetValue(promptKind)!);
-            var device = CliContext.TorchDevice(r);
-            var artifacts = CliContext.ArtifactsDir(r);
-            using var setup = TinaTrainingSetup.Open(r.GetValue(zoo)!, r.GetValue(ZooCommands.RecipeOption));
-            var (zooDir, manifest, recipe) = (setup.ZooDir, setup.Manifest, setup.Recipe);
             bool noPadding = ablations.Contains(Ablation.NoSequencePadding);
-            var defaults = setup.Defaults;
-            var options = (defaults with
+            return (defaults with
             {
                 ConfigName = r.GetValue(config) ?? defaults.ConfigName, Epochs = r.GetValue(epochs) ?? defaults.Epochs, BatchSize = r.GetValue(batch) ?? defaults.BatchSize,
-                LearningRate = r.GetValue(lr) ?? defaults.LearningRate, Normalization = normalization ?? defaults.Normalization, LossWeighting = lossWeighting ?? defaults.LossWeighting,
+                LearningRate = r.GetValue(lr) ?? defaults.LearningRate,
+                Normalization = r.GetValue(norm) is { } normName ? ParseNormalization(normName) : defaults.Normalization,
+                LossWeighting = r.GetValue(weighting) is { } weightingName ? ParseLossWeighting(weightingName) : defaults.LossWeighting,
                 Tokens = TokensOf(ablations, defaults.Tokens),
                 Seed = r.GetValue(seed), ClassifierAugmentation = !ablations.Contains(Ablation.NoAugmentation), NeuronPermutation = ablations.Contains(Ablation.NeuronPermutation), CheckpointEvery = r.GetValue(every),
                 Prompts = prompts,
@@ -92,32 +87,50 @@ internal static class TinaCommands
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
                 // The recipe's start applies to class-name prompts; descriptions and image prompts generate the rows themselves.
                 Start = ablations.Contains(Ablation.NoStart) || prompts != PromptKind.Names || r.GetValue(imageShots) > 0 ? RowStart.None : defaults.Start,
-                Device = device,
+                Device = CliContext.TorchDevice(r),
             }).Validate();
-            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, zooDir, options.ConfigName));
+        }
+        cmd.SetAction(Cli.Run((r, cancel) =>
+        {
+            // Bad values fail before anything is read.
+            ParseAblations(r.GetValue(ablation));
+            ParsePromptKind(r.GetValue(promptKind)!);
+            if (r.GetValue(norm) is { } normName) ParseNormalization(normName);
+            if (r.GetValue(weighting) is { } weightingName) ParseLossWeighting(weightingName);
+            CliContext.TorchDevice(r);
+            var artifacts = CliContext.ArtifactsDir(r);
+            using var setup = TinaTrainingSetup.Open(r.GetValue(zoo)!, r.GetValue(ZooCommands.RecipeOption));
+            var options = OptionsOf(r, setup.Defaults);
+            var dir = Path.GetFullPath(r.GetValue(outDir) ?? DefaultDir(artifacts, setup.ZooDir, options.ConfigName));
             using var encoder = TextCommands.Open(r);
             var cache = new EmbeddingCache(EmbeddingCache.DefaultPath(artifacts));
             if (options.ImagePromptShots > 0)
             {
-                var projectorPath = r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, manifest.Dataset, manifest.Arch);
-                var data = Datasets.Open(r, manifest.Dataset);
+                var projectorPath = r.GetValue(ImagePromptCommands.ProjectorOption) ?? ImagePromptCommands.DefaultPath(artifacts, setup.Manifest.Dataset, setup.Manifest.Arch);
+                var data = Datasets.Open(r, setup.Manifest.Dataset);
                 ProgressView.Run("project images", _ => setup.LoadImagePrompts(projectorPath, encoder.Id, data));
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
-            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(zooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(recipe.Name)}, {options.Tokens.ToName()} tokens{(options.Start == RowStart.TextToRows ? ", rows from text-to-rows" : "")}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {device}).");
+            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(setup.ZooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(setup.Recipe.Name)}, {options.Tokens.ToName()} tokens{(options.Start == RowStart.TextToRows ? ", rows from text-to-rows" : "")}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {options.Device}).");
             var result = ProgressView.Run("tina train", p => setup.Train(options, encoder, cache, dir, new Sink(p), cancel));
-            var table = new Table().Title($"Tina {options.ConfigName}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
-            var losses = result.EpochLoss;
-            foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
-                table.AddRow((i + 1).ToString(), $"{losses[i]:F5}");
-            AnsiConsole.Write(table);
-            var csv = Path.Combine(dir, TinaCheckpoint.LossFile);
-            var png = Path.ChangeExtension(csv, ".png");
-            AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(Charts.TryLoss(csv, png) ? ", " + Markup.Escape(png) : "")}).");
+            PrintLosses(result, options.ConfigName, dir);
             return 0;
         }));
         return cmd;
+    }
+
+    /// <summary>The loss table of a finished <c>tina train</c> (first, last and every tenth epoch) and where the curve is.</summary>
+    private static void PrintLosses(TinaTrainingResult result, string config, string dir)
+    {
+        var table = new Table().Title($"Tina {config}: loss per epoch ({result.Seconds / 60:F1} min)").AddColumn(new TableColumn("epoch").RightAligned()).AddColumn(new TableColumn("loss").RightAligned());
+        var losses = result.EpochLoss;
+        foreach (var i in Enumerable.Range(0, losses.Count).Where(i => i < 3 || i >= losses.Count - 3 || (i + 1) % Math.Max(1, losses.Count / 10) == 0))
+            table.AddRow((i + 1).ToString(), $"{losses[i]:F5}");
+        AnsiConsole.Write(table);
+        var csv = Path.Combine(dir, TinaCheckpoint.LossFile);
+        var png = Path.ChangeExtension(csv, ".png");
+        AnsiConsole.MarkupLine($"Checkpoint [bold]{Markup.Escape(dir)}[/] (loss per epoch: {Markup.Escape(csv)}{(Charts.TryLoss(csv, png) ? ", " + Markup.Escape(png) : "")}).");
     }
 
     private static Command Generate()
