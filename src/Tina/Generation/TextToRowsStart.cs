@@ -22,7 +22,8 @@ public sealed class TextToRowsStart
         ArgumentNullException.ThrowIfNull(map);
         ArgumentNullException.ThrowIfNull(table);
         ArgumentNullException.ThrowIfNull(storedTexts);
-        if (map.Shape.Length != 2 || table.Shape.Length != 2 || map.Shape[1] != table.Shape[1] || table.Shape[0] != storedTexts.Count)
+        if (map.Shape.Length != 2 || table.Shape.Length != 2 || map.Shape[1] != table.Shape[1] || table.Shape[0] != storedTexts.Count
+            || map.Data.Length != map.ElementCount || table.Data.Length != table.ElementCount)
             throw new ArgumentException($"A start map [{string.Join(", ", map.Shape)}] and table [{string.Join(", ", table.Shape)}] for {storedTexts.Count} texts do not agree.");
         TextDim = (int)map.Shape[0] - 1;
         FeatureDim = (int)map.Shape[1] - 1;

@@ -153,8 +153,9 @@ public sealed record TinaWeights(
         bool needsStart = state.Options.Start != RowStart.None;
         tensors.TryGetValue(StartMapName, out var startMap);
         tensors.TryGetValue(StartTableName, out var startTable);
-        if (needsStart && (startMap is null || startTable is null || startTable.Shape.Length != 2 || startTable.Shape[0] != rows - 1))
-            throw new CorruptFileException(path, $"a generator of rows relative to text-to-rows needs '{StartMapName}' and a '{StartTableName}' of {rows - 1} rows");
+        if (needsStart && (startMap is null || startTable is null || startTable.Shape.Length != 2 || startTable.Shape[0] != rows - 1
+            || startMap.Shape.Length != 2 || startMap.Shape[0] != dim + 1 || startMap.Shape[1] != startTable.Shape[1]))
+            throw new CorruptFileException(path, $"a generator of rows relative to text-to-rows needs a '{StartMapName}' of {dim + 1} rows and a '{StartTableName}' of {rows - 1} rows, as wide as each other");
         if (!needsStart && (startMap is not null || startTable is not null))
             throw new CorruptFileException(path, $"the file holds '{StartMapName}' or '{StartTableName}', but the state says the rows have no start");
 
