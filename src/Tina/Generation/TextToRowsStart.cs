@@ -48,7 +48,7 @@ public sealed class TextToRowsStart
     /// Fits the start for a generator's stored texts: the text-to-rows map over the seen classes' generic rows, and
     /// for each stored text (a seen class name) the start it trains against: the prediction of the cross-validation
     /// fold that held it out, so that a seen class's difference is as large as an unseen word's (in sample, the
-    /// generator learned small differences and gave unseen words 41.86 % against 46.17 %, docs/RESULTS.md).
+    /// generator learned small differences and gave unseen words 41.86 % against 46.17 %, one seed, docs/RESULTS.md).
     /// </summary>
     /// <param name="generic">The zoo's generic model (a head on a frozen backbone).</param>
     /// <param name="storedTexts">The generator's class names, each one of <paramref name="labels"/>' classes.</param>
