@@ -57,7 +57,7 @@ public class EvaluatorTests
         Assert.Equal("random (seed 2, 4 classes)", (string)doc["taskSource"]!);
         Assert.Equal(3, (int)doc["tasks"]!);
         Assert.Equal(["classifier-selection", "text-to-rows"], doc["methods"]!.AsObject().Select(p => p.Key));
-        Assert.StartsWith("text-to-rows: ridge map from test-hash-16d to rows, fitted on 100 classes;", Assert.Single(random.Notes));
+        Assert.StartsWith("text-to-rows: ridge map from test-hash-16d to rows, fitted on 100 classes' names;", Assert.Single(random.Notes));
         Assert.Equal(random.Notes, environment.Noted);
         Assert.Equal(["p-Acc random classifier-selection", "p-Acc random text-to-rows"], environment.Stages);
         Assert.Equal(["random (3)", "classifier-selection"], random.Tables()[0].Rows[0].Take(2));

@@ -105,7 +105,10 @@ public sealed class EvaluationContext : IDisposable
 
     /// <summary>
     /// The text → row map of text-to-rows, fitted on first use on the rows of the classes the zoo's training tasks use
-    /// (all classes without a zoo); a note says what was fitted.
+    /// (all classes without a zoo) from their <em>names</em>, as a name-trained generator is; the method then applies it
+    /// to the scored texts (<see cref="Embed"/>: descriptions, <c>--class-texts</c> words or names). Fitting it on the
+    /// scored texts instead would fit it on the very descriptions (and, every class seen, the very rows) it is asked
+    /// for. A note says what was fitted.
     /// </summary>
     public TextToRows TextToRows
     {
@@ -114,8 +117,8 @@ public sealed class EvaluationContext : IDisposable
             if (_textToRows is not null) return _textToRows;
             var seen = Zoo is null ? Enumerable.Range(0, Dataset.NumClasses).ToList()
                 : FineTunedMethod.Tasks(Zoo, "train").SelectMany(t => t.Classes).Distinct().Order().ToList();
-            _textToRows = TextToRows.Fit(Generic, Dataset, seen, Embed);
-            Note($"text-to-rows: ridge map from {TextEncoder.Id} to rows, fitted on {seen.Count} classes; λ {_textToRows.Lambda} chosen by 5-fold cross-validation over them (row error {_textToRows.ValidationError:G3}).");
+            _textToRows = TextToRows.Fit(Generic, Dataset, seen, names => TextEncoder.Encode(names));
+            Note($"text-to-rows: ridge map from {TextEncoder.Id} to rows, fitted on {seen.Count} classes' names; λ {_textToRows.Lambda} chosen by 5-fold cross-validation over them (row error {_textToRows.ValidationError:G3}).");
             return _textToRows;
         }
     }
