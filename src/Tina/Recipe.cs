@@ -60,6 +60,9 @@ public sealed record GeneratorRecipe
 
     /// <summary>What the classifier rows are generated from (name prompts; other prompt kinds generate the rows themselves).</summary>
     public RowStart Start { get; init; } = RowStart.None;
+
+    /// <summary>The share of training samples blended with another (<see cref="Diffusion.TaskMixup"/>); 0: none, as the paper.</summary>
+    public double TaskMixup { get; init; }
 }
 
 /// <summary>
@@ -93,7 +96,7 @@ public static class Recipes
         new GeneratorRecipe
         {
             Config = "small", Epochs = 30, BatchSize = 16, LearningRate = 1e-3, Normalization = ParameterNormalization.PerTensor,
-            LossWeighting = LossWeighting.Classifier, Tokens = TokenLayout.SharedSlots, DdimSteps = 2, Start = RowStart.TextToRows,
+            LossWeighting = LossWeighting.Classifier, Tokens = TokenLayout.SharedSlots, DdimSteps = 2, Start = RowStart.TextToRows, TaskMixup = 0.5,
         });
 
     /// <summary>

@@ -87,6 +87,7 @@ internal static class TinaCommands
                 ClassTexts = r.GetValue(trainTexts) is { } textsPath ? Tina.Text.ClassTextsFile.Read(textsPath) : null,
                 // The recipe's start applies to class-name prompts; descriptions and image prompts generate the rows themselves.
                 Start = ablations.Contains(Ablation.NoStart) || prompts != PromptKind.Names || r.GetValue(imageShots) > 0 ? RowStart.None : defaults.Start,
+                TaskMixup = ablations.Contains(Ablation.NoMixup) ? 0 : defaults.TaskMixup,
                 Device = CliContext.TorchDevice(r),
             }).Validate();
         }
@@ -112,7 +113,7 @@ internal static class TinaCommands
             }
             else if (r.GetResult(imageShare) is { Implicit: false })
                 throw new TinaException("--image-share needs --image-shots K.");
-            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(setup.ZooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(setup.Recipe.Name)}, {options.Tokens.ToName()} tokens{(options.Start == RowStart.TextToRows ? ", rows from text-to-rows" : "")}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {options.Device}).");
+            AnsiConsole.MarkupLine($"Training Tina [bold]{Markup.Escape(options.ConfigName)}[/] on [bold]{Markup.Escape(setup.ZooDir)}[/] → {Markup.Escape(dir)} (recipe {Markup.Escape(setup.Recipe.Name)}, {options.Tokens.ToName()} tokens{(options.Start == RowStart.TextToRows ? ", rows from text-to-rows" : "")}{(options.TaskMixup > 0 ? $", task mixup {options.TaskMixup}" : "")}, {options.Epochs} epochs, batch {options.BatchSize}, lr {options.LearningRate}, {Markup.Escape(encoder.Id)}, {options.Device}).");
             var result = ProgressView.Run("tina train", p => setup.Train(options, encoder, cache, dir, new Sink(p), cancel));
             PrintLosses(result, options.ConfigName, dir);
             return 0;
@@ -181,7 +182,7 @@ internal static class TinaCommands
     }
 
     /// <summary>The paper's ablations that <c>tina train --ablation</c> takes.</summary>
-    private enum Ablation { NoAugmentation, NeuronPermutation, NoSequencePadding, MergedTextToken, Rows, Chunks, NoStart }
+    private enum Ablation { NoAugmentation, NeuronPermutation, NoSequencePadding, MergedTextToken, Rows, Chunks, NoStart, NoMixup }
 
     private static readonly (Ablation Value, string Name, string Description)[] Ablations =
     [
@@ -192,6 +193,7 @@ internal static class TinaCommands
         (Ablation.Rows, "rows", "the paper's per-slot layout: one token per classifier row with its own coders, separate class tokens"),
         (Ablation.Chunks, "chunks", "the paper's tokenization: fc.weight in chunks like every tensor"),
         (Ablation.NoStart, "no-start", "generate the rows themselves, as the paper does, not their difference from text-to-rows"),
+        (Ablation.NoMixup, "no-mixup", "no task mixup: train on the zoo's (prompt, p-Model) pairs only, as the paper does"),
     ];
 
     private static HashSet<Ablation> ParseAblations(string? text)

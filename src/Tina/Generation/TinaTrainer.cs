@@ -152,6 +152,9 @@ public sealed class TinaTrainer
             frozen.Remove("fc.bias");
         }
 
+        if (o.TaskMixup > 0 && !arch.IsHeadOnly())
+            throw new TinaException($"Task mixup blends heads; {zooDir} holds {arch.ToName()} p-Models, whole networks that do not blend. Train with --ablation no-mixup.");
+
         // Rows relative to text-to-rows: each seen class's start, subtracted from its rows before normalising.
         TextToRowsStart? start = null;
         if (o.Start != RowStart.None)
@@ -338,6 +341,8 @@ public sealed class TinaTrainer
             (x0, c, _) = run.Augmentation.Apply(x0, c, idx.Select(i => zoo.EntryClasses[i]).ToArray(), gen);
         if (run.NeuronPermutation is { } permutation)
             x0 = permutation.Apply(x0, gen);
+        if (run.Mixup is { } mixup)
+            (x0, c, counts) = mixup.Apply(x0, c, counts, rng);
         var mask = zoo.Padding.MaskTensor(counts).to(device);
         x0 = x0 * mask;
         var slot = tensor(counts.SelectMany(cc => Enumerable.Range(0, k).Select(j => j < cc ? 1f : 0f)).ToArray(), [b, k, 1]).to(device);
@@ -461,6 +466,7 @@ public sealed class TinaTrainer
             Schedule = new WarmupCosineSchedule(o.LearningRate, TotalSteps, WarmupSteps: Math.Min((long)o.WarmupEpochs * StepsPerEpoch, TotalSteps / 2));
             Augmentation = new ClassifierAugmentation(layout);
             NeuronPermutation = o.NeuronPermutation ? new NeuronPermutationAugmentation(layout) : null;
+            Mixup = o.TaskMixup > 0 ? new TaskMixup(o.TaskMixup) : null;
             ParameterWeights = tensor(LossWeights.For(layout, o.LossWeighting)).to(zoo.Device);
         }
 
@@ -476,6 +482,8 @@ public sealed class TinaTrainer
         public ClassifierAugmentation Augmentation { get; }
         /// <summary>The neuron-permutation ablation, when <see cref="TinaTrainingOptions.NeuronPermutation"/> is on.</summary>
         public NeuronPermutationAugmentation? NeuronPermutation { get; }
+        /// <summary>Task mixup, when <see cref="TinaTrainingOptions.TaskMixup"/> is above 0.</summary>
+        public TaskMixup? Mixup { get; }
         /// <summary>Loss weight of every parameter [P] (<see cref="TinaTrainingOptions.LossWeighting"/>).</summary>
         public Tensor ParameterWeights { get; }
         /// <summary>Epochs finished before this run (0 for a fresh run).</summary>

@@ -22,7 +22,7 @@ public sealed record TinaTrainingOptions
         return new()
         {
             Recipe = recipe.Name, ConfigName = g.Config, Epochs = g.Epochs, BatchSize = g.BatchSize, LearningRate = g.LearningRate,
-            Normalization = g.Normalization, LossWeighting = g.LossWeighting, Tokens = g.Tokens, Start = g.Start,
+            Normalization = g.Normalization, LossWeighting = g.LossWeighting, Tokens = g.Tokens, Start = g.Start, TaskMixup = g.TaskMixup,
         };
     }
 
@@ -162,6 +162,12 @@ public sealed record TinaTrainingOptions
     /// </summary>
     public RowStart Start { get; init; } = RowStart.None;
 
+    /// <summary>
+    /// The share of training samples blended with another sample of their batch (<see cref="Diffusion.TaskMixup"/>;
+    /// the paper: 0). Head-only architectures only.
+    /// </summary>
+    public double TaskMixup { get; init; }
+
     /// <summary>Class slots of the prompt (the paper: 10); must be at least the zoo's classes per task.</summary>
     public int MaxClasses { get; init; } = SequencePadding.DefaultMaxClasses;
 
@@ -212,6 +218,7 @@ public sealed record TinaTrainingOptions
         if (ImagePromptShots < 0) throw new TinaException($"Image-prompt shots must be 0 or more; got {ImagePromptShots}.");
         if (ImagePromptShare is <= 0 or > 1) throw new TinaException($"The image-prompt share must be in (0, 1]; got {ImagePromptShare}.");
         if (CheckpointEvery < 1) throw new TinaException($"Checkpoint interval must be at least 1 epoch; got {CheckpointEvery}.");
+        if (TaskMixup is < 0 or > 1 || double.IsNaN(TaskMixup)) throw new TinaException($"The task-mixup probability must be in [0, 1]; got {TaskMixup}.");
         if (MaxClasses < 1) throw new TinaException($"Max classes must be at least 1; got {MaxClasses}.");
         if (Start != RowStart.None && (Prompts != PromptKind.Names || ImagePromptShots > 0))
             throw new TinaException("Rows relative to text-to-rows are trained on class-name prompts only (no descriptions, no image prompts).");
