@@ -11,12 +11,12 @@ mkdir -p "$out"
 "$tina" features --dataset merged
 "$tina" generic train --dataset merged --arch resnet18
 "$tina" zoo build --dataset merged --arch resnet18 --tasks 1000 --ood 150 --classes 2-10 --batch-size 16 --out "$out/zoo"
-"$tina" train --zoo "$out/zoo" --config small --batch-size 16 --lr 1e-3 --epochs 30 --encoder minilm --out "$out/tina-minilm-start"
+"$tina" train --zoo "$out/zoo" --config small --batch-size 16 --lr 1e-3 --epochs 30 --encoder minilm --out "$out/tina-minilm-mixup"
 "$tina" eval --dataset merged --arch resnet18 --zoo "$out/zoo" --tasks 150 --encoder minilm \
-  --methods generic,classifier-selection,finetune,text-to-rows,tina --generator "$out/tina-minilm-start" --json "$out/eval-start.json"
+  --methods generic,classifier-selection,finetune,text-to-rows,tina --generator "$out/tina-minilm-mixup" --json "$out/eval-mixup.json"
 # Unseen classes in one vocabulary: half of the 276 classes kept out of every training task (138 seen classes to learn
 # a map from text to rows, against 50 on CIFAR-100 alone); the recipe's generator, MiniLM.
 "$tina" zoo build --dataset merged --arch resnet18 --tasks 1000 --ood 150 --classes 2-10 --batch-size 16 --unseen-classes 0.5 --out "$out/zoo-unseen"
-"$tina" train --zoo "$out/zoo-unseen" --out "$out/tina-unseen-minilm-start"
+"$tina" train --zoo "$out/zoo-unseen" --out "$out/tina-unseen-minilm-mixup"
 "$tina" eval --dataset merged --arch resnet18 --zoo "$out/zoo-unseen" --tasks 150 --methods classifier-selection,text-to-rows,tina \
-  --generator "$out/tina-unseen-minilm-start" --json "$out/eval-unseen-start.json"
+  --generator "$out/tina-unseen-minilm-mixup" --json "$out/eval-unseen-mixup.json"

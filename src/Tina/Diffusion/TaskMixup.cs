@@ -11,7 +11,8 @@ namespace Tina.Diffusion;
 /// head that lies between theirs, instead of a few hundred isolated points it can memorise; a word it never saw lands
 /// in that space. For head-only p-Models, whose rows (or rows' differences from <see cref="RowStart.TextToRows"/>,
 /// which is linear in the text) blend into a head for the blended condition. Lists of unseen words gained 11 points on
-/// a validation zoo over two seeds, seen lists the same (docs/RESULTS.md, "Task mixup").
+/// a validation zoo over two seeds (10.2 on CIFAR-100's test lists, 5.7 on the merged vocabulary's), seen lists the
+/// same (docs/RESULTS.md, "Task mixup").
 /// </summary>
 public sealed class TaskMixup
 {
