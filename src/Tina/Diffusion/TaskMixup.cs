@@ -9,7 +9,7 @@ namespace Tina.Diffusion;
 /// parameters with the same weight λ ~ U(0, 1), slot by slot, and it keeps the classes both have
 /// (min of the two class counts). The generator then sees conditions between the class names of the zoo, each with the
 /// head that lies between theirs, instead of a few hundred isolated points it can memorise; a word it never saw lands
-/// in that space. For head-only p-Models, whose rows (or rows' differences from <see cref="RowStart.TextToRows"/>,
+/// in that space. It is for head-only p-Models, whose rows (or the rows' differences from <see cref="RowStart.TextToRows"/>,
 /// which is linear in the text) blend into a head for the blended condition. Lists of unseen words gained 11 points on
 /// a validation zoo over two seeds (10.2 on CIFAR-100's test lists, 5.7 on the merged vocabulary's), seen lists the
 /// same (docs/RESULTS.md, "Task mixup").

@@ -153,7 +153,7 @@ public sealed class TinaTrainer
         }
 
         if (o.TaskMixup > 0 && !arch.IsHeadOnly())
-            throw new TinaException($"Task mixup blends heads; {zooDir} holds {arch.ToName()} p-Models, whole networks that do not blend. Train with --ablation no-mixup.");
+            throw new TinaException($"Task mixup blends heads; {zooDir} holds {arch.ToName()} p-Models, whole networks that do not blend. Set TaskMixup to 0 (tina train --ablation no-mixup).");
 
         // Rows relative to text-to-rows: each seen class's start, subtracted from its rows before normalising.
         TextToRowsStart? start = null;

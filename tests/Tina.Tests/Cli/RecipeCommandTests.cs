@@ -2,6 +2,7 @@ using Tina.Diffusion;
 using Tina.Generation;
 using Tina.Generic;
 using Tina.PModels;
+using Tina.Tests.Generation;
 using Tina.Zoo;
 
 namespace Tina.Tests.Cli;
@@ -42,5 +43,22 @@ public class RecipeCommandTests
         (code, output) = TinaProcess.Run(artifacts, "train", "--zoo", zoo, "--recipe", "resnet20-heads", "--encoder", "minilm", "--out", Path.Combine(artifacts, "other"));
         Assert.NotEqual(0, code);
         Assert.Contains("The recipe resnet20-heads is for resnet20 p-Models", output);
+    }
+
+    [Fact]
+    public void TheResNet18RecipeTrainsWithTaskMixupUnlessTheAblationTurnsItOff()
+    {
+        var artifacts = TestData.TempDir();
+        foreach (var (ablation, expected) in new (string[] Ablation, double Expected)[] { ([], Recipes.ResNet18Heads.Generator.TaskMixup), (["--ablation", "no-mixup"], 0.0) })
+        {
+            var checkpoint = Path.Combine(artifacts, ablation.Length == 0 ? "tina-recipe" : "tina-no-mixup");
+            var (code, output) = TinaProcess.Run(artifacts, ["train", "--zoo", ResNet18GenerationFixture.ZooDir, "--config", "tiny", "--epochs", "1", "--encoder", "minilm", .. ablation, "--out", checkpoint]);
+            Assert.True(code == 0, output);
+            var line = System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " ");   // the console wraps long lines
+            Assert.Contains("recipe resnet18-heads", line);
+            Assert.Equal(expected > 0, line.Contains("task mixup 0.5"));
+            Assert.Equal(expected, TinaCheckpoint.Load(checkpoint).Options.TaskMixup);
+        }
+        Assert.Equal(0.5, Recipes.ResNet18Heads.Generator.TaskMixup);
     }
 }
