@@ -171,6 +171,12 @@ public class GenerateCommandTests
             "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--class-texts", texts);
         Assert.Equal(2, code);
         Assert.Contains("Line 1 of", output);
+        // A line for a class the dataset lacks is refused (it was skipped, and a typo went unnoticed).
+        File.WriteAllText(texts, "trolleybus\ttrolley\n");
+        (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "tina", "--zoo", zoo,
+            "--generator", GenerationFixture.CheckpointDir, "--tasks", "2", "--class-texts", texts);
+        Assert.Equal(2, code);
+        Assert.Contains("Unknown class 'trolleybus'", System.Text.RegularExpressions.Regex.Replace(output, @"\s+", " "));
 
         (code, output) = TinaProcess.Run(artifacts, "eval", "--arch", "cnn5k", "--methods", "generic", "--ensemble", "2");
         Assert.Equal(2, code);

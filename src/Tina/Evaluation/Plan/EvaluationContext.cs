@@ -37,7 +37,7 @@ public sealed class EvaluationContext : IDisposable
         Dataset = dataset;
         Zoo = zoo;
         Cancel = cancel;
-        TextOf = ClassTexts(options.PromptKind, dataset.Name, options.ClassTextsFile);
+        TextOf = ClassTexts(options.PromptKind, dataset, options.ClassTextsFile);
     }
 
     /// <summary>The evaluation's options.</summary>
@@ -153,16 +153,27 @@ public sealed class EvaluationContext : IDisposable
     /// The text of each class name for the text-conditioned methods: null for the names themselves; the
     /// <paramref name="classTextsFile"/>'s text (the name when absent); or with descriptions, the built-in description.
     /// </summary>
-    private static Func<string, string>? ClassTexts(PromptKind kind, string dataset, string? classTextsFile)
+    private static Func<string, string>? ClassTexts(PromptKind kind, ImageDataset dataset, string? classTextsFile)
     {
         if (classTextsFile is not null)
         {
-            var texts = ClassTextsFile.Read(classTextsFile);
-            return n => texts.TryGetValue(n, out var t) ? t : n;
+            // Every class of the file must be one of the dataset's (its synonyms accepted: "maple tree" for CIFAR-100's
+            // "maple"); a class the file leaves out keeps its name. A line for a class the dataset lacks is a typo that
+            // would otherwise go unnoticed, the class then scored on its name.
+            var byLabel = new Dictionary<int, string>();
+            foreach (var (name, text) in ClassTextsFile.Read(classTextsFile))
+            {
+                int label;
+                try { label = dataset.ClassIndex(name); }
+                catch (InvalidPromptException e) { throw new InvalidPromptException($"{classTextsFile}: {e.Message}"); }
+                if (!byLabel.TryAdd(label, text))
+                    throw new InvalidPromptException($"{classTextsFile}: the class {ClassName.Show(dataset.ClassNames[label])} has two lines (one of them under another name of it).");
+            }
+            return n => dataset.TryClassIndex(n) is { } label && byLabel.TryGetValue(label, out var t) ? t : n;
         }
         if (kind != PromptKind.Descriptions) return null;
-        var descriptions = ClassDescriptions.LoadBuiltIn(dataset);
-        return n => descriptions.TryGetValue(n, out var d) ? d : throw new TinaException($"No built-in description for the class '{n}' of {dataset}.");
+        var descriptions = ClassDescriptions.LoadBuiltIn(dataset.Name);
+        return n => descriptions.TryGetValue(n, out var d) ? d : throw new TinaException($"No built-in description for the class '{n}' of {dataset.Name}.");
     }
 
     /// <summary>

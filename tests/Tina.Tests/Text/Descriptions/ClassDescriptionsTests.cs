@@ -72,6 +72,24 @@ public sealed partial class ClassDescriptionsTests
     }
 
     [Fact]
+    public void HandWrittenCifar100Descriptions_CoverEveryClassAndNeverNameIt()
+    {
+        // data/prompts/cifar100-descriptions-handwritten.tsv: the second description set, for a generator that trained on WordNet's.
+        var texts = ClassTextsFile.Read(Path.Combine(TestData.RepoRoot, "data", "prompts", "cifar100-descriptions-handwritten.tsv"));
+        Assert.Equal(CifarNames.Value.OrderBy(n => n, StringComparer.Ordinal), texts.Keys.OrderBy(n => n, StringComparer.Ordinal));
+        foreach (var (name, description) in texts)
+        {
+            var tokens = Word().Matches(description).Select(m => m.Value.ToLowerInvariant()).ToHashSet();
+            var words = Word().Matches(name).Select(m => m.Value.ToLowerInvariant()).ToList();
+            if (name is "maple" or "oak" or "palm" or "pine" or "willow") words.Add("tree");   // CIFAR-100's maple_tree, …
+            foreach (var word in words)
+                foreach (var form in new[] { word, word + "s", word + "es" })
+                    Assert.False(tokens.Contains(form), $"the hand-written description of '{name}' contains '{form}': {description}");
+            Assert.NotEqual(Cifar[name], description);
+        }
+    }
+
+    [Fact]
     public void Cifar100_TreeClassesAvoidTheWordTreeToo()
     {
         // The original CIFAR-100 names are maple_tree, oak_tree, palm_tree, pine_tree, willow_tree.
