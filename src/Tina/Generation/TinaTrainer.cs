@@ -85,6 +85,34 @@ public sealed class TinaTrainer
     }
 
     /// <summary>
+    /// The class texts keyed by the zoo's class names: a line may name a class by one of the dataset's synonyms of it
+    /// ("maple tree" for CIFAR-100's "maple"); a line for a class that no task of the zoo holds is refused (it would
+    /// be skipped without a word, and a typo would train the class on its bare name).
+    /// </summary>
+    private static Dictionary<string, string> ResolveClassTexts(IReadOnlyDictionary<string, string> given, ZooManifest manifest, string zooDir)
+    {
+        var byKey = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in manifest.Tasks.SelectMany(t => t.Names)) byKey.TryAdd(Data.ClassName.Key(name), name);
+        if (Data.DatasetCatalog.TryResolve(manifest.Dataset, out var dataset))
+            foreach (var (a, b) in dataset.ClassSynonyms)
+            {
+                if (byKey.TryGetValue(Data.ClassName.Key(a), out var named)) byKey.TryAdd(Data.ClassName.Key(b), named);
+                else if (byKey.TryGetValue(Data.ClassName.Key(b), out named)) byKey.TryAdd(Data.ClassName.Key(a), named);
+            }
+        var resolved = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unknown = new List<string>();
+        foreach (var (name, text) in given)
+        {
+            if (!byKey.TryGetValue(Data.ClassName.Key(name), out var zooName)) unknown.Add(Data.ClassName.Show(name));
+            else if (!resolved.TryAdd(zooName, text))
+                throw new InvalidPromptException($"The class texts give {Data.ClassName.Show(zooName)} twice (one line under another name of it).");
+        }
+        if (unknown.Count > 0)
+            throw new InvalidPromptException($"The class texts name {string.Join(", ", unknown.Take(5))}{(unknown.Count > 5 ? $" and {unknown.Count - 5} more" : "")}, which no task of the zoo {zooDir} holds.");
+        return resolved;
+    }
+
+    /// <summary>
     /// Reads the zoo's training p-Models and turns them into training tensors: the parameter vectors padded to the
     /// class slots and normalised, one text token per slot (the class's embedding, '&lt;-&gt;' after the last class),
     /// the text table stored with every checkpoint and, for ResNet-20, the generic model's frozen backbone.
@@ -120,7 +148,8 @@ public sealed class TinaTrainer
         }).Distinct(StringComparer.Ordinal).OrderBy(n => n, StringComparer.Ordinal).ToList();
         // A name may be encoded through other words (ClassTexts); the table keeps it under the name.
         var nameSet = names.ToHashSet(StringComparer.Ordinal);
-        var vectors = Encode(texts.Select(t => nameSet.Contains(t) && o.ClassTexts is { } aliases && aliases.TryGetValue(t, out var alias) ? alias : t).ToList());
+        var classTexts = o.ClassTexts is { } fileTexts ? ResolveClassTexts(fileTexts, manifest, zooDir) : null;
+        var vectors = Encode(texts.Select(t => nameSet.Contains(t) && classTexts is not null && classTexts.TryGetValue(t, out var alias) ? alias : t).ToList());
         var textIndex = texts.Select((t, i) => (t, i)).ToDictionary(x => x.t, x => x.i, StringComparer.Ordinal);
         float[] TokenOf(string name, bool description) => vectors[textIndex[description ? descriptions![name] : name]];
         int textDim = _encoder.Dimension;
